@@ -1,0 +1,13 @@
+# Writes OUT: a C++ file defining siyu::store::sqlite::kMigrations from the SQL FILES, in order.
+set(body "// Generated from src/store/sqlite/migrations/*.sql. Do not edit.\n")
+string(APPEND body "#include \"store/sqlite/migrations.h\"\n\nnamespace siyu::store::sqlite {\n")
+string(APPEND body "const std::vector<Migration> kMigrations = {\n")
+foreach(f ${FILES})
+  get_filename_component(name ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" version ${name})
+  math(EXPR version "${version}")
+  file(READ ${f} sql)
+  string(APPEND body "  {${version}, \"${name}\", R\"siyu_sql(${sql})siyu_sql\"},\n")
+endforeach()
+string(APPEND body "};\n}  // namespace siyu::store::sqlite\n")
+file(WRITE ${OUT} "${body}")

@@ -1,0 +1,24 @@
+// Small string utilities shared by every module.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace siyu {
+
+/// True when `s` is well-formed UTF-8 without overlong forms, surrogates or NUL bytes.
+bool is_valid_utf8(std::string_view s);
+/// Number of code points in valid UTF-8 text.
+size_t utf8_length(std::string_view s);
+/// ASCII lower-casing; other bytes are kept.
+std::string ascii_lower(std::string_view s);
+/// Removes ASCII white space at both ends.
+std::string_view trim(std::string_view s);
+/// Splits on a single character; keeps empty pieces.
+std::vector<std::string_view> split(std::string_view s, char sep);
+/// Lower-case hex of bytes.
+std::string to_hex(std::string_view bytes);
+bool starts_with(std::string_view s, std::string_view prefix);
+
+}  // namespace siyu

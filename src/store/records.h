@@ -1,0 +1,230 @@
+// Rows the Store reads and writes. Personal fields arrive sealed (security::Vault) and are
+// opaque bytes here: the store never sees plaintext phone numbers or e-mail addresses.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ids.h"
+
+namespace siyu::store {
+
+/// Roles of staff users and API keys, from most to least powerful.
+enum class Role { kOwner, kAdmin, kOperator, kStaff, kAnalyst };
+
+struct Workspace {
+  WorkspaceId id;
+  std::string slug;  // unique, [a-z0-9-]
+  std::string name;
+  std::string timezone = "Asia/Shanghai";
+  EpochMs created_at = 0;
+};
+
+struct User {
+  UserId id;
+  WorkspaceId workspace;
+  std::string email;  // login name, lower-case
+  std::string display_name;
+  Role role = Role::kStaff;
+  std::string password_hash;  // argon2id; empty = cannot log in
+  bool disabled = false;
+  EpochMs created_at = 0;
+};
+
+struct ApiKey {
+  ApiKeyId id;
+  WorkspaceId workspace;
+  std::string name;
+  Role role = Role::kAnalyst;
+  std::string prefix;  // first characters, shown in lists
+  std::string digest;  // security::token_digest of the whole key
+  EpochMs created_at = 0;
+  std::optional<EpochMs> revoked_at;
+  std::optional<EpochMs> last_used_at;
+};
+
+struct Session {
+  std::string digest;  // token_digest of the cookie value
+  UserId user;
+  WorkspaceId workspace;
+  std::string csrf_token;
+  EpochMs expires_at = 0;
+};
+
+/// One way to recognise a person. `key` is the lookup value: the identifier itself, or a
+/// blind index for personal types (phone, email); `sealed` holds the encrypted original then.
+struct Identity {
+  std::string type;       // wechat_unionid, wechat_openid, wecom_external_userid, phone, ...
+  std::string app_id;     // namespace for wechat_openid; empty otherwise
+  std::string key;
+  std::string sealed;     // encrypted value for personal types; empty otherwise
+  std::string display;    // non-personal value, or masked personal value
+  CustomerId customer;
+  EpochMs created_at = 0;
+};
+
+struct Customer {
+  CustomerId id;
+  WorkspaceId workspace;
+  std::string name;
+  std::string gender;  // male, female, unknown
+  std::string birthday;  // YYYY-MM-DD or empty
+  std::string city;
+  std::string phone_sealed;
+  std::string phone_masked;
+  std::string email_sealed;
+  std::string email_masked;
+  std::string custom_json = "{}";  // declared custom fields; personal ones sealed as base64
+  std::optional<UserId> owner_staff;
+  std::optional<ChannelId> channel;
+  std::string campaign;
+  std::string content;
+  std::optional<UserId> referrer_staff;
+  std::string referrer_partner;
+  std::string layer = "none";  // none, fan, community, friend, member
+  bool anonymous = false;
+  std::optional<CustomerId> merged_into;
+  std::optional<EpochMs> erased_at;
+  EpochMs created_at = 0;
+  EpochMs updated_at = 0;
+};
+
+struct CustomerFilter {
+  std::optional<std::string> layer;
+  std::optional<ChannelId> channel;
+  std::optional<UserId> owner_staff;
+  std::optional<std::string> city;
+  std::optional<std::string> tag;
+  std::optional<std::string> name_prefix;
+  std::optional<std::string> phone_last4;
+  std::optional<CustomerId> identity_customer;  // resolved identity search
+  std::optional<EpochMs> created_from;
+  std::optional<EpochMs> created_to;
+  bool include_anonymous = true;
+  /// Exclusive upper bound on id for cursor pagination (newest first).
+  std::optional<CustomerId> before;
+  int limit = 50;
+};
+
+/// Declared type of a custom customer field.
+struct FieldDef {
+  std::string name;
+  std::string type;  // string, number, boolean, date
+  bool personal = false;
+  std::string label;
+};
+
+struct Event {
+  int64_t seq = 0;  // store-assigned order of arrival
+  std::string event_id;
+  CustomerId customer;
+  std::string type;
+  EpochMs ts = 0;
+  int64_t amount = 0;  // cents
+  std::string channel;
+  std::string campaign;
+  std::string content;
+  std::string staff;
+  std::string properties_json = "{}";
+  EpochMs received_at = 0;
+};
+
+/// A change to a relationship fact carried by an event (follow, join_group, add_friend, ...).
+struct RelationChange {
+  std::string kind;    // follow, group, friend, membership
+  std::string target;  // account, group id, staff id or tier
+  bool active = true;  // false ends the relationship
+};
+
+/// An event whose customer is named by an identity still to be resolved in the transaction.
+struct PendingEvent {
+  Event event;
+  std::optional<CustomerId> customer;  // set when the caller named a customer id
+  std::optional<Identity> identity;    // otherwise the identity to resolve or create
+  std::optional<RelationChange> relation;
+};
+
+struct Order {
+  std::string order_id;
+  CustomerId customer;  // 0 for a guest checkout
+  std::string status;   // paid, refunded, created
+  int64_t amount = 0;   // cents
+  int64_t refund_amount = 0;
+  std::string currency = "CNY";
+  std::string store;
+  std::string channel;
+  std::string staff;
+  std::string items_json = "[]";
+  EpochMs ordered_at = 0;
+  std::optional<EpochMs> paid_at;
+  std::optional<EpochMs> refunded_at;
+  EpochMs updated_at = 0;
+};
+
+struct PendingOrder {
+  Order order;
+  std::optional<CustomerId> customer;
+  std::optional<Identity> identity;
+  bool guest = false;
+};
+
+enum class OrderOutcome { kCreated, kUnchanged, kUpdated };
+
+struct Channel {
+  ChannelId id;
+  std::string kind;  // one of the eight sources (DOMAIN.md §3)
+  std::string name;
+  std::string code;  // unique per workspace
+  EpochMs created_at = 0;
+};
+
+struct ChannelCost {
+  int64_t id = 0;
+  ChannelId channel;
+  std::string date;  // YYYY-MM-DD
+  int64_t amount = 0;
+  std::string note;
+};
+
+struct ChannelStats {
+  ChannelId channel;
+  int64_t customers = 0;
+  int64_t cost = 0;
+};
+
+struct Tag {
+  CustomerId customer;
+  std::string tag;
+  std::string added_by;
+  EpochMs added_at = 0;
+};
+
+struct MergeRecord {
+  int64_t id = 0;
+  CustomerId survivor;
+  CustomerId merged;
+  std::string reason;
+  EpochMs at = 0;
+};
+
+struct AuditEntry {
+  int64_t id = 0;
+  EpochMs at = 0;
+  std::string actor;   // "user:3" or "key:7"
+  std::string action;  // export.customers, customer.reveal, key.create, ...
+  std::string target;
+  std::string detail_json = "{}";
+};
+
+/// One row of a customer's timeline.
+struct TimelineItem {
+  EpochMs at = 0;
+  std::string kind;  // event, order, tag, layer, merge
+  std::string title;
+  std::string detail_json = "{}";
+  int64_t seq = 0;  // tie-breaker, unique within kind
+};
+
+}  // namespace siyu::store

@@ -1,0 +1,87 @@
+// Thin RAII wrapper over the SQLite C API. Internal to the sqlite backend: nothing outside
+// src/store/sqlite includes this header, so SQLite types never leak through the Store.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace siyu::store::sqlite {
+
+class Statement {
+ public:
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  /// Binds parameters by 1-based position. Returns *this for chaining.
+  Statement& bind(int i, int64_t v);
+  Statement& bind(int i, std::string_view v);
+  Statement& bind_blob(int i, std::string_view v);
+  Statement& bind_null(int i);
+  Statement& bind_opt(int i, const std::optional<int64_t>& v);
+  Statement& bind_text_or_null(int i, std::string_view v);
+
+  /// Steps once: true when a row is available, false when done. Errors are returned as
+  /// a Status through `status()` after a false return.
+  bool step();
+  /// Runs to completion (for statements without results).
+  Status run();
+  Status status() const { return status_; }
+  void reset();
+
+  int64_t int_at(int col) const;
+  std::string text_at(int col) const;
+  std::string blob_at(int col) const;
+  bool is_null(int col) const;
+  std::optional<int64_t> opt_int_at(int col) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  Status status_;
+};
+
+/// One SQLite connection with a cache of prepared statements. Not thread-safe: one owner
+/// at a time (the backend hands connections out under a lock).
+class Connection {
+ public:
+  static Result<std::unique_ptr<Connection>> open(const std::string& path, bool durable);
+  ~Connection();
+
+  Status exec(std::string_view sql);
+  /// A cached prepared statement, reset and ready to bind. Lives as long as the connection.
+  Result<Statement*> prepare(const std::string& sql);
+  int64_t last_insert_rowid() const;
+  int changes() const;
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> cache_;
+};
+
+/// Begins IMMEDIATE on construction; rolls back in the destructor unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Connection& c);
+  ~Transaction();
+  Status begin_status() const { return begin_; }
+  Status commit();
+
+ private:
+  Connection& c_;
+  Status begin_;
+  bool done_ = false;
+};
+
+}  // namespace siyu::store::sqlite

@@ -1,0 +1,1410 @@
+// SQLite backend of the Store: one writer connection behind a mutex (SQLite allows one
+// writer at a time), a small pool of reader connections for concurrent reads in WAL mode.
+// Every write runs in a BEGIN IMMEDIATE transaction; with synchronous=FULL a returned write
+// is on disk.
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include "store/sqlite/db.h"
+#include "store/sqlite/migrations.h"
+#include "store/store.h"
+
+namespace siyu::store {
+namespace sqlite {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int64_t micros_since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+}
+
+#define SIYU_PREPARE(var, conn, sql) SIYU_ASSIGN_OR_RETURN(Statement * var, (conn).prepare(sql))
+
+constexpr const char* kUserCols =
+    "id, workspace_id, email, display_name, role, password_hash, disabled, created_at";
+User read_user(const Statement& s) {
+  User u;
+  u.id = UserId(s.int_at(0));
+  u.workspace = WorkspaceId(s.int_at(1));
+  u.email = s.text_at(2);
+  u.display_name = s.text_at(3);
+  u.role = parse_role(s.text_at(4)).value_or(Role::kAnalyst);
+  u.password_hash = s.text_at(5);
+  u.disabled = s.int_at(6) != 0;
+  u.created_at = s.int_at(7);
+  return u;
+}
+
+constexpr const char* kKeyCols =
+    "id, workspace_id, name, role, prefix, digest, created_at, revoked_at, last_used_at";
+ApiKey read_key(const Statement& s) {
+  ApiKey k;
+  k.id = ApiKeyId(s.int_at(0));
+  k.workspace = WorkspaceId(s.int_at(1));
+  k.name = s.text_at(2);
+  k.role = parse_role(s.text_at(3)).value_or(Role::kAnalyst);
+  k.prefix = s.text_at(4);
+  k.digest = s.text_at(5);
+  k.created_at = s.int_at(6);
+  k.revoked_at = s.opt_int_at(7);
+  k.last_used_at = s.opt_int_at(8);
+  return k;
+}
+
+constexpr const char* kCustomerCols =
+    "workspace_id, id, name, gender, birthday, city, phone_sealed, phone_masked, email_sealed, "
+    "email_masked, custom, owner_staff, channel_id, campaign, content, referrer_staff, "
+    "referrer_partner, layer, anonymous, merged_into, erased_at, created_at, updated_at";
+Customer read_customer(const Statement& s) {
+  Customer c;
+  c.workspace = WorkspaceId(s.int_at(0));
+  c.id = CustomerId(s.int_at(1));
+  c.name = s.text_at(2);
+  c.gender = s.text_at(3);
+  c.birthday = s.text_at(4);
+  c.city = s.text_at(5);
+  c.phone_sealed = s.blob_at(6);
+  c.phone_masked = s.text_at(7);
+  c.email_sealed = s.blob_at(8);
+  c.email_masked = s.text_at(9);
+  c.custom_json = s.text_at(10);
+  if (auto v = s.opt_int_at(11)) c.owner_staff = UserId(*v);
+  if (auto v = s.opt_int_at(12)) c.channel = ChannelId(*v);
+  c.campaign = s.text_at(13);
+  c.content = s.text_at(14);
+  if (auto v = s.opt_int_at(15)) c.referrer_staff = UserId(*v);
+  c.referrer_partner = s.text_at(16);
+  c.layer = s.text_at(17);
+  c.anonymous = s.int_at(18) != 0;
+  if (auto v = s.opt_int_at(19)) c.merged_into = CustomerId(*v);
+  c.erased_at = s.opt_int_at(20);
+  c.created_at = s.int_at(21);
+  c.updated_at = s.int_at(22);
+  return c;
+}
+
+std::string last4_of_masked(const std::string& masked) {
+  return masked.size() >= 4 ? masked.substr(masked.size() - 4) : std::string();
+}
+
+constexpr const char* kIdentityCols =
+    "type, app_id, key, sealed, display, customer_id, created_at";
+Identity read_identity(const Statement& s) {
+  Identity i;
+  i.type = s.text_at(0);
+  i.app_id = s.text_at(1);
+  i.key = s.text_at(2);
+  i.sealed = s.blob_at(3);
+  i.display = s.text_at(4);
+  i.customer = CustomerId(s.int_at(5));
+  i.created_at = s.int_at(6);
+  return i;
+}
+
+constexpr const char* kOrderCols =
+    "order_id, customer_id, status, amount, refund_amount, currency, store, channel, staff, "
+    "items, ordered_at, paid_at, refunded_at, updated_at";
+Order read_order(const Statement& s) {
+  Order o;
+  o.order_id = s.text_at(0);
+  o.customer = CustomerId(s.int_at(1));
+  o.status = s.text_at(2);
+  o.amount = s.int_at(3);
+  o.refund_amount = s.int_at(4);
+  o.currency = s.text_at(5);
+  o.store = s.text_at(6);
+  o.channel = s.text_at(7);
+  o.staff = s.text_at(8);
+  o.items_json = s.text_at(9);
+  o.ordered_at = s.int_at(10);
+  o.paid_at = s.opt_int_at(11);
+  o.refunded_at = s.opt_int_at(12);
+  o.updated_at = s.int_at(13);
+  return o;
+}
+
+constexpr const char* kChannelCols = "id, kind, name, code, created_at";
+Channel read_channel(const Statement& s) {
+  Channel c;
+  c.id = ChannelId(s.int_at(0));
+  c.kind = s.text_at(1);
+  c.name = s.text_at(2);
+  c.code = s.text_at(3);
+  c.created_at = s.int_at(4);
+  return c;
+}
+
+Status apply_migrations(Connection& c) {
+  SIYU_RETURN_IF_ERROR(c.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT "
+      "NOT NULL, applied_at INTEGER NOT NULL)"));
+  for (const Migration& m : kMigrations) {
+    SIYU_PREPARE(q, c, "SELECT 1 FROM schema_migrations WHERE version = ?");
+    q->bind(1, int64_t{m.version});
+    const bool applied = q->step();
+    q->reset();
+    if (applied) continue;
+    Transaction tx(c);
+    SIYU_RETURN_IF_ERROR(tx.begin_status());
+    SIYU_RETURN_IF_ERROR(c.exec(m.sql));
+    SIYU_PREPARE(ins, c,
+                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, "
+                 "CAST(unixepoch('subsec') * 1000 AS INTEGER))");
+    ins->bind(1, int64_t{m.version}).bind(2, m.name);
+    SIYU_RETURN_IF_ERROR(ins->run());
+    SIYU_RETURN_IF_ERROR(tx.commit());
+  }
+  return Status::ok();
+}
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> open(const StoreConfig& config) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) return internal_error("cannot create data directory " + config.data_dir);
+    ::chmod(config.data_dir.c_str(), 0700);
+    const std::string path = config.data_dir + "/siyu.db";
+    auto store = std::unique_ptr<SqliteStore>(new SqliteStore());
+    SIYU_ASSIGN_OR_RETURN(store->writer_, Connection::open(path, config.durable));
+    SIYU_RETURN_IF_ERROR(apply_migrations(*store->writer_));
+    for (int i = 0; i < std::max(1, config.reader_connections); ++i) {
+      SIYU_ASSIGN_OR_RETURN(auto reader, Connection::open(path, config.durable));
+      SIYU_RETURN_IF_ERROR(reader->exec("PRAGMA query_only=ON"));
+      store->free_readers_.push_back(reader.get());
+      store->readers_.push_back(std::move(reader));
+    }
+    return store;
+  }
+
+  // ---------------------------------------------------------------- workspaces
+  Result<Workspace> create_workspace(const Workspace& w) override {
+    return write<Workspace>([&](Connection& c) -> Result<Workspace> {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO workspaces (slug, name, timezone, created_at) VALUES (?,?,?,?)");
+      s->bind(1, w.slug).bind(2, w.name).bind(3, w.timezone).bind(4, w.created_at);
+      Status st = s->run();
+      if (st.code() == ErrorCode::kConflict) {
+        return conflict("workspace \"" + w.slug + "\" already exists", "slug");
+      }
+      SIYU_RETURN_IF_ERROR(st);
+      Workspace out = w;
+      out.id = WorkspaceId(c.last_insert_rowid());
+      return out;
+    });
+  }
+
+  Result<Workspace> workspace_by_slug(const std::string& slug) override {
+    return read<Workspace>([&](Connection& c) -> Result<Workspace> {
+      SIYU_PREPARE(s, c, "SELECT id, slug, name, timezone, created_at FROM workspaces WHERE slug=?");
+      s->bind(1, slug);
+      return one_workspace(*s, "workspace \"" + slug + "\" not found");
+    });
+  }
+
+  Result<Workspace> workspace(WorkspaceId id) override {
+    return read<Workspace>([&](Connection& c) -> Result<Workspace> {
+      SIYU_PREPARE(s, c, "SELECT id, slug, name, timezone, created_at FROM workspaces WHERE id=?");
+      s->bind(1, id.value);
+      return one_workspace(*s, "workspace " + std::to_string(id.value) + " not found");
+    });
+  }
+
+  Result<std::vector<Workspace>> workspaces() override {
+    return read<std::vector<Workspace>>([&](Connection& c) -> Result<std::vector<Workspace>> {
+      SIYU_PREPARE(s, c, "SELECT id, slug, name, timezone, created_at FROM workspaces ORDER BY id");
+      std::vector<Workspace> out;
+      while (s->step()) out.push_back(workspace_row(*s));
+      SIYU_RETURN_IF_ERROR(s->status());
+      return out;
+    });
+  }
+
+  // ---------------------------------------------------------------- users and sessions
+  Result<User> create_user(const User& u) override {
+    return write<User>([&](Connection& c) -> Result<User> {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO users (workspace_id, email, display_name, role, password_hash, "
+                   "disabled, created_at) VALUES (?,?,?,?,?,?,?)");
+      s->bind(1, u.workspace.value)
+          .bind(2, u.email)
+          .bind(3, u.display_name)
+          .bind(4, role_name(u.role))
+          .bind(5, u.password_hash)
+          .bind(6, int64_t{u.disabled ? 1 : 0})
+          .bind(7, u.created_at);
+      Status st = s->run();
+      if (st.code() == ErrorCode::kConflict) {
+        return conflict("user \"" + u.email + "\" already exists", "email");
+      }
+      SIYU_RETURN_IF_ERROR(st);
+      User out = u;
+      out.id = UserId(c.last_insert_rowid());
+      return out;
+    });
+  }
+
+  Result<User> user(WorkspaceId ws, UserId id) override {
+    return read<User>([&](Connection& c) -> Result<User> {
+      SIYU_PREPARE(s, c,
+                   std::string("SELECT ") + kUserCols + " FROM users WHERE workspace_id=? AND id=?");
+      s->bind(1, ws.value).bind(2, id.value);
+      return one<User>(*s, read_user, "user " + std::to_string(id.value) + " not found");
+    });
+  }
+
+  Result<User> user_by_email(WorkspaceId ws, const std::string& email) override {
+    return read<User>([&](Connection& c) -> Result<User> {
+      SIYU_PREPARE(s, c,
+                   std::string("SELECT ") + kUserCols +
+                       " FROM users WHERE workspace_id=? AND email=?");
+      s->bind(1, ws.value).bind(2, email);
+      return one<User>(*s, read_user, "user \"" + email + "\" not found");
+    });
+  }
+
+  Result<std::vector<User>> users(WorkspaceId ws) override {
+    return read<std::vector<User>>([&](Connection& c) -> Result<std::vector<User>> {
+      SIYU_PREPARE(s, c,
+                   std::string("SELECT ") + kUserCols +
+                       " FROM users WHERE workspace_id=? ORDER BY id");
+      s->bind(1, ws.value);
+      return all<User>(*s, read_user);
+    });
+  }
+
+  Status update_user(const User& u) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c,
+                   "UPDATE users SET display_name=?, role=?, password_hash=?, disabled=? WHERE "
+                   "workspace_id=? AND id=?");
+      s->bind(1, u.display_name)
+          .bind(2, role_name(u.role))
+          .bind(3, u.password_hash)
+          .bind(4, int64_t{u.disabled ? 1 : 0})
+          .bind(5, u.workspace.value)
+          .bind(6, u.id.value);
+      SIYU_RETURN_IF_ERROR(s->run());
+      if (c.changes() == 0) return not_found("user " + std::to_string(u.id.value) + " not found");
+      if (u.disabled) {
+        SIYU_PREPARE(d, c, "DELETE FROM sessions WHERE user_id=?");
+        d->bind(1, u.id.value);
+        SIYU_RETURN_IF_ERROR(d->run());
+      }
+      return Status::ok();
+    });
+  }
+
+  Status create_session(const Session& ses) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(del, c, "DELETE FROM sessions WHERE expires_at < ?");
+      del->bind(1, ses.expires_at - int64_t{30} * 86'400'000);
+      SIYU_RETURN_IF_ERROR(del->run());
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO sessions (digest, user_id, workspace_id, csrf_token, expires_at) "
+                   "VALUES (?,?,?,?,?)");
+      s->bind(1, ses.digest)
+          .bind(2, ses.user.value)
+          .bind(3, ses.workspace.value)
+          .bind(4, ses.csrf_token)
+          .bind(5, ses.expires_at);
+      return s->run();
+    });
+  }
+
+  Result<Session> session(const std::string& digest) override {
+    return read<Session>([&](Connection& c) -> Result<Session> {
+      SIYU_PREPARE(s, c,
+                   "SELECT digest, user_id, workspace_id, csrf_token, expires_at FROM sessions "
+                   "WHERE digest=?");
+      s->bind(1, digest);
+      return one<Session>(
+          *s,
+          [](const Statement& r) {
+            return Session{r.text_at(0), UserId(r.int_at(1)), WorkspaceId(r.int_at(2)),
+                           r.text_at(3), r.int_at(4)};
+          },
+          "session not found");
+    });
+  }
+
+  Status delete_session(const std::string& digest) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c, "DELETE FROM sessions WHERE digest=?");
+      s->bind(1, digest);
+      return s->run();
+    });
+  }
+
+  // ---------------------------------------------------------------- API keys
+  Result<ApiKey> create_api_key(const ApiKey& k) override {
+    return write<ApiKey>([&](Connection& c) -> Result<ApiKey> {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO api_keys (workspace_id, name, role, prefix, digest, created_at) "
+                   "VALUES (?,?,?,?,?,?)");
+      s->bind(1, k.workspace.value)
+          .bind(2, k.name)
+          .bind(3, role_name(k.role))
+          .bind(4, k.prefix)
+          .bind(5, k.digest)
+          .bind(6, k.created_at);
+      SIYU_RETURN_IF_ERROR(s->run());
+      ApiKey out = k;
+      out.id = ApiKeyId(c.last_insert_rowid());
+      return out;
+    });
+  }
+
+  Result<ApiKey> api_key_by_digest(const std::string& digest) override {
+    return read<ApiKey>([&](Connection& c) -> Result<ApiKey> {
+      SIYU_PREPARE(s, c, std::string("SELECT ") + kKeyCols + " FROM api_keys WHERE digest=?");
+      s->bind(1, digest);
+      return one<ApiKey>(*s, read_key, "api key not found");
+    });
+  }
+
+  Result<std::vector<ApiKey>> api_keys(WorkspaceId ws) override {
+    return read<std::vector<ApiKey>>([&](Connection& c) -> Result<std::vector<ApiKey>> {
+      SIYU_PREPARE(s, c,
+                   std::string("SELECT ") + kKeyCols +
+                       " FROM api_keys WHERE workspace_id=? ORDER BY id");
+      s->bind(1, ws.value);
+      return all<ApiKey>(*s, read_key);
+    });
+  }
+
+  Status revoke_api_key(WorkspaceId ws, ApiKeyId id, EpochMs at) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c,
+                   "UPDATE api_keys SET revoked_at=coalesce(revoked_at, ?) WHERE workspace_id=? "
+                   "AND id=?");
+      s->bind(1, at).bind(2, ws.value).bind(3, id.value);
+      SIYU_RETURN_IF_ERROR(s->run());
+      if (c.changes() == 0) {
+        return not_found("api key " + std::to_string(id.value) + " not found");
+      }
+      return Status::ok();
+    });
+  }
+
+  // ---------------------------------------------------------------- customers
+  Result<Customer> create_customer(const Customer& cust,
+                                   const std::vector<Identity>& ids) override {
+    return write<Customer>([&](Connection& c) -> Result<Customer> {
+      for (const Identity& i : ids) {
+        SIYU_ASSIGN_OR_RETURN(auto owner, identity_owner(c, cust.workspace, i));
+        if (owner) {
+          return conflict("identity " + i.type + " \"" + i.display +
+                              "\" already belongs to customer " + std::to_string(owner->value),
+                          "identities");
+        }
+      }
+      SIYU_ASSIGN_OR_RETURN(Customer out, insert_customer(c, cust));
+      for (Identity i : ids) {
+        i.customer = out.id;
+        i.created_at = cust.created_at;
+        SIYU_RETURN_IF_ERROR(insert_identity(c, cust.workspace, i));
+      }
+      return out;
+    });
+  }
+
+  Result<Customer> customer(WorkspaceId ws, CustomerId id) override {
+    return read<Customer>([&](Connection& c) { return load_customer(c, ws, id); });
+  }
+
+  Status update_customer(const Customer& cust) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_ASSIGN_OR_RETURN(Customer existing, load_customer(c, cust.workspace, cust.id));
+      if (existing.merged_into || existing.erased_at) {
+        return not_found("customer " + std::to_string(cust.id.value) + " not found");
+      }
+      SIYU_PREPARE(s, c,
+                   "UPDATE customers SET name=?, gender=?, birthday=?, city=?, phone_sealed=?, "
+                   "phone_masked=?, phone_last4=?, email_sealed=?, email_masked=?, custom=?, "
+                   "owner_staff=?, channel_id=?, campaign=?, content=?, referrer_staff=?, "
+                   "referrer_partner=?, anonymous=?, updated_at=? WHERE workspace_id=? AND id=?");
+      bind_attributes(*s, cust);
+      s->bind(18, cust.updated_at).bind(19, cust.workspace.value).bind(20, cust.id.value);
+      return s->run();
+    });
+  }
+
+  Result<std::vector<Customer>> customers(WorkspaceId ws, const CustomerFilter& f) override {
+    return read<std::vector<Customer>>([&](Connection& c) -> Result<std::vector<Customer>> {
+      std::string sql = std::string("SELECT ") + kCustomerCols +
+                        " FROM customers WHERE workspace_id=?1 AND merged_into IS NULL AND "
+                        "erased_at IS NULL";
+      if (f.layer) sql += " AND layer=?2";
+      if (f.channel) sql += " AND channel_id=?3";
+      if (f.owner_staff) sql += " AND owner_staff=?4";
+      if (f.city) sql += " AND city=?5";
+      if (f.tag) {
+        sql += " AND id IN (SELECT customer_id FROM customer_tags WHERE workspace_id=?1 AND tag=?6)";
+      }
+      if (f.name_prefix) sql += " AND name >= ?7 AND name < ?7 || char(1114111)";
+      if (f.phone_last4) sql += " AND phone_last4=?8";
+      if (f.identity_customer) sql += " AND id=?9";
+      if (f.created_from) sql += " AND created_at >= ?10";
+      if (f.created_to) sql += " AND created_at < ?11";
+      if (!f.include_anonymous) sql += " AND anonymous=0";
+      if (f.before) sql += " AND id < ?12";
+      sql += " ORDER BY id DESC LIMIT ?13";
+      SIYU_PREPARE(s, c, sql);
+      s->bind(1, ws.value);
+      if (f.layer) s->bind(2, *f.layer);
+      if (f.channel) s->bind(3, f.channel->value);
+      if (f.owner_staff) s->bind(4, f.owner_staff->value);
+      if (f.city) s->bind(5, *f.city);
+      if (f.tag) s->bind(6, *f.tag);
+      if (f.name_prefix) s->bind(7, *f.name_prefix);
+      if (f.phone_last4) s->bind(8, *f.phone_last4);
+      if (f.identity_customer) s->bind(9, f.identity_customer->value);
+      if (f.created_from) s->bind(10, *f.created_from);
+      if (f.created_to) s->bind(11, *f.created_to);
+      if (f.before) s->bind(12, f.before->value);
+      s->bind(13, int64_t{f.limit});
+      return all<Customer>(*s, read_customer);
+    });
+  }
+
+  Result<int64_t> count_customers(WorkspaceId ws) override {
+    return read<int64_t>([&](Connection& c) -> Result<int64_t> {
+      SIYU_PREPARE(s, c,
+                   "SELECT count(*) FROM customers WHERE workspace_id=? AND merged_into IS NULL "
+                   "AND erased_at IS NULL");
+      s->bind(1, ws.value);
+      return scalar(*s);
+    });
+  }
+
+  Status erase_customer(WorkspaceId ws, CustomerId id, EpochMs at) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_ASSIGN_OR_RETURN(Customer existing, load_customer(c, ws, id));
+      if (existing.merged_into || existing.erased_at) {
+        return not_found("customer " + std::to_string(id.value) + " not found");
+      }
+      static constexpr const char* kErase[] = {
+          "DELETE FROM identities WHERE workspace_id=?1 AND customer_id=?2",
+          "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?2",
+          "DELETE FROM tag_history WHERE workspace_id=?1 AND customer_id=?2",
+          "DELETE FROM relations WHERE workspace_id=?1 AND customer_id=?2",
+          "UPDATE events SET properties='{}' WHERE workspace_id=?1 AND customer_id=?2",
+          "UPDATE customers SET name='', gender='unknown', birthday='', city='', "
+          "phone_sealed=NULL, phone_masked='', phone_last4='', email_sealed=NULL, "
+          "email_masked='', custom='{}', referrer_partner='', layer='none', erased_at=?3, "
+          "updated_at=?3 WHERE workspace_id=?1 AND id=?2",
+      };
+      for (const char* sql : kErase) {
+        SIYU_PREPARE(s, c, sql);
+        s->bind(1, ws.value).bind(2, id.value);
+        if (std::string_view(sql).find("?3") != std::string_view::npos) s->bind(3, at);
+        SIYU_RETURN_IF_ERROR(s->run());
+      }
+      return Status::ok();
+    });
+  }
+
+  Result<std::vector<Identity>> identities(WorkspaceId ws, CustomerId id) override {
+    return read<std::vector<Identity>>([&](Connection& c) -> Result<std::vector<Identity>> {
+      SIYU_PREPARE(s, c,
+                   std::string("SELECT ") + kIdentityCols +
+                       " FROM identities WHERE workspace_id=? AND customer_id=? ORDER BY "
+                       "created_at, type");
+      s->bind(1, ws.value).bind(2, id.value);
+      return all<Identity>(*s, read_identity);
+    });
+  }
+
+  Result<std::optional<Identity>> find_identity(WorkspaceId ws, const std::string& type,
+                                                const std::string& app_id,
+                                                const std::string& key) override {
+    return read<std::optional<Identity>>(
+        [&](Connection& c) -> Result<std::optional<Identity>> {
+          SIYU_PREPARE(s, c,
+                       std::string("SELECT ") + kIdentityCols +
+                           " FROM identities WHERE workspace_id=? AND type=? AND app_id=? AND "
+                           "key=?");
+          s->bind(1, ws.value).bind(2, type).bind(3, app_id).bind(4, key);
+          std::optional<Identity> out;
+          if (s->step()) out = read_identity(*s);
+          SIYU_RETURN_IF_ERROR(s->status());
+          return out;
+        });
+  }
+
+  Result<IdentifyOutcome> identify(WorkspaceId ws, const std::vector<Identity>& ids,
+                                   EpochMs at) override {
+    return write<IdentifyOutcome>([&](Connection& c) -> Result<IdentifyOutcome> {
+      IdentifyOutcome out;
+      std::vector<CustomerId> owners;
+      for (const Identity& i : ids) {
+        SIYU_ASSIGN_OR_RETURN(auto owner, identity_owner(c, ws, i));
+        if (owner && std::find(owners.begin(), owners.end(), *owner) == owners.end()) {
+          owners.push_back(*owner);
+        }
+      }
+      if (owners.empty()) {
+        Customer fresh;
+        fresh.workspace = ws;
+        fresh.anonymous = true;
+        fresh.created_at = fresh.updated_at = at;
+        SIYU_ASSIGN_OR_RETURN(Customer made, insert_customer(c, fresh));
+        out.customer = made.id;
+        out.created = true;
+      } else {
+        std::sort(owners.begin(), owners.end());
+        out.customer = owners.front();  // the oldest customer survives
+        for (size_t k = 1; k < owners.size(); ++k) {
+          SIYU_RETURN_IF_ERROR(merge(c, ws, out.customer, owners[k], at, "identify"));
+          out.merged.push_back(owners[k]);
+        }
+      }
+      for (Identity i : ids) {
+        SIYU_ASSIGN_OR_RETURN(auto owner, identity_owner(c, ws, i));
+        if (owner) continue;
+        i.customer = out.customer;
+        i.created_at = at;
+        SIYU_RETURN_IF_ERROR(insert_identity(c, ws, i));
+        ++out.identities_added;
+      }
+      if (!out.merged.empty()) SIYU_RETURN_IF_ERROR(recompute_layer(c, ws, out.customer, at));
+      return out;
+    });
+  }
+
+  Result<std::vector<MergeRecord>> merges(WorkspaceId ws, CustomerId survivor) override {
+    return read<std::vector<MergeRecord>>([&](Connection& c) -> Result<std::vector<MergeRecord>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT id, survivor, merged, reason, at FROM merges WHERE workspace_id=? AND "
+                   "survivor=? ORDER BY id");
+      s->bind(1, ws.value).bind(2, survivor.value);
+      return all<MergeRecord>(*s, [](const Statement& r) {
+        return MergeRecord{r.int_at(0), CustomerId(r.int_at(1)), CustomerId(r.int_at(2)),
+                           r.text_at(3), r.int_at(4)};
+      });
+    });
+  }
+
+  Status put_field_def(WorkspaceId ws, const FieldDef& f) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO field_defs (workspace_id, name, type, personal, label) VALUES "
+                   "(?,?,?,?,?) ON CONFLICT (workspace_id, name) DO UPDATE SET label=excluded.label "
+                   "WHERE type=excluded.type AND personal=excluded.personal");
+      s->bind(1, ws.value)
+          .bind(2, f.name)
+          .bind(3, f.type)
+          .bind(4, int64_t{f.personal ? 1 : 0})
+          .bind(5, f.label);
+      SIYU_RETURN_IF_ERROR(s->run());
+      if (c.changes() == 0) {
+        return conflict("field \"" + f.name + "\" exists with another type", "type");
+      }
+      return Status::ok();
+    });
+  }
+
+  Result<std::vector<FieldDef>> field_defs(WorkspaceId ws) override {
+    return read<std::vector<FieldDef>>([&](Connection& c) -> Result<std::vector<FieldDef>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT name, type, personal, label FROM field_defs WHERE workspace_id=? ORDER "
+                   "BY name");
+      s->bind(1, ws.value);
+      return all<FieldDef>(*s, [](const Statement& r) {
+        return FieldDef{r.text_at(0), r.text_at(1), r.int_at(2) != 0, r.text_at(3)};
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- events and orders
+  Result<IngestResult> ingest_events(WorkspaceId ws, std::vector<PendingEvent>& batch,
+                                     EpochMs at) override {
+    return write<IngestResult>([&](Connection& c) -> Result<IngestResult> {
+      IngestResult out;
+      out.outcomes.reserve(batch.size());
+      for (PendingEvent& p : batch) {
+        SIYU_ASSIGN_OR_RETURN(auto who, resolve_subject(c, ws, p.customer, p.identity, at,
+                                                        out.customers_created));
+        if (!who) {
+          out.outcomes.push_back(IngestOutcome::kUnknownCustomer);
+          continue;
+        }
+        Event& e = p.event;
+        e.customer = *who;
+        e.received_at = at;
+        SIYU_PREPARE(s, c,
+                     "INSERT INTO events (workspace_id, event_id, customer_id, type, ts, amount, "
+                     "channel, campaign, content, staff, properties, received_at) VALUES "
+                     "(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (workspace_id, event_id) DO NOTHING");
+        s->bind(1, ws.value)
+            .bind(2, e.event_id)
+            .bind(3, e.customer.value)
+            .bind(4, e.type)
+            .bind(5, e.ts)
+            .bind(6, e.amount)
+            .bind_text_or_null(7, e.channel)
+            .bind_text_or_null(8, e.campaign)
+            .bind_text_or_null(9, e.content)
+            .bind_text_or_null(10, e.staff)
+            .bind_text_or_null(11, e.properties_json == "{}" ? "" : e.properties_json)
+            .bind(12, at);
+        SIYU_RETURN_IF_ERROR(s->run());
+        if (c.changes() == 0) {
+          out.outcomes.push_back(IngestOutcome::kDuplicate);
+          continue;
+        }
+        e.seq = c.last_insert_rowid();
+        out.outcomes.push_back(IngestOutcome::kStored);
+        if (p.relation) {
+          SIYU_RETURN_IF_ERROR(apply_relation(c, ws, e.customer, *p.relation, e.ts));
+          SIYU_RETURN_IF_ERROR(recompute_layer(c, ws, e.customer, e.ts));
+        }
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<Event>> events(WorkspaceId ws, CustomerId cust, std::optional<EpochMs> before,
+                                    int limit) override {
+    return read<std::vector<Event>>([&](Connection& c) -> Result<std::vector<Event>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT seq, event_id, customer_id, type, ts, amount, coalesce(channel,''), "
+                   "coalesce(campaign,''), coalesce(content,''), coalesce(staff,''), "
+                   "coalesce(properties,'{}'), received_at FROM events WHERE workspace_id=? AND "
+                   "customer_id=? AND ts < ? ORDER BY ts DESC, seq DESC LIMIT ?");
+      s->bind(1, ws.value).bind(2, cust.value).bind(3, before.value_or(INT64_MAX)).bind(4,
+                                                                                        int64_t{limit});
+      return all<Event>(*s, [](const Statement& r) {
+        Event e;
+        e.seq = r.int_at(0);
+        e.event_id = r.text_at(1);
+        e.customer = CustomerId(r.int_at(2));
+        e.type = r.text_at(3);
+        e.ts = r.int_at(4);
+        e.amount = r.int_at(5);
+        e.channel = r.text_at(6);
+        e.campaign = r.text_at(7);
+        e.content = r.text_at(8);
+        e.staff = r.text_at(9);
+        e.properties_json = r.text_at(10);
+        e.received_at = r.int_at(11);
+        return e;
+      });
+    });
+  }
+
+  Result<int64_t> count_events(WorkspaceId ws) override {
+    return read<int64_t>([&](Connection& c) -> Result<int64_t> {
+      SIYU_PREPARE(s, c, "SELECT count(*) FROM events WHERE workspace_id=?");
+      s->bind(1, ws.value);
+      return scalar(*s);
+    });
+  }
+
+  Result<std::vector<OrderResult>> upsert_orders(WorkspaceId ws, std::vector<PendingOrder>& batch,
+                                                 EpochMs at) override {
+    return write<std::vector<OrderResult>>([&](Connection& c) -> Result<std::vector<OrderResult>> {
+      std::vector<OrderResult> out;
+      out.reserve(batch.size());
+      int created_customers = 0;
+      for (PendingOrder& p : batch) {
+        Order& o = p.order;
+        o.customer = CustomerId(0);
+        if (!p.guest) {
+          SIYU_ASSIGN_OR_RETURN(auto who, resolve_subject(c, ws, p.customer, p.identity, at,
+                                                          created_customers));
+          if (!who) {
+            out.push_back({OrderOutcome::kUnchanged,
+                           not_found("customer " + std::to_string(p.customer->value) +
+                                     " not found")});
+            continue;
+          }
+          o.customer = *who;
+        }
+        o.updated_at = at;
+        SIYU_ASSIGN_OR_RETURN(OrderResult r, upsert_order(c, ws, o));
+        if (r.status.is_ok() && r.outcome != OrderOutcome::kUnchanged && o.customer.valid()) {
+          SIYU_RETURN_IF_ERROR(recompute_layer(c, ws, o.customer, o.paid_at.value_or(at)));
+        }
+        out.push_back(std::move(r));
+      }
+      return out;
+    });
+  }
+
+  Result<Order> order(WorkspaceId ws, const std::string& order_id) override {
+    return read<Order>([&](Connection& c) -> Result<Order> {
+      SIYU_PREPARE(s, c,
+                   std::string("SELECT ") + kOrderCols +
+                       " FROM orders WHERE workspace_id=? AND order_id=?");
+      s->bind(1, ws.value).bind(2, order_id);
+      return one<Order>(*s, read_order, "order \"" + order_id + "\" not found");
+    });
+  }
+
+  Result<std::vector<Order>> orders(WorkspaceId ws, std::optional<CustomerId> cust,
+                                    std::optional<std::string> before, int limit) override {
+    return read<std::vector<Order>>([&](Connection& c) -> Result<std::vector<Order>> {
+      std::string sql = std::string("SELECT ") + kOrderCols + " FROM orders WHERE workspace_id=?1";
+      if (cust) sql += " AND customer_id=?2";
+      if (before) sql += " AND order_id < ?3";
+      sql += " ORDER BY order_id DESC LIMIT ?4";
+      SIYU_PREPARE(s, c, sql);
+      s->bind(1, ws.value);
+      if (cust) s->bind(2, cust->value);
+      if (before) s->bind(3, *before);
+      s->bind(4, int64_t{limit});
+      return all<Order>(*s, read_order);
+    });
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> relations(WorkspaceId ws,
+                                                                     CustomerId cust) override {
+    using Pairs = std::vector<std::pair<std::string, std::string>>;
+    return read<Pairs>([&](Connection& c) -> Result<Pairs> {
+      SIYU_PREPARE(s, c,
+                   "SELECT kind, target FROM relations WHERE workspace_id=? AND customer_id=? AND "
+                   "until_at IS NULL ORDER BY kind, target");
+      s->bind(1, ws.value).bind(2, cust.value);
+      return all<std::pair<std::string, std::string>>(
+          *s, [](const Statement& r) { return std::make_pair(r.text_at(0), r.text_at(1)); });
+    });
+  }
+
+  // ---------------------------------------------------------------- tags
+  Status add_tag(WorkspaceId ws, const Tag& t) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_RETURN_IF_ERROR(require_live(c, ws, t.customer));
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO customer_tags (workspace_id, customer_id, tag, added_by, added_at) "
+                   "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING");
+      s->bind(1, ws.value).bind(2, t.customer.value).bind(3, t.tag).bind(4, t.added_by).bind(
+          5, t.added_at);
+      SIYU_RETURN_IF_ERROR(s->run());
+      if (c.changes() == 0) return Status::ok();
+      return tag_history(c, ws, t.customer, t.tag, "add", t.added_by, t.added_at);
+    });
+  }
+
+  Status remove_tag(WorkspaceId ws, CustomerId cust, const std::string& tag, const std::string& by,
+                    EpochMs at) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_RETURN_IF_ERROR(require_live(c, ws, cust));
+      SIYU_PREPARE(s, c,
+                   "DELETE FROM customer_tags WHERE workspace_id=? AND customer_id=? AND tag=?");
+      s->bind(1, ws.value).bind(2, cust.value).bind(3, tag);
+      SIYU_RETURN_IF_ERROR(s->run());
+      if (c.changes() == 0) return Status::ok();
+      return tag_history(c, ws, cust, tag, "remove", by, at);
+    });
+  }
+
+  Result<std::vector<Tag>> tags(WorkspaceId ws, CustomerId cust) override {
+    return read<std::vector<Tag>>([&](Connection& c) -> Result<std::vector<Tag>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT customer_id, tag, added_by, added_at FROM customer_tags WHERE "
+                   "workspace_id=? AND customer_id=? ORDER BY tag");
+      s->bind(1, ws.value).bind(2, cust.value);
+      return all<Tag>(*s, [](const Statement& r) {
+        return Tag{CustomerId(r.int_at(0)), r.text_at(1), r.text_at(2), r.int_at(3)};
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- timeline
+  Result<std::vector<TimelineItem>> timeline(WorkspaceId ws, CustomerId cust,
+                                             std::optional<EpochMs> before, int limit) override {
+    return read<std::vector<TimelineItem>>(
+        [&](Connection& c) -> Result<std::vector<TimelineItem>> {
+          SIYU_PREPARE(
+              s, c,
+              "SELECT at, kind, title, detail, seq FROM ("
+              " SELECT ts AS at, 'event' AS kind, type AS title, json_object('event_id', "
+              "event_id, 'amount', amount, 'channel', channel, 'campaign', campaign, 'content', "
+              "content, 'staff', staff, 'properties', json(coalesce(properties, '{}'))) AS "
+              "detail, seq FROM events WHERE workspace_id=?1 AND customer_id=?2 AND ts < ?3"
+              " UNION ALL SELECT ordered_at, 'order', order_id, json_object('status', status, "
+              "'amount', amount, 'refund_amount', refund_amount, 'store', store, 'channel', "
+              "channel), rowid FROM orders WHERE workspace_id=?1 AND customer_id=?2 AND "
+              "ordered_at < ?3"
+              " UNION ALL SELECT at, 'tag', tag, json_object('action', action, 'by', by), id "
+              "FROM tag_history WHERE workspace_id=?1 AND customer_id=?2 AND at < ?3"
+              " UNION ALL SELECT at, 'layer', to_layer, json_object('from', from_layer, 'to', "
+              "to_layer), id FROM layer_changes WHERE workspace_id=?1 AND customer_id=?2 AND at "
+              "< ?3"
+              " UNION ALL SELECT at, 'merge', 'merged customer ' || merged, json_object("
+              "'merged', merged, 'reason', reason), id FROM merges WHERE workspace_id=?1 AND "
+              "survivor=?2 AND at < ?3"
+              ") ORDER BY at DESC, kind, seq DESC LIMIT ?4");
+          s->bind(1, ws.value).bind(2, cust.value).bind(3, before.value_or(INT64_MAX)).bind(
+              4, int64_t{limit});
+          return all<TimelineItem>(*s, [](const Statement& r) {
+            return TimelineItem{r.int_at(0), r.text_at(1), r.text_at(2), r.text_at(3),
+                                r.int_at(4)};
+          });
+        });
+  }
+
+  // ---------------------------------------------------------------- channels
+  Result<Channel> create_channel(WorkspaceId ws, const Channel& ch) override {
+    return write<Channel>([&](Connection& c) -> Result<Channel> {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO channels (workspace_id, id, kind, name, code, created_at) VALUES "
+                   "(?1, (SELECT coalesce(max(id), 0) + 1 FROM channels WHERE workspace_id=?1), "
+                   "?2, ?3, ?4, ?5) RETURNING id");
+      s->bind(1, ws.value).bind(2, ch.kind).bind(3, ch.name).bind(4, ch.code).bind(5,
+                                                                                  ch.created_at);
+      Channel out = ch;
+      if (s->step()) out.id = ChannelId(s->int_at(0));
+      Status st = s->status();
+      s->reset();
+      if (st.code() == ErrorCode::kConflict) {
+        return conflict("channel code \"" + ch.code + "\" is already used", "code");
+      }
+      SIYU_RETURN_IF_ERROR(st);
+      return out;
+    });
+  }
+
+  Result<std::vector<Channel>> channels(WorkspaceId ws) override {
+    return read<std::vector<Channel>>([&](Connection& c) -> Result<std::vector<Channel>> {
+      SIYU_PREPARE(s, c,
+                   std::string("SELECT ") + kChannelCols +
+                       " FROM channels WHERE workspace_id=? ORDER BY id");
+      s->bind(1, ws.value);
+      return all<Channel>(*s, read_channel);
+    });
+  }
+
+  Result<Channel> channel(WorkspaceId ws, ChannelId id) override {
+    return read<Channel>([&](Connection& c) -> Result<Channel> {
+      SIYU_PREPARE(s, c,
+                   std::string("SELECT ") + kChannelCols +
+                       " FROM channels WHERE workspace_id=? AND id=?");
+      s->bind(1, ws.value).bind(2, id.value);
+      return one<Channel>(*s, read_channel, "channel " + std::to_string(id.value) + " not found");
+    });
+  }
+
+  Result<ChannelCost> add_channel_cost(WorkspaceId ws, const ChannelCost& cost) override {
+    return write<ChannelCost>([&](Connection& c) -> Result<ChannelCost> {
+      SIYU_PREPARE(chk, c, "SELECT 1 FROM channels WHERE workspace_id=? AND id=?");
+      chk->bind(1, ws.value).bind(2, cost.channel.value);
+      const bool exists = chk->step();
+      chk->reset();
+      if (!exists) return not_found("channel " + std::to_string(cost.channel.value) + " not found");
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO channel_costs (workspace_id, channel_id, day, amount, note) VALUES "
+                   "(?,?,?,?,?)");
+      s->bind(1, ws.value).bind(2, cost.channel.value).bind(3, cost.date).bind(4, cost.amount).bind(
+          5, cost.note);
+      SIYU_RETURN_IF_ERROR(s->run());
+      ChannelCost out = cost;
+      out.id = c.last_insert_rowid();
+      return out;
+    });
+  }
+
+  Result<std::vector<ChannelCost>> channel_costs(WorkspaceId ws, ChannelId id) override {
+    return read<std::vector<ChannelCost>>([&](Connection& c) -> Result<std::vector<ChannelCost>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT id, channel_id, day, amount, note FROM channel_costs WHERE "
+                   "workspace_id=? AND channel_id=? ORDER BY day, id");
+      s->bind(1, ws.value).bind(2, id.value);
+      return all<ChannelCost>(*s, [](const Statement& r) {
+        return ChannelCost{r.int_at(0), ChannelId(r.int_at(1)), r.text_at(2), r.int_at(3),
+                           r.text_at(4)};
+      });
+    });
+  }
+
+  Result<std::vector<ChannelStats>> channel_stats(WorkspaceId ws) override {
+    return read<std::vector<ChannelStats>>(
+        [&](Connection& c) -> Result<std::vector<ChannelStats>> {
+          SIYU_PREPARE(s, c,
+                       "SELECT ch.id, (SELECT count(*) FROM customers cu WHERE cu.workspace_id=?1 "
+                       "AND cu.channel_id=ch.id AND cu.merged_into IS NULL AND cu.erased_at IS "
+                       "NULL), (SELECT coalesce(sum(amount),0) FROM channel_costs cc WHERE "
+                       "cc.workspace_id=?1 AND cc.channel_id=ch.id) FROM channels ch WHERE "
+                       "ch.workspace_id=?1 ORDER BY ch.id");
+          s->bind(1, ws.value);
+          return all<ChannelStats>(*s, [](const Statement& r) {
+            return ChannelStats{ChannelId(r.int_at(0)), r.int_at(1), r.int_at(2)};
+          });
+        });
+  }
+
+  // ---------------------------------------------------------------- audit
+  Status audit(WorkspaceId ws, const AuditEntry& e) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO audit_log (workspace_id, at, actor, action, target, detail) "
+                   "VALUES (?,?,?,?,?,?)");
+      s->bind(1, ws.value).bind(2, e.at).bind(3, e.actor).bind(4, e.action).bind(5, e.target).bind(
+          6, e.detail_json);
+      return s->run();
+    });
+  }
+
+  Result<std::vector<AuditEntry>> audit_log(WorkspaceId ws, std::optional<int64_t> before,
+                                            int limit) override {
+    return read<std::vector<AuditEntry>>([&](Connection& c) -> Result<std::vector<AuditEntry>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT id, at, actor, action, target, detail FROM audit_log WHERE "
+                   "workspace_id=? AND id < ? ORDER BY id DESC LIMIT ?");
+      s->bind(1, ws.value).bind(2, before.value_or(INT64_MAX)).bind(3, int64_t{limit});
+      return all<AuditEntry>(*s, [](const Statement& r) {
+        return AuditEntry{r.int_at(0), r.int_at(1), r.text_at(2),
+                          r.text_at(3), r.text_at(4), r.text_at(5)};
+      });
+    });
+  }
+
+  StoreStats stats() const override {
+    return {commits_.load(), commit_micros_.load(), reads_.load(), read_micros_.load()};
+  }
+
+ private:
+  SqliteStore() = default;
+
+  // ---------------------------------------------------------------- plumbing
+  template <typename T, typename F>
+  Result<T> read(F&& f) {
+    const auto start = Clock::now();
+    Connection* c = nullptr;
+    {
+      std::unique_lock lock(read_mu_);
+      read_cv_.wait(lock, [&] { return !free_readers_.empty(); });
+      c = free_readers_.back();
+      free_readers_.pop_back();
+    }
+    // A read transaction gives every statement of `f` the same snapshot.
+    Status begun = c->exec("BEGIN");
+    Result<T> r = begun.is_ok() ? Result<T>(f(*c)) : Result<T>(begun);
+    if (begun.is_ok()) (void)c->exec("COMMIT");
+    {
+      std::lock_guard lock(read_mu_);
+      free_readers_.push_back(c);
+    }
+    read_cv_.notify_one();
+    reads_.fetch_add(1);
+    read_micros_.fetch_add(micros_since(start));
+    return r;
+  }
+
+  template <typename T, typename F>
+  Result<T> write(F&& f) {
+    const auto start = Clock::now();
+    std::lock_guard lock(write_mu_);
+    Transaction tx(*writer_);
+    SIYU_RETURN_IF_ERROR(tx.begin_status());
+    Result<T> r = f(*writer_);
+    if (!r.has_value()) return r;
+    SIYU_RETURN_IF_ERROR(tx.commit());
+    commits_.fetch_add(1);
+    commit_micros_.fetch_add(micros_since(start));
+    return r;
+  }
+
+  template <typename F>
+  Status write_status(F&& f) {
+    struct Unit {};
+    auto r = write<Unit>([&](Connection& c) -> Result<Unit> {
+      SIYU_RETURN_IF_ERROR(f(c));
+      return Unit{};
+    });
+    return r.status();
+  }
+
+  template <typename T, typename Reader>
+  static Result<T> one(Statement& s, Reader reader, const std::string& missing) {
+    if (s.step()) {
+      T out = reader(s);
+      s.reset();
+      return out;
+    }
+    Status st = s.status();
+    s.reset();
+    if (!st.is_ok()) return st;
+    return not_found(missing);
+  }
+
+  template <typename T, typename Reader>
+  static Result<std::vector<T>> all(Statement& s, Reader reader) {
+    std::vector<T> out;
+    while (s.step()) out.push_back(reader(s));
+    Status st = s.status();
+    s.reset();
+    if (!st.is_ok()) return st;
+    return out;
+  }
+
+  static Result<int64_t> scalar(Statement& s) {
+    int64_t v = 0;
+    if (s.step()) v = s.int_at(0);
+    Status st = s.status();
+    s.reset();
+    if (!st.is_ok()) return st;
+    return v;
+  }
+
+  static Workspace workspace_row(const Statement& s) {
+    return Workspace{WorkspaceId(s.int_at(0)), s.text_at(1), s.text_at(2), s.text_at(3),
+                     s.int_at(4)};
+  }
+  static Result<Workspace> one_workspace(Statement& s, const std::string& missing) {
+    return one<Workspace>(s, workspace_row, missing);
+  }
+
+  // ---------------------------------------------------------------- customer internals
+  static Result<Customer> load_customer(Connection& c, WorkspaceId ws, CustomerId id) {
+    SIYU_PREPARE(s, c,
+                 std::string("SELECT ") + kCustomerCols +
+                     " FROM customers WHERE workspace_id=? AND id=?");
+    s->bind(1, ws.value).bind(2, id.value);
+    return one<Customer>(*s, read_customer,
+                         "customer " + std::to_string(id.value) + " not found");
+  }
+
+  static Status require_live(Connection& c, WorkspaceId ws, CustomerId id) {
+    SIYU_ASSIGN_OR_RETURN(Customer cust, load_customer(c, ws, id));
+    if (cust.merged_into || cust.erased_at) {
+      return not_found("customer " + std::to_string(id.value) + " not found");
+    }
+    return Status::ok();
+  }
+
+  static void bind_attributes(Statement& s, const Customer& c) {
+    s.bind(1, c.name)
+        .bind(2, c.gender)
+        .bind(3, c.birthday)
+        .bind(4, c.city)
+        .bind_blob(5, c.phone_sealed)
+        .bind(6, c.phone_masked)
+        .bind(7, last4_of_masked(c.phone_masked))
+        .bind_blob(8, c.email_sealed)
+        .bind(9, c.email_masked)
+        .bind(10, c.custom_json)
+        .bind_opt(11, c.owner_staff ? std::optional<int64_t>(c.owner_staff->value) : std::nullopt)
+        .bind_opt(12, c.channel ? std::optional<int64_t>(c.channel->value) : std::nullopt)
+        .bind(13, c.campaign)
+        .bind(14, c.content)
+        .bind_opt(15,
+                  c.referrer_staff ? std::optional<int64_t>(c.referrer_staff->value) : std::nullopt)
+        .bind(16, c.referrer_partner)
+        .bind(17, int64_t{c.anonymous ? 1 : 0});
+  }
+
+  static Result<Customer> insert_customer(Connection& c, const Customer& cust) {
+    SIYU_PREPARE(next, c,
+                 "UPDATE workspaces SET next_customer_id = next_customer_id + 1 WHERE id=? "
+                 "RETURNING next_customer_id - 1");
+    next->bind(1, cust.workspace.value);
+    if (!next->step()) {
+      Status st = next->status();
+      next->reset();
+      SIYU_RETURN_IF_ERROR(st);
+      return not_found("workspace " + std::to_string(cust.workspace.value) + " not found");
+    }
+    Customer out = cust;
+    out.id = CustomerId(next->int_at(0));
+    next->reset();
+    SIYU_PREPARE(s, c,
+                 "INSERT INTO customers (name, gender, birthday, city, phone_sealed, phone_masked, "
+                 "phone_last4, email_sealed, email_masked, custom, owner_staff, channel_id, "
+                 "campaign, content, referrer_staff, referrer_partner, anonymous, created_at, "
+                 "updated_at, workspace_id, id) VALUES "
+                 "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    bind_attributes(*s, out);
+    s->bind(18, out.created_at).bind(19, out.updated_at).bind(20, out.workspace.value).bind(
+        21, out.id.value);
+    SIYU_RETURN_IF_ERROR(s->run());
+    out.layer = "none";
+    return out;
+  }
+
+  static Status insert_identity(Connection& c, WorkspaceId ws, const Identity& i) {
+    SIYU_PREPARE(s, c,
+                 "INSERT INTO identities (workspace_id, type, app_id, key, sealed, display, "
+                 "customer_id, created_at) VALUES (?,?,?,?,?,?,?,?)");
+    s->bind(1, ws.value)
+        .bind(2, i.type)
+        .bind(3, i.app_id)
+        .bind(4, i.key)
+        .bind_blob(5, i.sealed)
+        .bind(6, i.display)
+        .bind(7, i.customer.value)
+        .bind(8, i.created_at);
+    return s->run();
+  }
+
+  /// The live customer an identity belongs to, if any.
+  static Result<std::optional<CustomerId>> identity_owner(Connection& c, WorkspaceId ws,
+                                                          const Identity& i) {
+    SIYU_PREPARE(s, c,
+                 "SELECT customer_id FROM identities WHERE workspace_id=? AND type=? AND app_id=? "
+                 "AND key=?");
+    s->bind(1, ws.value).bind(2, i.type).bind(3, i.app_id).bind(4, i.key);
+    std::optional<CustomerId> out;
+    if (s->step()) out = CustomerId(s->int_at(0));
+    Status st = s->status();
+    s->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    return out;
+  }
+
+  /// Follows merged_into to the surviving customer; nullopt when missing or erased.
+  static Result<std::optional<CustomerId>> live_customer(Connection& c, WorkspaceId ws,
+                                                         CustomerId id) {
+    SIYU_PREPARE(s, c,
+                 "SELECT coalesce(merged_into, id), erased_at FROM customers WHERE workspace_id=? "
+                 "AND id=?");
+    s->bind(1, ws.value).bind(2, id.value);
+    std::optional<CustomerId> out;
+    if (s->step() && s->is_null(1)) out = CustomerId(s->int_at(0));
+    Status st = s->status();
+    s->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    return out;
+  }
+
+  /// The customer an event or order belongs to: the named id (followed through merges) or
+  /// the owner of the identity, creating an anonymous customer for an unknown identity.
+  static Result<std::optional<CustomerId>> resolve_subject(Connection& c, WorkspaceId ws,
+                                                           const std::optional<CustomerId>& id,
+                                                           const std::optional<Identity>& identity,
+                                                           EpochMs at, int& created) {
+    if (id) return live_customer(c, ws, *id);
+    SIYU_ASSERT(identity.has_value(), "subject needs a customer id or an identity");
+    SIYU_ASSIGN_OR_RETURN(auto owner, identity_owner(c, ws, *identity));
+    if (owner) return owner;
+    Customer fresh;
+    fresh.workspace = ws;
+    fresh.anonymous = true;
+    fresh.created_at = fresh.updated_at = at;
+    SIYU_ASSIGN_OR_RETURN(Customer made, insert_customer(c, fresh));
+    Identity i = *identity;
+    i.customer = made.id;
+    i.created_at = at;
+    SIYU_RETURN_IF_ERROR(insert_identity(c, ws, i));
+    ++created;
+    return std::optional<CustomerId>(made.id);
+  }
+
+  static Status exec_bound(Connection& c, const char* sql, WorkspaceId ws, int64_t a, int64_t b) {
+    SIYU_PREPARE(s, c, sql);
+    s->bind(1, ws.value).bind(2, a).bind(3, b);
+    return s->run();
+  }
+
+  /// Moves everything of `loser` onto `survivor` and leaves `loser` as a tombstone.
+  static Status merge(Connection& c, WorkspaceId ws, CustomerId survivor, CustomerId loser,
+                      EpochMs at, const std::string& reason) {
+    static constexpr const char* kMoves[] = {
+        "UPDATE identities SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
+        "UPDATE events SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
+        "UPDATE orders SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
+        "INSERT INTO customer_tags (workspace_id, customer_id, tag, added_by, added_at) SELECT "
+        "workspace_id, ?2, tag, added_by, added_at FROM customer_tags WHERE workspace_id=?1 AND "
+        "customer_id=?3 ON CONFLICT DO NOTHING",
+        "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?3",
+        "UPDATE tag_history SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
+        "UPDATE layer_changes SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
+        "INSERT INTO relations (workspace_id, customer_id, kind, target, since, until_at) SELECT "
+        "workspace_id, ?2, kind, target, since, until_at FROM relations WHERE workspace_id=?1 "
+        "AND customer_id=?3 ON CONFLICT DO UPDATE SET since=min(relations.since, excluded.since), "
+        "until_at=CASE WHEN relations.until_at IS NULL OR excluded.until_at IS NULL THEN NULL "
+        "ELSE max(relations.until_at, excluded.until_at) END",
+        "DELETE FROM relations WHERE workspace_id=?1 AND customer_id=?3",
+        "UPDATE merges SET survivor=?2 WHERE workspace_id=?1 AND survivor=?3",
+        "UPDATE customers SET merged_into=?2 WHERE workspace_id=?1 AND merged_into=?3",
+    };
+    for (const char* sql : kMoves) {
+      SIYU_RETURN_IF_ERROR(exec_bound(c, sql, ws, survivor.value, loser.value));
+    }
+    // Attributes the survivor lacks are taken from the merged customer.
+    SIYU_RETURN_IF_ERROR(exec_bound(
+        c,
+        "UPDATE customers AS s SET "
+        "name=CASE WHEN s.name='' THEN l.name ELSE s.name END, "
+        "gender=CASE WHEN s.gender='unknown' THEN l.gender ELSE s.gender END, "
+        "birthday=CASE WHEN s.birthday='' THEN l.birthday ELSE s.birthday END, "
+        "city=CASE WHEN s.city='' THEN l.city ELSE s.city END, "
+        "phone_sealed=coalesce(s.phone_sealed, l.phone_sealed), "
+        "phone_masked=CASE WHEN s.phone_sealed IS NULL THEN l.phone_masked ELSE s.phone_masked "
+        "END, phone_last4=CASE WHEN s.phone_sealed IS NULL THEN l.phone_last4 ELSE s.phone_last4 "
+        "END, email_sealed=coalesce(s.email_sealed, l.email_sealed), "
+        "email_masked=CASE WHEN s.email_sealed IS NULL THEN l.email_masked ELSE s.email_masked "
+        "END, custom=json_patch(l.custom, s.custom), "
+        "owner_staff=coalesce(s.owner_staff, l.owner_staff), "
+        "channel_id=coalesce(s.channel_id, l.channel_id), "
+        "campaign=CASE WHEN s.campaign='' THEN l.campaign ELSE s.campaign END, "
+        "content=CASE WHEN s.content='' THEN l.content ELSE s.content END, "
+        "referrer_staff=coalesce(s.referrer_staff, l.referrer_staff), "
+        "referrer_partner=CASE WHEN s.referrer_partner='' THEN l.referrer_partner ELSE "
+        "s.referrer_partner END, anonymous=min(s.anonymous, l.anonymous) "
+        "FROM customers AS l WHERE s.workspace_id=?1 AND s.id=?2 AND l.workspace_id=?1 AND "
+        "l.id=?3",
+        ws, survivor.value, loser.value));
+    SIYU_PREPARE(tomb, c,
+                 "UPDATE customers SET merged_into=?2, phone_sealed=NULL, email_sealed=NULL, "
+                 "updated_at=?4 WHERE workspace_id=?1 AND id=?3");
+    tomb->bind(1, ws.value).bind(2, survivor.value).bind(3, loser.value).bind(4, at);
+    SIYU_RETURN_IF_ERROR(tomb->run());
+    SIYU_PREPARE(rec, c,
+                 "INSERT INTO merges (workspace_id, survivor, merged, reason, at) VALUES "
+                 "(?,?,?,?,?)");
+    rec->bind(1, ws.value).bind(2, survivor.value).bind(3, loser.value).bind(4, reason).bind(5, at);
+    return rec->run();
+  }
+
+  static Status apply_relation(Connection& c, WorkspaceId ws, CustomerId cust,
+                               const RelationChange& r, EpochMs at) {
+    if (r.active) {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO relations (workspace_id, customer_id, kind, target, since) VALUES "
+                   "(?,?,?,?,?) ON CONFLICT DO UPDATE SET until_at=NULL, since=CASE WHEN "
+                   "relations.until_at IS NULL THEN relations.since ELSE excluded.since END");
+      s->bind(1, ws.value).bind(2, cust.value).bind(3, r.kind).bind(4, r.target).bind(5, at);
+      return s->run();
+    }
+    SIYU_PREPARE(s, c,
+                 "UPDATE relations SET until_at=? WHERE workspace_id=? AND customer_id=? AND "
+                 "kind=? AND target=? AND until_at IS NULL");
+    s->bind(1, at).bind(2, ws.value).bind(3, cust.value).bind(4, r.kind).bind(5, r.target);
+    return s->run();
+  }
+
+  /// Derives the layer from current facts (DOMAIN.md §1) and records a change.
+  static Status recompute_layer(Connection& c, WorkspaceId ws, CustomerId cust, EpochMs at) {
+    SIYU_PREPARE(s, c,
+                 "SELECT CASE "
+                 "WHEN EXISTS (SELECT 1 FROM relations WHERE workspace_id=?1 AND customer_id=?2 "
+                 "AND kind='membership' AND until_at IS NULL) OR (SELECT count(*) FROM orders "
+                 "WHERE workspace_id=?1 AND customer_id=?2 AND status='paid') >= 2 THEN 'member' "
+                 "WHEN EXISTS (SELECT 1 FROM relations WHERE workspace_id=?1 AND customer_id=?2 "
+                 "AND kind='friend' AND until_at IS NULL) THEN 'friend' "
+                 "WHEN EXISTS (SELECT 1 FROM relations WHERE workspace_id=?1 AND customer_id=?2 "
+                 "AND kind='group' AND until_at IS NULL) THEN 'community' "
+                 "WHEN EXISTS (SELECT 1 FROM relations WHERE workspace_id=?1 AND customer_id=?2 "
+                 "AND kind='follow' AND until_at IS NULL) THEN 'fan' ELSE 'none' END, "
+                 "(SELECT layer FROM customers WHERE workspace_id=?1 AND id=?2)");
+    s->bind(1, ws.value).bind(2, cust.value);
+    std::string next, current;
+    if (s->step()) {
+      next = s->text_at(0);
+      current = s->text_at(1);
+    }
+    Status st = s->status();
+    s->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    if (next == current) return Status::ok();
+    SIYU_PREPARE(u, c, "UPDATE customers SET layer=?, updated_at=? WHERE workspace_id=? AND id=?");
+    u->bind(1, next).bind(2, at).bind(3, ws.value).bind(4, cust.value);
+    SIYU_RETURN_IF_ERROR(u->run());
+    SIYU_PREPARE(h, c,
+                 "INSERT INTO layer_changes (workspace_id, customer_id, from_layer, to_layer, at) "
+                 "VALUES (?,?,?,?,?)");
+    h->bind(1, ws.value).bind(2, cust.value).bind(3, current).bind(4, next).bind(5, at);
+    return h->run();
+  }
+
+  static Status tag_history(Connection& c, WorkspaceId ws, CustomerId cust,
+                            const std::string& tag, const char* action, const std::string& by,
+                            EpochMs at) {
+    SIYU_PREPARE(s, c,
+                 "INSERT INTO tag_history (workspace_id, customer_id, tag, action, by, at) VALUES "
+                 "(?,?,?,?,?,?)");
+    s->bind(1, ws.value).bind(2, cust.value).bind(3, tag).bind(4, action).bind(5, by).bind(6, at);
+    return s->run();
+  }
+
+  static Result<OrderResult> upsert_order(Connection& c, WorkspaceId ws, const Order& o) {
+    SIYU_PREPARE(q, c,
+                 std::string("SELECT ") + kOrderCols +
+                     " FROM orders WHERE workspace_id=? AND order_id=?");
+    q->bind(1, ws.value).bind(2, o.order_id);
+    std::optional<Order> existing;
+    if (q->step()) existing = read_order(*q);
+    Status st = q->status();
+    q->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    if (!existing) {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO orders (workspace_id, order_id, customer_id, status, amount, "
+                   "refund_amount, currency, store, channel, staff, items, ordered_at, paid_at, "
+                   "refunded_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      s->bind(1, ws.value)
+          .bind(2, o.order_id)
+          .bind(3, o.customer.value)
+          .bind(4, o.status)
+          .bind(5, o.amount)
+          .bind(6, o.refund_amount)
+          .bind(7, o.currency)
+          .bind(8, o.store)
+          .bind(9, o.channel)
+          .bind(10, o.staff)
+          .bind(11, o.items_json)
+          .bind(12, o.ordered_at)
+          .bind_opt(13, o.paid_at)
+          .bind_opt(14, o.refunded_at)
+          .bind(15, o.updated_at);
+      SIYU_RETURN_IF_ERROR(s->run());
+      return OrderResult{OrderOutcome::kCreated, Status::ok()};
+    }
+    const Order& e = *existing;
+    if (e.amount != o.amount || e.currency != o.currency || e.items_json != o.items_json ||
+        e.ordered_at != o.ordered_at || e.store != o.store || e.customer != o.customer) {
+      return OrderResult{OrderOutcome::kUnchanged,
+                         conflict("order \"" + o.order_id +
+                                      "\" already exists with other contents; only status and "
+                                      "refunds may change",
+                                  "order_id")};
+    }
+    if (e.status == o.status && e.refund_amount == o.refund_amount && e.paid_at == o.paid_at &&
+        e.refunded_at == o.refunded_at) {
+      return OrderResult{OrderOutcome::kUnchanged, Status::ok()};
+    }
+    SIYU_PREPARE(u, c,
+                 "UPDATE orders SET status=?, refund_amount=?, paid_at=?, refunded_at=?, "
+                 "updated_at=? WHERE workspace_id=? AND order_id=?");
+    u->bind(1, o.status)
+        .bind(2, o.refund_amount)
+        .bind_opt(3, o.paid_at)
+        .bind_opt(4, o.refunded_at)
+        .bind(5, o.updated_at)
+        .bind(6, ws.value)
+        .bind(7, o.order_id);
+    SIYU_RETURN_IF_ERROR(u->run());
+    return OrderResult{OrderOutcome::kUpdated, Status::ok()};
+  }
+
+  std::unique_ptr<Connection> writer_;
+  std::mutex write_mu_;
+  std::vector<std::unique_ptr<Connection>> readers_;
+  std::mutex read_mu_;
+  std::condition_variable read_cv_;
+  std::vector<Connection*> free_readers_;
+  std::atomic<int64_t> commits_{0}, commit_micros_{0}, reads_{0}, read_micros_{0};
+};
+
+}  // namespace
+}  // namespace sqlite
+
+std::unique_ptr<Store> open_sqlite_store(const StoreConfig& config, Status& status) {
+  auto r = sqlite::SqliteStore::open(config);
+  if (!r) {
+    status = r.error();
+    return nullptr;
+  }
+  return std::move(r).value();
+}
+
+}  // namespace siyu::store

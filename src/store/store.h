@@ -1,0 +1,157 @@
+// The Store: Siyu's system of record. Every acknowledged write has been committed durably
+// before the call returns. Callers see only this interface; backends come from open_store().
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "store/records.h"
+
+namespace siyu::store {
+
+struct StoreConfig {
+  std::string backend = "sqlite";
+  std::string data_dir;      // sqlite: directory holding siyu.db
+  bool durable = true;       // fsync on every commit (synchronous=FULL)
+  int reader_connections = 4;
+};
+
+/// Result of resolving a set of identities to one customer.
+struct IdentifyOutcome {
+  CustomerId customer;
+  bool created = false;
+  std::vector<CustomerId> merged;  // customers merged into `customer` by this call
+  int identities_added = 0;
+};
+
+/// Per-event outcome of an ingest batch, in input order.
+enum class IngestOutcome { kStored, kDuplicate, kUnknownCustomer };
+
+struct IngestResult {
+  std::vector<IngestOutcome> outcomes;
+  int customers_created = 0;
+};
+
+/// Per-order outcome of an order batch; a failed status means that order was not stored.
+struct OrderResult {
+  OrderOutcome outcome = OrderOutcome::kUnchanged;
+  Status status;
+};
+
+struct StoreStats {
+  int64_t commits = 0;
+  int64_t commit_micros = 0;
+  int64_t reads = 0;
+  int64_t read_micros = 0;
+};
+
+/// Thread-safe. Errors: kNotFound for missing objects of the workspace, kConflict for a
+/// violated uniqueness rule, kInternal for storage failures (the write did not happen).
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Workspaces
+  virtual Result<Workspace> create_workspace(const Workspace& w) = 0;
+  virtual Result<Workspace> workspace_by_slug(const std::string& slug) = 0;
+  virtual Result<Workspace> workspace(WorkspaceId id) = 0;
+  virtual Result<std::vector<Workspace>> workspaces() = 0;
+
+  // Staff users and sessions
+  virtual Result<User> create_user(const User& u) = 0;
+  virtual Result<User> user(WorkspaceId ws, UserId id) = 0;
+  virtual Result<User> user_by_email(WorkspaceId ws, const std::string& email) = 0;
+  virtual Result<std::vector<User>> users(WorkspaceId ws) = 0;
+  virtual Status update_user(const User& u) = 0;
+  virtual Status create_session(const Session& s) = 0;
+  virtual Result<Session> session(const std::string& digest) = 0;
+  virtual Status delete_session(const std::string& digest) = 0;
+
+  // API keys
+  virtual Result<ApiKey> create_api_key(const ApiKey& k) = 0;
+  virtual Result<ApiKey> api_key_by_digest(const std::string& digest) = 0;
+  virtual Result<std::vector<ApiKey>> api_keys(WorkspaceId ws) = 0;
+  virtual Status revoke_api_key(WorkspaceId ws, ApiKeyId id, EpochMs at) = 0;
+
+  // Customers and identities
+  /// Allocates the next dense id of the workspace. kConflict when an identity is taken.
+  virtual Result<Customer> create_customer(const Customer& c,
+                                           const std::vector<Identity>& identities) = 0;
+  /// The customer row, also when merged away (merged_into set) or erased (erased_at set).
+  virtual Result<Customer> customer(WorkspaceId ws, CustomerId id) = 0;
+  /// Replaces the attributes of a live customer; kNotFound when merged away or erased.
+  virtual Status update_customer(const Customer& c) = 0;
+  virtual Result<std::vector<Customer>> customers(WorkspaceId ws, const CustomerFilter& f) = 0;
+  virtual Result<int64_t> count_customers(WorkspaceId ws) = 0;
+  /// Erases personal data, identities, tags and relationships; events and orders are kept
+  /// without a link to the person's identity. The row stays as a tombstone.
+  virtual Status erase_customer(WorkspaceId ws, CustomerId id, EpochMs at) = 0;
+  virtual Result<std::vector<Identity>> identities(WorkspaceId ws, CustomerId id) = 0;
+  virtual Result<std::optional<Identity>> find_identity(WorkspaceId ws, const std::string& type,
+                                                        const std::string& app_id,
+                                                        const std::string& key) = 0;
+  /// Attaches identities to one person, creating or merging customers as needed (One-ID).
+  /// Repeating the same call changes nothing.
+  virtual Result<IdentifyOutcome> identify(WorkspaceId ws, const std::vector<Identity>& ids,
+                                           EpochMs at) = 0;
+  virtual Result<std::vector<MergeRecord>> merges(WorkspaceId ws, CustomerId survivor) = 0;
+  virtual Status put_field_def(WorkspaceId ws, const FieldDef& f) = 0;
+  virtual Result<std::vector<FieldDef>> field_defs(WorkspaceId ws) = 0;
+
+  // Events, orders, relationships
+  /// Stores a batch in one transaction: all or nothing. Duplicate event ids are skipped.
+  virtual Result<IngestResult> ingest_events(WorkspaceId ws, std::vector<PendingEvent>& batch,
+                                             EpochMs at) = 0;
+  virtual Result<std::vector<Event>> events(WorkspaceId ws, CustomerId c,
+                                            std::optional<EpochMs> before, int limit) = 0;
+  virtual Result<int64_t> count_events(WorkspaceId ws) = 0;
+  /// Upserts orders by id in one transaction. A changed status or refund updates the order;
+  /// other changes to an existing order are kConflict.
+  virtual Result<std::vector<OrderResult>> upsert_orders(WorkspaceId ws,
+                                                          std::vector<PendingOrder>& batch,
+                                                          EpochMs at) = 0;
+  virtual Result<Order> order(WorkspaceId ws, const std::string& order_id) = 0;
+  virtual Result<std::vector<Order>> orders(WorkspaceId ws, std::optional<CustomerId> c,
+                                            std::optional<std::string> before, int limit) = 0;
+  /// Active relationship facts of a customer as (kind, target) pairs.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> relations(WorkspaceId ws,
+                                                                             CustomerId c) = 0;
+
+  // Tags (manual; the tag engine builds on these)
+  virtual Status add_tag(WorkspaceId ws, const Tag& t) = 0;
+  virtual Status remove_tag(WorkspaceId ws, CustomerId c, const std::string& tag,
+                            const std::string& by, EpochMs at) = 0;
+  virtual Result<std::vector<Tag>> tags(WorkspaceId ws, CustomerId c) = 0;
+
+  // Timeline
+  virtual Result<std::vector<TimelineItem>> timeline(WorkspaceId ws, CustomerId c,
+                                                     std::optional<EpochMs> before,
+                                                     int limit) = 0;
+
+  // Channels
+  virtual Result<Channel> create_channel(WorkspaceId ws, const Channel& c) = 0;
+  virtual Result<std::vector<Channel>> channels(WorkspaceId ws) = 0;
+  virtual Result<Channel> channel(WorkspaceId ws, ChannelId id) = 0;
+  virtual Result<ChannelCost> add_channel_cost(WorkspaceId ws, const ChannelCost& c) = 0;
+  virtual Result<std::vector<ChannelCost>> channel_costs(WorkspaceId ws, ChannelId id) = 0;
+  virtual Result<std::vector<ChannelStats>> channel_stats(WorkspaceId ws) = 0;
+
+  // Audit log
+  virtual Status audit(WorkspaceId ws, const AuditEntry& e) = 0;
+  virtual Result<std::vector<AuditEntry>> audit_log(WorkspaceId ws, std::optional<int64_t> before,
+                                                    int limit) = 0;
+
+  virtual StoreStats stats() const = 0;
+};
+
+/// Opens the configured backend, creating and migrating its database as needed.
+Result<std::unique_ptr<Store>> open_store(const StoreConfig& config);
+
+/// Text names of roles ("owner", ...), and the inverse.
+std::string_view role_name(Role r);
+std::optional<Role> parse_role(std::string_view s);
+
+}  // namespace siyu::store
