@@ -3,7 +3,9 @@
 function(siyu_target_options target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual -Wconversion
-    -Wno-sign-conversion)
+    -Wno-sign-conversion
+    # GCC 12 reports false -Wrestrict positives inside std::string at -O3 (GCC bug 105329).
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
   if(SIYU_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -80,6 +80,8 @@ class [[nodiscard]] Result {
   const T& operator*() const& { return value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
+  /// The value, or `fallback` when this holds an error.
+  T value_or(T fallback) const& { return has_value() ? value() : std::move(fallback); }
   /// The failure; only valid when !has_value().
   const Status& error() const { return std::get<1>(v_); }
   Status status() const { return has_value() ? Status::ok() : error(); }
