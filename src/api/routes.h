@@ -1,0 +1,50 @@
+// Internal to api/: the route table shared by the server plumbing and the handlers.
+#pragma once
+
+#include <httplib.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/access.h"
+#include "api/login_limiter.h"
+#include "api/metrics.h"
+#include "core/json.h"
+#include "customer/customer_service.h"
+
+namespace siyu::api {
+
+/// What a handler answers. JSON `body` unless `raw` is set (CSV, text).
+struct Reply {
+  int status = 200;
+  Json body;
+  std::string raw;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct Services {
+  store::Store& store;
+  const security::Vault& vault;
+  const Clock& clock;
+  customer::CustomerService customers;
+  Metrics metrics;
+  LoginLimiter login_limiter;
+};
+
+using Handler = std::function<Result<Reply>(const httplib::Request&, const Principal&)>;
+
+struct Route {
+  std::string method;     // GET, POST, PATCH, DELETE
+  std::string path;       // OpenAPI path, e.g. /v1/customers/{id}; turned into a regex
+  std::optional<Permission> permission;  // nullopt: no authentication needed
+  std::string summary;
+  Handler handler;
+};
+
+/// Every /v1 route of the API.
+std::vector<Route> make_routes(Services& s);
+
+}  // namespace siyu::api
