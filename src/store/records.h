@@ -194,6 +194,16 @@ struct ChannelStats {
   int64_t cost = 0;
 };
 
+/// A community group (社群): traffic, conversion or organisational (DOMAIN.md §5).
+struct Group {
+  GroupId id;
+  std::string name;
+  std::string kind;  // traffic, conversion, organisational
+  std::optional<UserId> owner_staff;
+  int capacity = 200;
+  EpochMs created_at = 0;
+};
+
 struct Tag {
   CustomerId customer;
   std::string tag;

@@ -80,6 +80,9 @@ class Store {
   /// Allocates the next dense id of the workspace. kConflict when an identity is taken.
   virtual Result<Customer> create_customer(const Customer& c,
                                            const std::vector<Identity>& identities) = 0;
+  /// Creates many customers in one transaction (bulk import, demo); returns their ids.
+  virtual Result<std::vector<CustomerId>> create_customers(
+      WorkspaceId ws, const std::vector<std::pair<Customer, std::vector<Identity>>>& batch) = 0;
   /// The customer row, also when merged away (merged_into set) or erased (erased_at set).
   virtual Result<Customer> customer(WorkspaceId ws, CustomerId id) = 0;
   /// Replaces the attributes of a live customer; kNotFound when merged away or erased.
@@ -138,6 +141,10 @@ class Store {
   virtual Result<ChannelCost> add_channel_cost(WorkspaceId ws, const ChannelCost& c) = 0;
   virtual Result<std::vector<ChannelCost>> channel_costs(WorkspaceId ws, ChannelId id) = 0;
   virtual Result<std::vector<ChannelStats>> channel_stats(WorkspaceId ws) = 0;
+
+  // Groups
+  virtual Result<Group> create_group(WorkspaceId ws, const Group& g) = 0;
+  virtual Result<std::vector<Group>> groups(WorkspaceId ws) = 0;
 
   // Audit log
   virtual Status audit(WorkspaceId ws, const AuditEntry& e) = 0;

@@ -155,7 +155,7 @@ Status apply_migrations(Connection& c) {
     SIYU_RETURN_IF_ERROR(c.exec(m.sql));
     SIYU_PREPARE(ins, c,
                  "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, "
-                 "CAST(unixepoch('subsec') * 1000 AS INTEGER))");
+                 "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))");
     ins->bind(1, int64_t{m.version}).bind(2, m.name);
     SIYU_RETURN_IF_ERROR(ins->run());
     SIYU_RETURN_IF_ERROR(tx.commit());
@@ -410,6 +410,34 @@ class SqliteStore final : public Store {
         i.customer = out.id;
         i.created_at = cust.created_at;
         SIYU_RETURN_IF_ERROR(insert_identity(c, cust.workspace, i));
+      }
+      return out;
+    });
+  }
+
+  Result<std::vector<CustomerId>> create_customers(
+      WorkspaceId ws,
+      const std::vector<std::pair<Customer, std::vector<Identity>>>& batch) override {
+    return write<std::vector<CustomerId>>([&](Connection& c) -> Result<std::vector<CustomerId>> {
+      std::vector<CustomerId> out;
+      out.reserve(batch.size());
+      for (const auto& [cust, ids] : batch) {
+        Customer row = cust;
+        row.workspace = ws;
+        for (const Identity& i : ids) {
+          SIYU_ASSIGN_OR_RETURN(auto owner, identity_owner(c, ws, i));
+          if (owner) {
+            return conflict("identity " + i.type + " \"" + i.display + "\" already belongs to customer " +
+                            std::to_string(owner->value));
+          }
+        }
+        SIYU_ASSIGN_OR_RETURN(Customer made, insert_customer(c, row));
+        for (Identity i : ids) {
+          i.customer = made.id;
+          i.created_at = row.created_at;
+          SIYU_RETURN_IF_ERROR(insert_identity(c, ws, i));
+        }
+        out.push_back(made.id);
       }
       return out;
     });
@@ -939,6 +967,44 @@ class SqliteStore final : public Store {
             return ChannelStats{ChannelId(r.int_at(0)), r.int_at(1), r.int_at(2)};
           });
         });
+  }
+
+  // ---------------------------------------------------------------- groups
+  Result<Group> create_group(WorkspaceId ws, const Group& g) override {
+    return write<Group>([&](Connection& c) -> Result<Group> {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO groups (workspace_id, id, name, kind, owner_staff, capacity, "
+                   "created_at) VALUES (?1, (SELECT coalesce(max(id), 0) + 1 FROM groups WHERE "
+                   "workspace_id=?1), ?2, ?3, ?4, ?5, ?6) RETURNING id");
+      s->bind(1, ws.value).bind(2, g.name).bind(3, g.kind);
+      s->bind_opt(4, g.owner_staff ? std::optional<int64_t>(g.owner_staff->value) : std::nullopt);
+      s->bind(5, int64_t{g.capacity}).bind(6, g.created_at);
+      Group out = g;
+      if (s->step()) out.id = GroupId(s->int_at(0));
+      Status st = s->status();
+      s->reset();
+      SIYU_RETURN_IF_ERROR(st);
+      return out;
+    });
+  }
+
+  Result<std::vector<Group>> groups(WorkspaceId ws) override {
+    return read<std::vector<Group>>([&](Connection& c) -> Result<std::vector<Group>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT id, name, kind, owner_staff, capacity, created_at FROM groups WHERE "
+                   "workspace_id=? ORDER BY id");
+      s->bind(1, ws.value);
+      return all<Group>(*s, [](const Statement& r) {
+        Group g;
+        g.id = GroupId(r.int_at(0));
+        g.name = r.text_at(1);
+        g.kind = r.text_at(2);
+        if (auto v = r.opt_int_at(3)) g.owner_staff = UserId(*v);
+        g.capacity = static_cast<int>(r.int_at(4));
+        g.created_at = r.int_at(5);
+        return g;
+      });
+    });
   }
 
   // ---------------------------------------------------------------- audit

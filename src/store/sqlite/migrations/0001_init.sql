@@ -63,6 +63,18 @@ CREATE TABLE channel_costs (
 );
 CREATE INDEX channel_costs_by_channel ON channel_costs(workspace_id, channel_id, day);
 
+-- Community groups (社群); the community module extends them.
+CREATE TABLE groups (
+  workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
+  id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  owner_staff INTEGER,
+  capacity INTEGER NOT NULL DEFAULT 200,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, id)
+);
+
 CREATE TABLE customers (
   workspace_id INTEGER NOT NULL REFERENCES workspaces(id),
   id INTEGER NOT NULL,

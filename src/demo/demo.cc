@@ -1,0 +1,401 @@
+#include "demo/demo.h"
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <string_view>
+
+#include "core/time_format.h"
+#include "customer/identity.h"
+
+namespace siyu::demo {
+namespace {
+
+constexpr std::array<std::string_view, 30> kFamily = {
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
+    "郭", "何", "林", "罗", "高", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹"};
+constexpr std::array<std::string_view, 40> kGiven = {
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟",
+    "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "婷", "雪", "慧", "晨", "欣怡", "子涵",
+    "浩然", "雨桐", "梓萱", "思远", "一诺", "佳琪", "俊杰", "诗涵", "宇轩", "若曦", "嘉怡", "博文"};
+constexpr std::array<std::string_view, 15> kCities = {
+    "上海", "北京", "广州", "深圳", "杭州", "成都", "南京", "武汉",
+    "苏州", "西安", "长沙", "重庆", "厦门", "宁波", "天津"};
+constexpr std::array<std::string_view, 12> kProducts = {
+    "杨枝甘露", "多肉葡萄", "芝芝莓莓", "生椰拿铁", "茉莉奶绿", "烤黑糖波波",
+    "满杯红柚", "桂花乌龙", "柠檬茶", "芋泥波波", "月饼礼盒", "新春茶礼"};
+constexpr std::array<int64_t, 12> kPrices = {1900, 2200, 2500, 1800, 1600, 1900,
+                                             2100, 1700, 1500, 2000, 16800, 12800};
+
+struct ChannelSpec {
+  const char* kind;
+  const char* name;
+  const char* code;
+  int weight;           // share of new customers
+  int64_t daily_cost;   // cents
+};
+constexpr std::array<ChannelSpec, 8> kChannels = {{
+    {"store", "门店扫码", "store-qr", 30, 20000},
+    {"paid_ads", "朋友圈广告", "moments-ads", 12, 300000},
+    {"content", "公众号文章", "mp-articles", 14, 30000},
+    {"employee", "店员企微", "staff-wecom", 12, 10000},
+    {"product", "杯套二维码", "cup-sleeve", 10, 15000},
+    {"brand", "品牌联名", "brand-collab", 5, 80000},
+    {"fission", "老带新裂变", "referral", 12, 40000},
+    {"partner", "KOC 合伙人", "koc-partner", 5, 50000},
+}};
+
+/// Small deterministic generator helpers over mt19937_64.
+class Dice {
+ public:
+  explicit Dice(uint64_t seed) : rng_(seed) {}
+  double unit() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+  bool chance(double p) { return unit() < p; }
+  int64_t below(int64_t n) { return static_cast<int64_t>(rng_() % static_cast<uint64_t>(n)); }
+  int weighted(const std::vector<int>& weights) {
+    int total = 0;
+    for (int w : weights) total += w;
+    int64_t r = below(total);
+    for (size_t i = 0; i < weights.size(); ++i) {
+      if (r < weights[i]) return static_cast<int>(i);
+      r -= weights[i];
+    }
+    return 0;
+  }
+  /// Exponential with the given mean.
+  double exponential(double mean) { return -mean * std::log(1.0 - unit()); }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+/// Relative demand on a day: weekends and the weeks before Spring Festival and Mid-Autumn.
+double day_weight(int64_t day) {
+  const int64_t weekday = (day + 4) % 7;  // 1970-01-01 was a Thursday; 0 = Sunday
+  double w = (weekday == 0 || weekday == 5 || weekday == 6) ? 1.4 : 1.0;
+  const int64_t spring = days_from_civil({2026, 2, 17});
+  const int64_t mid_autumn = days_from_civil({2026, 9, 25});
+  if (day >= spring - 12 && day <= spring) w *= 2.2;
+  if (day > spring && day <= spring + 6) w *= 0.5;  // shops close for the holiday
+  if (day >= mid_autumn - 10 && day <= mid_autumn) w *= 3.0;
+  return w;
+}
+
+std::string pad(int64_t v, int width) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%0*lld", width, static_cast<long long>(v));
+  return buf;
+}
+
+class Builder {
+ public:
+  Builder(store::Store& store, const security::Vault& vault, const DemoOptions& opt, EpochMs now)
+      : store_(store), vault_(vault), opt_(opt), dice_(opt.seed),
+        end_day_(now / kMsPerDay), start_day_(end_day_ - 365) {}
+
+  Result<DemoResult> run() {
+    DemoResult out;
+    store::Workspace w{WorkspaceId(), opt_.slug, "茶语时光 Tea Time", "Asia/Shanghai",
+                       start_day_ * kMsPerDay};
+    SIYU_ASSIGN_OR_RETURN(auto ws, store_.create_workspace(w));
+    ws_ = ws.id;
+    out.workspace = ws_;
+    out.created = true;
+    out.owner_email = "owner@" + opt_.slug + ".siyu.local";
+    out.owner_password = kDemoPassword;
+    SIYU_RETURN_IF_ERROR(make_staff(out.owner_email));
+    SIYU_RETURN_IF_ERROR(make_channels());
+    SIYU_RETURN_IF_ERROR(make_groups());
+    const customer::IdentityCodec codec(vault_, ws_);
+    for (int64_t first = 0; first < opt_.customers; first += kChunk) {
+      const int64_t n = std::min(kChunk, opt_.customers - first);
+      SIYU_RETURN_IF_ERROR(make_customers(codec, first, n, out));
+    }
+    SIYU_RETURN_IF_ERROR(flush_events(out));
+    SIYU_RETURN_IF_ERROR(flush_orders(out));
+    return out;
+  }
+
+ private:
+  static constexpr int64_t kChunk = 2000;
+
+  Status make_staff(const std::string& owner_email) {
+    SIYU_ASSIGN_OR_RETURN(std::string hash, security::hash_password(kDemoPassword));
+    const EpochMs at = start_day_ * kMsPerDay;
+    struct Spec { std::string email; std::string name; store::Role role; };
+    std::vector<Spec> specs = {{owner_email, "王店长", store::Role::kOwner},
+                               {"admin@" + opt_.slug + ".siyu.local", "李运营总监", store::Role::kAdmin},
+                               {"analyst@" + opt_.slug + ".siyu.local", "赵分析师", store::Role::kAnalyst},
+                               {"operator@" + opt_.slug + ".siyu.local", "陈社群", store::Role::kOperator}};
+    for (int i = 1; specs.size() < 20; ++i) {
+      specs.push_back({"staff" + pad(i, 2) + "@" + opt_.slug + ".siyu.local",
+                       std::string(kFamily[static_cast<size_t>(i) % kFamily.size()]) + "导购" + std::to_string(i),
+                       i <= 2 ? store::Role::kOperator : store::Role::kStaff});
+    }
+    for (const auto& s : specs) {
+      store::User u{UserId(), ws_, s.email, s.name, s.role, hash, false, at};
+      SIYU_ASSIGN_OR_RETURN(auto made, store_.create_user(u));
+      if (s.role == store::Role::kStaff || s.role == store::Role::kOperator) staff_.push_back(made.id);
+    }
+    return Status::ok();
+  }
+
+  Status make_channels() {
+    for (const auto& spec : kChannels) {
+      SIYU_ASSIGN_OR_RETURN(auto ch, store_.create_channel(
+                                         ws_, {ChannelId(), spec.kind, spec.name, spec.code,
+                                               start_day_ * kMsPerDay}));
+      channels_.push_back(ch.id);
+      channel_weights_.push_back(spec.weight);
+      // One cost entry a month, varied ±30%.
+      for (int64_t day = start_day_; day < end_day_; day += 30) {
+        const double f = 0.7 + 0.6 * dice_.unit();
+        store::ChannelCost cost{0, ch.id, format_date(civil_from_days(day)),
+                                static_cast<int64_t>(static_cast<double>(spec.daily_cost) * 30 * f),
+                                "月度投放"};
+        SIYU_RETURN_IF_ERROR(store_.add_channel_cost(ws_, cost).status());
+      }
+    }
+    return Status::ok();
+  }
+
+  Status make_groups() {
+    static constexpr std::array<const char*, 3> kKinds = {"traffic", "conversion",
+                                                          "organisational"};
+    for (int i = 0; i < 60; ++i) {
+      const auto city = kCities[static_cast<size_t>(i) % kCities.size()];
+      store::Group g;
+      g.name = "茶语时光·" + std::string(city) + std::to_string(i / 15 + 1) + "群";
+      g.kind = kKinds[static_cast<size_t>(i) % 3];
+      g.owner_staff = staff_[static_cast<size_t>(i) % staff_.size()];
+      g.created_at = start_day_ * kMsPerDay;
+      SIYU_RETURN_IF_ERROR(store_.create_group(ws_, g).status());
+    }
+    return Status::ok();
+  }
+
+  /// A day after `from` drawn with seasonal weights, or -1 past the end.
+  int64_t next_day(int64_t from, double mean_gap) {
+    int64_t day = from + 1 + static_cast<int64_t>(dice_.exponential(mean_gap));
+    // Thin by seasonality: move forward until accepted.
+    while (day < end_day_ && !dice_.chance(day_weight(day) / 3.0)) ++day;
+    return day < end_day_ ? day : -1;
+  }
+
+  EpochMs at_time(int64_t day) {
+    // Tea shops are busiest 11:00–21:00 Beijing time (UTC+8).
+    const int64_t local_minute = 10 * 60 + dice_.below(11 * 60);
+    return day * kMsPerDay + (local_minute - 480) * 60'000 + dice_.below(60'000);
+  }
+
+  void event(CustomerId c, const std::string& type, EpochMs ts, std::string props = "{}",
+             std::optional<store::RelationChange> rel = std::nullopt, std::string staff = "",
+             int64_t amount = 0, std::string channel = "") {
+    store::PendingEvent p;
+    p.customer = c;
+    p.event.event_id = "demo-" + pad(c.value, 8) + "-" + std::to_string(++event_seq_);
+    p.event.type = type;
+    p.event.ts = ts;
+    p.event.properties_json = std::move(props);
+    p.event.staff = std::move(staff);
+    p.event.amount = amount;
+    p.event.channel = std::move(channel);
+    p.relation = std::move(rel);
+    events_.push_back(std::move(p));
+  }
+
+  Status make_customers(const customer::IdentityCodec& codec, int64_t first, int64_t n,
+                        DemoResult& out) {
+    std::vector<std::pair<store::Customer, std::vector<store::Identity>>> batch;
+    struct Plan { int64_t created_day; size_t channel; };
+    std::vector<Plan> plans;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t serial = first + i;
+      store::Customer c;
+      // Growth: more customers joined recently (square-root spread over the year).
+      const int64_t created_day = start_day_ + static_cast<int64_t>(std::sqrt(dice_.unit()) * 364.0);
+      const size_t ch = static_cast<size_t>(dice_.weighted(channel_weights_));
+      c.created_at = c.updated_at = at_time(created_day);
+      c.name = std::string(kFamily[static_cast<size_t>(dice_.below(kFamily.size()))]) +
+               std::string(kGiven[static_cast<size_t>(dice_.below(kGiven.size()))]);
+      c.gender = dice_.chance(0.62) ? "female" : (dice_.chance(0.9) ? "male" : "unknown");
+      c.city = std::string(kCities[static_cast<size_t>(dice_.below(kCities.size()))]);
+      if (dice_.chance(0.7)) {
+        c.birthday = format_date({static_cast<int>(1970 + dice_.below(38)),
+                                  static_cast<int>(1 + dice_.below(12)),
+                                  static_cast<int>(1 + dice_.below(28))});
+      }
+      c.channel = channels_[ch];
+      c.campaign = ch == 6 ? "老带新-第" + std::to_string(1 + dice_.below(4)) + "期" : "";
+      c.content = ch == 2 ? "文章-" + std::to_string(1 + dice_.below(40)) : "";
+      if (ch == 3 || dice_.chance(0.35)) c.owner_staff = staff_[static_cast<size_t>(dice_.below(static_cast<int64_t>(staff_.size())))];
+      if (ch == 3) c.referrer_staff = c.owner_staff;
+      if (ch == 7) c.referrer_partner = "KOC-" + pad(1 + dice_.below(50), 3);
+      std::vector<store::Identity> ids;
+      if (dice_.chance(0.72)) {
+        // 1 + 3-digit carrier prefix + serial: unique within the workspace.
+        const std::string phone = "1" + std::to_string(3 + dice_.below(7)) +
+                                  std::to_string(dice_.below(10)) + pad(serial, 8);
+        auto id = codec.make("phone", phone, "", "phone");
+        if (id) {
+          c.phone_sealed = codec.seal(phone, "phone");
+          c.phone_masked = customer::mask_phone(phone);
+          ids.push_back(*id);
+        }
+      }
+      if (dice_.chance(0.85)) {
+        ids.push_back(*codec.make("wechat_unionid", "oU_demo_" + pad(serial, 9), "", "u"));
+        ids.push_back(*codec.make("wechat_openid", "oM_demo_" + pad(serial, 9), "wx_demo_mp", "o"));
+      }
+      if (c.owner_staff) ids.push_back(*codec.make("wecom_external_userid", "wm_demo_" + pad(serial, 9), "", "w"));
+      c.anonymous = false;
+      batch.emplace_back(std::move(c), std::move(ids));
+      plans.push_back({created_day, ch});
+    }
+    SIYU_ASSIGN_OR_RETURN(auto ids, store_.create_customers(ws_, batch));
+    out.customers += static_cast<int64_t>(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i) {
+      make_history(ids[i], batch[i].first, plans[i].created_day, plans[i].channel);
+      if (events_.size() >= 20'000) SIYU_RETURN_IF_ERROR(flush_events(out));
+      if (orders_.size() >= 5'000) SIYU_RETURN_IF_ERROR(flush_orders(out));
+    }
+    return Status::ok();
+  }
+
+  void make_history(CustomerId id, const store::Customer& c, int64_t created_day, size_t channel) {
+    const std::string ch_code = kChannels[channel].code;
+    // Churners stop all activity after a point; loyal ones stay to the end.
+    const double activity = 0.3 + dice_.unit();
+    const int64_t churn_day = dice_.chance(0.35)
+                                  ? created_day + 7 + static_cast<int64_t>(dice_.exponential(60))
+                                  : end_day_;
+    const int64_t last_day = std::min(churn_day, end_day_);
+    const EpochMs joined = c.created_at;
+    if (dice_.chance(0.9)) {
+      event(id, "follow", joined, R"({"account":"茶语时光公众号"})",
+            store::RelationChange{"follow", "茶语时光公众号", true}, "", 0, ch_code);
+    }
+    if (dice_.chance(0.6)) event(id, "registered", joined + 60'000, "{}", std::nullopt, "", 0, ch_code);
+    if (dice_.chance(0.42)) {
+      const std::string g = std::to_string(1 + dice_.below(60));
+      const EpochMs t = joined + dice_.below(3) * kMsPerDay + 3'600'000;
+      event(id, "join_group", t, R"({"group_id":")" + g + R"("})", store::RelationChange{"group", g, true});
+      if (churn_day < end_day_ && dice_.chance(0.4)) {
+        event(id, "leave_group", std::max(t + 1, churn_day * kMsPerDay), R"({"group_id":")" + g + R"("})",
+              store::RelationChange{"group", g, false});
+      }
+    }
+    if (c.owner_staff && dice_.chance(0.8)) {
+      const std::string staff = std::to_string(c.owner_staff->value);
+      event(id, "add_friend", joined + 120'000, "{}", store::RelationChange{"friend", staff, true}, staff);
+    }
+    // Browsing and log-ins while active.
+    for (int64_t day = next_day(created_day, 20 / activity); day >= 0 && day <= last_day;
+         day = next_day(day, 20 / activity)) {
+      event(id, dice_.chance(0.5) ? "login" : "view", at_time(day),
+            R"({"page":")" + std::string(kProducts[static_cast<size_t>(dice_.below(10))]) + R"("})");
+    }
+    // Orders: about 55% ever buy; repeat buyers keep buying at their own rhythm.
+    if (!dice_.chance(0.55)) return;
+    const double gap = 10 + dice_.exponential(40) / activity;
+    int paid = 0;
+    for (int64_t day = created_day + static_cast<int64_t>(dice_.exponential(5)); day <= last_day && day < end_day_;
+         day = next_day(day, gap)) {
+      if (day < 0) break;
+      make_order(id, day, ch_code, c);
+      ++paid;
+      if (paid >= 60) break;
+    }
+    if (paid >= 3 && dice_.chance(0.35)) {
+      event(id, "member_join", at_time(std::min(last_day, end_day_ - 1)), R"({"tier":"金卡"})",
+            store::RelationChange{"membership", "金卡", true});
+    }
+  }
+
+  void make_order(CustomerId id, int64_t day, const std::string& channel, const store::Customer& c) {
+    const int64_t spring = days_from_civil({2026, 2, 17});
+    const int64_t mid_autumn = days_from_civil({2026, 9, 25});
+    Json items = Json::array();
+    int64_t amount = 0;
+    const int lines = 1 + static_cast<int>(dice_.below(3));
+    for (int l = 0; l < lines; ++l) {
+      size_t p = static_cast<size_t>(dice_.below(10));
+      if (day >= mid_autumn - 10 && day <= mid_autumn && dice_.chance(0.5)) p = 10;  // mooncakes
+      if (day >= spring - 12 && day <= spring && dice_.chance(0.4)) p = 11;          // gift box
+      const int64_t qty = 1 + dice_.below(2);
+      items.push_back({{"sku", "SKU" + pad(static_cast<int64_t>(p) + 1, 3)},
+                       {"name", kProducts[p]},
+                       {"quantity", qty},
+                       {"price", kPrices[p]}});
+      amount += qty * kPrices[p];
+    }
+    const EpochMs t = at_time(day);
+    store::PendingOrder o;
+    o.customer = id;
+    o.order.order_id = "D" + pad(id.value, 8) + "-" + std::to_string(++order_seq_);
+    o.order.amount = amount;
+    o.order.store = std::string(c.city) + "店";
+    o.order.channel = channel;
+    o.order.items_json = items.dump();
+    o.order.ordered_at = t;
+    o.order.paid_at = t;
+    o.order.status = "paid";
+    if (dice_.chance(0.03)) {
+      o.order.status = "refunded";
+      o.order.refund_amount = amount;
+      o.order.refunded_at = t + 3'600'000;
+    }
+    event(id, "order_paid", t, Json{{"order_id", o.order.order_id}}.dump(), std::nullopt, "", amount);
+    orders_.push_back(std::move(o));
+  }
+
+  Status flush_events(DemoResult& out) {
+    if (events_.empty()) return Status::ok();
+    SIYU_ASSIGN_OR_RETURN(auto r, store_.ingest_events(ws_, events_, end_day_ * kMsPerDay));
+    out.events += static_cast<int64_t>(r.outcomes.size());
+    events_.clear();
+    return Status::ok();
+  }
+
+  Status flush_orders(DemoResult& out) {
+    if (orders_.empty()) return Status::ok();
+    SIYU_ASSIGN_OR_RETURN(auto r, store_.upsert_orders(ws_, orders_, end_day_ * kMsPerDay));
+    out.orders += static_cast<int64_t>(r.size());
+    orders_.clear();
+    return Status::ok();
+  }
+
+  store::Store& store_;
+  const security::Vault& vault_;
+  const DemoOptions& opt_;
+  Dice dice_;
+  int64_t end_day_;
+  int64_t start_day_;
+  WorkspaceId ws_;
+  std::vector<UserId> staff_;
+  std::vector<ChannelId> channels_;
+  std::vector<int> channel_weights_;
+  std::vector<store::PendingEvent> events_;
+  std::vector<store::PendingOrder> orders_;
+  int64_t event_seq_ = 0;
+  int64_t order_seq_ = 0;
+};
+
+}  // namespace
+
+Result<DemoResult> build_demo(store::Store& store, const security::Vault& vault,
+                              const DemoOptions& options, const Clock& clock) {
+  if (auto existing = store.workspace_by_slug(options.slug)) {
+    DemoResult out;
+    out.workspace = existing->id;
+    out.owner_email = "owner@" + options.slug + ".siyu.local";
+    out.owner_password = kDemoPassword;
+    SIYU_ASSIGN_OR_RETURN(out.customers, store.count_customers(existing->id));
+    SIYU_ASSIGN_OR_RETURN(out.events, store.count_events(existing->id));
+    return out;
+  }
+  return Builder(store, vault, options, clock.now_ms()).run();
+}
+
+}  // namespace siyu::demo
