@@ -1,0 +1,213 @@
+// One-ID and store behaviour: merges keep everything, repeats change nothing, erase removes
+// personal data, events and orders are idempotent, layers follow facts.
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+#include "customer/customer_service.h"
+#include "support/temp_dir.h"
+
+namespace siyu::customer {
+namespace {
+
+class OneIdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(security::init().is_ok());
+    store::StoreConfig cfg;
+    cfg.data_dir = dir_.str();
+    cfg.durable = false;
+    auto s = store::open_store(cfg);
+    ASSERT_TRUE(s.has_value()) << s.error().to_string();
+    store_ = std::move(s).value();
+    ws_ = store_->create_workspace({WorkspaceId(), "a", "A", "Asia/Shanghai", 0})->id;
+    other_ = store_->create_workspace({WorkspaceId(), "b", "B", "Asia/Shanghai", 0})->id;
+    service_ = std::make_unique<CustomerService>(*store_, vault_, clock_);
+  }
+
+  Json ident(const std::string& type, const std::string& value, const std::string& app = "") {
+    Json j = {{"type", type}, {"value", value}};
+    if (!app.empty()) j["app_id"] = app;
+    return j;
+  }
+
+  store::PendingEvent event_for(const std::string& id, const std::string& type,
+                                const store::Identity& who, EpochMs ts) {
+    store::PendingEvent p;
+    p.event.event_id = id;
+    p.event.type = type;
+    p.event.ts = ts;
+    p.identity = who;
+    return p;
+  }
+
+  testing::TempDir dir_;
+  security::Vault vault_ = security::Vault::from_key({});
+  ManualClock clock_{1'790'000'000'000};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<CustomerService> service_;
+  WorkspaceId ws_, other_;
+  const View admin_{true, true};
+};
+
+TEST_F(OneIdTest, IdentifyMergesAndSurvivorKeepsEverything) {
+  const IdentityCodec codec(vault_, ws_);
+  auto phone = *codec.make("phone", "13800138000", "", "p");
+  auto openid = *codec.make("wechat_openid", "o_1", "wx_app", "o");
+  // Two customers known by different identities, each with an event, an order and a tag.
+  std::vector<store::PendingEvent> batch = {event_for("e1", "login", phone, 1000),
+                                            event_for("e2", "view", openid, 2000)};
+  auto ingested = store_->ingest_events(ws_, batch, clock_.now_ms());
+  ASSERT_TRUE(ingested.has_value());
+  EXPECT_EQ(ingested->customers_created, 2);
+  const CustomerId a = batch[0].event.customer, b = batch[1].event.customer;
+  ASSERT_NE(a, b);
+  std::vector<store::PendingOrder> orders(1);
+  orders[0].customer = b;
+  orders[0].order = {"o-1", CustomerId(), "paid", 990, 0, "CNY", "s", "", "", "[]", 3000, 3000,
+                     std::nullopt, 0};
+  ASSERT_TRUE(store_->upsert_orders(ws_, orders, 4000).has_value());
+  ASSERT_TRUE(store_->add_tag(ws_, {b, "vip", "test", 5000}).is_ok());
+
+  Json body = {{"identities", {ident("phone", "+86 138-0013-8000"), ident("wechat_openid", "o_1", "wx_app")}}};
+  auto out = service_->identify(ws_, body, admin_);
+  ASSERT_TRUE(out.has_value()) << out.error().to_string();
+  EXPECT_EQ((*out)["customer"]["id"], a.value);
+  EXPECT_EQ((*out)["merged"], Json::array({b.value}));
+  EXPECT_EQ((*out)["customer"]["tags"], Json::array({"vip"}));
+  EXPECT_EQ((*out)["customer"]["identities"].size(), 2u);
+  EXPECT_EQ(store_->events(ws_, a, std::nullopt, 10)->size(), 2u);
+  EXPECT_EQ(store_->orders(ws_, a, std::nullopt, 10)->size(), 1u);
+  EXPECT_EQ(store_->merges(ws_, a)->size(), 1u);
+  EXPECT_EQ(*store_->customer(ws_, b)->merged_into, a);
+
+  // Repeating the call changes nothing.
+  auto again = service_->identify(ws_, body, admin_);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE((*again)["merged"].empty());
+  EXPECT_EQ((*again)["identities_added"], 0);
+  EXPECT_EQ(store_->merges(ws_, a)->size(), 1u);
+
+  // A later event for the merged-away id lands on the survivor.
+  std::vector<store::PendingEvent> later(1);
+  later[0].event.event_id = "e3";
+  later[0].event.type = "login";
+  later[0].event.ts = 6000;
+  later[0].customer = b;
+  ASSERT_TRUE(store_->ingest_events(ws_, later, 7000).has_value());
+  EXPECT_EQ(later[0].event.customer, a);
+  EXPECT_EQ(store_->events(ws_, a, std::nullopt, 10)->size(), 3u);
+  // Reading the merged-away id answers with the survivor.
+  auto got = service_->get(ws_, b, admin_);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ((*got)["id"], a.value);
+}
+
+TEST_F(OneIdTest, DuplicateEventIdIsStoredOnce) {
+  const IdentityCodec codec(vault_, ws_);
+  auto who = *codec.make("app_user_id", "u1", "", "u");
+  std::vector<store::PendingEvent> batch = {event_for("dup", "login", who, 1),
+                                            event_for("dup", "login", who, 1)};
+  auto r = store_->ingest_events(ws_, batch, 10);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->outcomes[0], store::IngestOutcome::kStored);
+  EXPECT_EQ(r->outcomes[1], store::IngestOutcome::kDuplicate);
+  EXPECT_EQ(*store_->count_events(ws_), 1);
+  // Event ids are per workspace.
+  auto other = store_->ingest_events(other_, batch, 10);
+  EXPECT_EQ(other->outcomes[0], store::IngestOutcome::kStored);
+}
+
+TEST_F(OneIdTest, PhoneIsSealedAndMaskedUnlessRevealed) {
+  auto made = service_->create(ws_, {{"name", "王小明"}, {"phone", "13812345678"}}, View{false, false});
+  ASSERT_TRUE(made.has_value()) << made.error().to_string();
+  EXPECT_EQ((*made)["phone"], "138****5678");
+  EXPECT_EQ((*made)["name"], "王**");
+  const CustomerId id((*made)["id"].get<int64_t>());
+  auto row = store_->customer(ws_, id);
+  EXPECT_EQ(row->phone_sealed.find("13812345678"), std::string::npos);
+  EXPECT_EQ((*service_->get(ws_, id, admin_))["phone"], "13812345678");
+  // The same phone can't be given to a second customer, but it can in another workspace.
+  EXPECT_EQ(service_->create(ws_, {{"phone", "138 1234 5678"}}, admin_).error().code(),
+            ErrorCode::kConflict);
+  EXPECT_TRUE(service_->create(other_, {{"phone", "13812345678"}}, admin_).has_value());
+}
+
+TEST_F(OneIdTest, EraseRemovesIdentitiesAndPersonalFields) {
+  auto made = service_->create(ws_, {{"name", "李四"}, {"phone", "13900000000"}, {"city", "上海"}}, admin_);
+  const CustomerId id((*made)["id"].get<int64_t>());
+  ASSERT_TRUE(service_->erase(ws_, id).is_ok());
+  EXPECT_TRUE(store_->identities(ws_, id)->empty());
+  auto row = store_->customer(ws_, id);
+  EXPECT_TRUE(row->name.empty());
+  EXPECT_TRUE(row->phone_sealed.empty());
+  EXPECT_TRUE(row->erased_at.has_value());
+  EXPECT_EQ(service_->get(ws_, id, admin_).error().code(), ErrorCode::kNotFound);
+  // The phone is free again.
+  EXPECT_TRUE(service_->create(ws_, {{"phone", "13900000000"}}, admin_).has_value());
+}
+
+TEST_F(OneIdTest, LayerFollowsRelationshipFacts) {
+  const IdentityCodec codec(vault_, ws_);
+  auto who = *codec.make("member_card", "M1", "", "m");
+  auto with_relation = [&](const std::string& id, const std::string& type, store::RelationChange rc, EpochMs ts) {
+    auto p = event_for(id, type, who, ts);
+    p.relation = rc;
+    return p;
+  };
+  std::vector<store::PendingEvent> batch = {
+      with_relation("f", "follow", {"follow", "mp", true}, 1),
+      with_relation("g", "join_group", {"group", "7", true}, 2)};
+  ASSERT_TRUE(store_->ingest_events(ws_, batch, 10).has_value());
+  const CustomerId c = batch[0].event.customer;
+  EXPECT_EQ(store_->customer(ws_, c)->layer, "community");
+  std::vector<store::PendingEvent> leave = {with_relation("l", "leave_group", {"group", "7", false}, 3)};
+  ASSERT_TRUE(store_->ingest_events(ws_, leave, 10).has_value());
+  EXPECT_EQ(store_->customer(ws_, c)->layer, "fan");
+  // Two paid orders make a repeat buyer: member.
+  std::vector<store::PendingOrder> orders(2);
+  for (int i = 0; i < 2; ++i) {
+    orders[static_cast<size_t>(i)].customer = c;
+    orders[static_cast<size_t>(i)].order = {"o" + std::to_string(i), CustomerId(), "paid", 100, 0,
+                                            "CNY", "", "", "", "[]", 4 + i, 4 + i, std::nullopt, 0};
+  }
+  ASSERT_TRUE(store_->upsert_orders(ws_, orders, 10).has_value());
+  EXPECT_EQ(store_->customer(ws_, c)->layer, "member");
+  auto timeline = store_->timeline(ws_, c, std::nullopt, 50);
+  int layer_rows = 0;
+  for (const auto& t : *timeline) layer_rows += t.kind == "layer";
+  EXPECT_EQ(layer_rows, 4);  // none→fan→community→fan→member
+}
+
+TEST_F(OneIdTest, OrderUpsertIsIdempotentAndOnlyStatusMayChange) {
+  auto made = service_->create(ws_, {{"name", "A"}}, admin_);
+  const CustomerId c((*made)["id"].get<int64_t>());
+  std::vector<store::PendingOrder> orders(1);
+  orders[0].customer = c;
+  orders[0].order = {"o1", CustomerId(), "paid", 500, 0, "CNY", "", "", "", "[]", 1, 1, std::nullopt, 0};
+  EXPECT_EQ((*store_->upsert_orders(ws_, orders, 2))[0].outcome, store::OrderOutcome::kCreated);
+  EXPECT_EQ((*store_->upsert_orders(ws_, orders, 3))[0].outcome, store::OrderOutcome::kUnchanged);
+  orders[0].order.status = "refunded";
+  orders[0].order.refund_amount = 500;
+  orders[0].order.refunded_at = 5;
+  EXPECT_EQ((*store_->upsert_orders(ws_, orders, 6))[0].outcome, store::OrderOutcome::kUpdated);
+  orders[0].order.amount = 999;
+  EXPECT_EQ((*store_->upsert_orders(ws_, orders, 7))[0].status.code(), ErrorCode::kConflict);
+  EXPECT_EQ(store_->order(ws_, "o1")->amount, 500);
+  EXPECT_EQ(store_->order(other_, "o1").error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(OneIdTest, CustomFieldsAreTypedAndPersonalOnesSealed) {
+  ASSERT_TRUE(service_->define_field(ws_, {{"name", "shoe_size"}, {"type", "number"}}).is_ok());
+  ASSERT_TRUE(service_->define_field(ws_, {{"name", "id_card"}, {"type", "string"}, {"personal", true}}).is_ok());
+  EXPECT_EQ(service_->create(ws_, {{"custom", {{"shoe_size", "big"}}}}, admin_).error().field(), "custom.shoe_size");
+  EXPECT_EQ(service_->create(ws_, {{"custom", {{"nope", 1}}}}, admin_).error().field(), "custom.nope");
+  auto made = service_->create(ws_, {{"custom", {{"shoe_size", 38}, {"id_card", "110101199001011234"}}}}, View{true, false});
+  ASSERT_TRUE(made.has_value()) << made.error().to_string();
+  EXPECT_EQ((*made)["custom"]["id_card"], "****");
+  const CustomerId id((*made)["id"].get<int64_t>());
+  EXPECT_EQ(store_->customer(ws_, id)->custom_json.find("110101"), std::string::npos);
+  EXPECT_EQ((*service_->get(ws_, id, admin_))["custom"]["id_card"], "110101199001011234");
+}
+
+}  // namespace
+}  // namespace siyu::customer
