@@ -5,6 +5,8 @@
 namespace siyu {
 
 Result<Json> parse_json(std::string_view text) {
+  // nlohmann accepts ill-formed UTF-8 inside strings and only fails when dumping; check first.
+  if (!is_valid_utf8(text)) return invalid("malformed json: text is not valid UTF-8");
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {

@@ -69,7 +69,7 @@ struct Customer {
   CustomerId id;
   WorkspaceId workspace;
   std::string name;
-  std::string gender;  // male, female, unknown
+  std::string gender = "unknown";  // male, female, unknown
   std::string birthday;  // YYYY-MM-DD or empty
   std::string city;
   std::string phone_sealed;

@@ -134,17 +134,25 @@ Result<Statement*> Connection::prepare(const std::string& sql) {
   return raw;
 }
 
+void Connection::reset_all() {
+  for (auto& [sql, stmt] : cache_) stmt->reset();
+}
+
 int64_t Connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
 int Connection::changes() const { return sqlite3_changes(db_); }
 
 Transaction::Transaction(Connection& c) : c_(c) { begin_ = c_.exec("BEGIN IMMEDIATE"); }
 
 Transaction::~Transaction() {
-  if (!done_ && begin_.is_ok()) (void)c_.exec("ROLLBACK");
+  if (!done_ && begin_.is_ok()) {
+    c_.reset_all();
+    (void)c_.exec("ROLLBACK");
+  }
 }
 
 Status Transaction::commit() {
   done_ = true;
+  c_.reset_all();
   Status s = c_.exec("COMMIT");
   if (!s.is_ok()) (void)c_.exec("ROLLBACK");
   return s;

@@ -562,7 +562,9 @@ class SqliteStore final : public Store {
           s->bind(1, ws.value).bind(2, type).bind(3, app_id).bind(4, key);
           std::optional<Identity> out;
           if (s->step()) out = read_identity(*s);
-          SIYU_RETURN_IF_ERROR(s->status());
+          Status st = s->status();
+          s->reset();
+          SIYU_RETURN_IF_ERROR(st);
           return out;
         });
   }
@@ -1054,6 +1056,7 @@ class SqliteStore final : public Store {
     // A read transaction gives every statement of `f` the same snapshot.
     Status begun = c->exec("BEGIN");
     Result<T> r = begun.is_ok() ? Result<T>(f(*c)) : Result<T>(begun);
+    c->reset_all();
     if (begun.is_ok()) (void)c->exec("COMMIT");
     {
       std::lock_guard lock(read_mu_);

@@ -1,0 +1,329 @@
+// API behaviour against the real HTTP server on a loopback port: authentication, roles,
+// CSRF, bad input, events and orders, import/export with audit, and workspace isolation
+// across every route of the OpenAPI document.
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <thread>
+
+#include "api/server.h"
+#include "core/json.h"
+#include "support/temp_dir.h"
+
+namespace siyu::api {
+namespace {
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(security::init().is_ok());
+    store::StoreConfig cfg;
+    cfg.data_dir = dir_.str();
+    store_ = std::move(store::open_store(cfg)).value();
+    a_ = store_->create_workspace({WorkspaceId(), "brand-a", "A", "Asia/Shanghai", 0})->id;
+    b_ = store_->create_workspace({WorkspaceId(), "brand-b", "B", "Asia/Shanghai", 0})->id;
+    key_a_ = issue_api_key(*store_, a_, "t", store::Role::kAdmin, 1)->second;
+    key_b_ = issue_api_key(*store_, b_, "t", store::Role::kAdmin, 1)->second;
+    analyst_a_ = issue_api_key(*store_, a_, "t", store::Role::kAnalyst, 1)->second;
+    server_ = std::make_unique<Server>(ServerDeps{*store_, vault_, SystemClock::instance(), ""});
+    port_ = *server_->bind("127.0.0.1", 0);
+    thread_ = std::thread([this] { (void)server_->serve(); });
+  }
+
+  void TearDown() override {
+    server_->stop();
+    thread_.join();
+  }
+
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+
+  static httplib::Headers bearer(const std::string& key) {
+    return {{"Authorization", "Bearer " + key}};
+  }
+
+  struct Response {
+    int status = 0;
+    Json body;
+    std::string raw;
+  };
+
+  Response call(const std::string& method, const std::string& path, const std::string& key,
+                const std::string& body = "", const std::string& type = "application/json",
+                httplib::Headers headers = {}) const {
+    auto c = client();
+    if (!key.empty()) headers.emplace("Authorization", "Bearer " + key);
+    httplib::Result r = method == "GET"     ? c.Get(path, headers)
+                        : method == "POST"  ? c.Post(path, headers, body, type)
+                        : method == "PATCH" ? c.Patch(path, headers, body, type)
+                                            : c.Delete(path, headers, body, type);
+    Response out;
+    if (!r) return out;
+    out.status = r->status;
+    out.raw = r->body;
+    out.body = parse_json(r->body).value_or(Json());
+    return out;
+  }
+
+  testing::TempDir dir_;
+  security::Vault vault_ = security::Vault::from_key({});
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  WorkspaceId a_, b_;
+  std::string key_a_, key_b_, analyst_a_;
+};
+
+TEST_F(ApiTest, RequiresCredentials) {
+  auto r = call("GET", "/v1/customers", "");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body["error"]["code"], "unauthenticated");
+  EXPECT_EQ(call("GET", "/v1/customers", "sk_wrong").status, 401);
+  EXPECT_EQ(call("GET", "/healthz", "").status, 200);
+  EXPECT_EQ(call("GET", "/v1/nope", key_a_).body["error"]["code"], "not_found");
+}
+
+TEST_F(ApiTest, CustomerLifecycleWithMaskingAndAuditedReveal) {
+  auto made = call("POST", "/v1/customers", key_a_,
+                   R"({"name":"张三丰","phone":"13812345678","city":"杭州","gender":"male"})");
+  ASSERT_EQ(made.status, 201) << made.raw;
+  const std::string id = std::to_string(made.body["id"].get<int>());
+  EXPECT_EQ(made.body["phone"], "138****5678");
+  // The analyst sees a masked name and may not reveal.
+  auto seen = call("GET", "/v1/customers/" + id, analyst_a_);
+  EXPECT_EQ(seen.body["name"], "张**");
+  EXPECT_EQ(call("GET", "/v1/customers/" + id + "?reveal=true", analyst_a_).status, 403);
+  auto revealed = call("GET", "/v1/customers/" + id + "?reveal=true", key_a_);
+  EXPECT_EQ(revealed.body["phone"], "13812345678");
+  auto audit = call("GET", "/v1/audit", key_a_);
+  ASSERT_FALSE(audit.body["items"].empty());
+  EXPECT_EQ(audit.body["items"][0]["action"], "customer.reveal");
+  // Find by the last four digits, then by the full phone.
+  EXPECT_EQ(call("GET", "/v1/customers?q=5678", key_a_).body["items"].size(), 1u);
+  EXPECT_EQ(call("GET", "/v1/customers?q=13812345678", key_a_).body["items"][0]["id"].dump(), id);
+  auto patched = call("PATCH", "/v1/customers/" + id, key_a_, R"({"city":null,"name":"张三"})");
+  EXPECT_EQ(patched.status, 200);
+  EXPECT_EQ(patched.body["city"], "");
+  EXPECT_EQ(call("DELETE", "/v1/customers/" + id, analyst_a_).status, 403);
+  EXPECT_EQ(call("DELETE", "/v1/customers/" + id, key_a_).status, 204);
+  EXPECT_EQ(call("GET", "/v1/customers/" + id, key_a_).status, 404);
+}
+
+TEST_F(ApiTest, BadInputGetsClearErrorsAndChangesNothing) {
+  struct Case {
+    std::string body;
+    int status;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {R"({"name":)", 400, ""},
+      {R"({"name":12})", 400, "name"},
+      {R"({"nmae":"x"})", 400, "nmae"},
+      {R"({"phone":"12345"})", 400, "phone"},
+      {R"({"birthday":"2023-02-30"})", 400, "birthday"},
+      {R"({"gender":"robot"})", 400, "gender"},
+      {R"({"owner_staff_id":99})", 400, "owner_staff_id"},
+      {"{\"name\":\"\xff\xfe\"}", 400, ""},
+      {R"({"name":"a\u0000b"})", 400, "name"},
+      {R"([1,2])", 400, ""},
+      {"", 400, ""},
+  };
+  for (const auto& c : cases) {
+    auto r = call("POST", "/v1/customers", key_a_, c.body);
+    EXPECT_EQ(r.status, c.status) << c.body << " → " << r.raw;
+    ASSERT_TRUE(r.body.contains("error")) << r.raw;
+    EXPECT_FALSE(r.body["error"]["message"].get<std::string>().empty());
+    if (!c.field.empty()) {
+      EXPECT_EQ(r.body["error"]["field"], c.field) << c.body;
+    }
+  }
+  EXPECT_EQ(*store_->count_customers(a_), 0);
+  const std::string big(9 * 1024 * 1024 + 10, ' ');
+  EXPECT_EQ(call("POST", "/v1/events", key_a_, big).status, 413);
+}
+
+TEST_F(ApiTest, EventsReportEachInvalidOneByPositionAndDeduplicate) {
+  const std::string batch = R"([
+    {"event_id":"e1","type":"login","timestamp":"2026-01-02T10:00:00+08:00","customer":{"type":"phone","value":"13900001111"}},
+    {"event_id":"e2","type":"teleport","timestamp":"2026-01-02T10:00:00+08:00","customer":{"type":"phone","value":"13900001111"}},
+    {"event_id":"e3","type":"order_paid","timestamp":1767319200000,"amount":1990,"customer":{"type":"wechat_openid","value":"o1","app_id":"wx1"}},
+    {"event_id":"e4","type":"join_group","timestamp":"2026-01-02T10:00:00Z","customer":{"type":"phone","value":"13900001111"}},
+    {"event_id":"e1","type":"login","timestamp":"2026-01-02T10:00:00+08:00","customer":{"type":"phone","value":"13900001111"}}
+  ])";
+  auto r = call("POST", "/v1/events", key_a_, batch);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["accepted"], 2);
+  EXPECT_EQ(r.body["duplicates"], 1);
+  ASSERT_EQ(r.body["errors"].size(), 2u);
+  EXPECT_EQ(r.body["errors"][0]["index"], 1);
+  EXPECT_EQ(r.body["errors"][0]["field"], "events[1].type");
+  EXPECT_EQ(r.body["errors"][1]["field"], "events[3].properties.group_id");
+  // NDJSON, resent: all duplicates.
+  const std::string nd =
+      R"({"event_id":"e1","type":"login","timestamp":"2026-01-02T10:00:00+08:00","customer":{"type":"phone","value":"13900001111"}})"
+      "\n";
+  auto again = call("POST", "/v1/events", key_a_, nd, "application/x-ndjson");
+  EXPECT_EQ(again.body["duplicates"], 1);
+  EXPECT_EQ(*store_->count_events(a_), 2);
+  // A batch with nothing valid is refused as a whole.
+  EXPECT_EQ(call("POST", "/v1/events", key_a_, R"([{"type":"login"}])").status, 400);
+}
+
+TEST_F(ApiTest, OrdersAreIdempotentByOrderId) {
+  const std::string order =
+      R"({"order_id":"A-1","status":"paid","amount":2590,"ordered_at":"2026-03-01T12:00:00+08:00",
+          "customer":{"type":"member_card","value":"M100"},"items":[{"sku":"T1","quantity":1,"price":2590}]})";
+  EXPECT_EQ(call("POST", "/v1/orders", key_a_, order).status, 201);
+  auto again = call("POST", "/v1/orders", key_a_, order);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body["unchanged"], 1);
+  std::string changed = order;
+  changed.replace(changed.find("2590"), 4, "9999");
+  EXPECT_EQ(call("POST", "/v1/orders", key_a_, changed).status, 409);
+  auto got = call("GET", "/v1/orders/A-1", key_a_);
+  EXPECT_EQ(got.body["amount"], 2590);
+  EXPECT_EQ(call("GET", "/v1/orders/A-1", key_b_).status, 404);
+}
+
+TEST_F(ApiTest, CsvImportAndAuditedExportRoundTrip) {
+  // GB18030 header "姓名" would be unusual; the columns are English, values Chinese, BOM'd.
+  const std::string csv =
+      "\xEF\xBB\xBFname,phone,city,member_card\r\n王芳,13700000001,上海,C1\r\n李娜,bad,北京,C2\r\n";
+  auto r = call("POST", "/v1/import/customers", key_a_, csv, "text/csv");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["created"], 1);
+  ASSERT_EQ(r.body["errors"].size(), 1u);
+  EXPECT_EQ(r.body["errors"][0]["index"], 1);
+  auto exported = call("GET", "/v1/export/customers", key_a_);
+  ASSERT_EQ(exported.status, 200);
+  EXPECT_EQ(exported.raw.rfind("\xEF\xBB\xBF" "id,name", 0), 0u);
+  EXPECT_NE(exported.raw.find("13700000001"), std::string::npos);  // admin: personal data
+  auto masked = call("GET", "/v1/export/customers", analyst_a_);
+  EXPECT_EQ(masked.raw.find("13700000001"), std::string::npos);
+  EXPECT_NE(masked.raw.find("137****0001"), std::string::npos);
+  auto audit = call("GET", "/v1/audit", key_a_);
+  int exports = 0;
+  for (const auto& e : audit.body["items"]) exports += e["action"] == "export.customers";
+  EXPECT_EQ(exports, 2);
+}
+
+TEST_F(ApiTest, ConsoleLoginSetsCookieNeedsCsrfAndIsRateLimited) {
+  auto hash = security::hash_password("a long enough password");
+  store::User u{UserId(), a_, "op@a.cn", "Op", store::Role::kOperator, *hash, false, 0};
+  ASSERT_TRUE(store_->create_user(u).has_value());
+  auto c = client();
+  auto login = c.Post("/v1/auth/login",
+                      R"({"workspace":"brand-a","email":"OP@a.cn","password":"a long enough password"})",
+                      "application/json");
+  ASSERT_EQ(login->status, 200) << login->body;
+  const std::string cookie = login->get_header_value("Set-Cookie");
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  const std::string session = cookie.substr(0, cookie.find(';'));
+  const std::string csrf = parse_json(login->body)->at("csrf_token");
+  httplib::Headers with_cookie = {{"Cookie", session}};
+  EXPECT_EQ(c.Get("/v1/auth/me", with_cookie)->status, 200);
+  EXPECT_EQ(c.Post("/v1/customers", with_cookie, R"({"name":"x"})", "application/json")->status, 403);
+  with_cookie.emplace("X-CSRF-Token", csrf);
+  EXPECT_EQ(c.Post("/v1/customers", with_cookie, R"({"name":"x"})", "application/json")->status, 201);
+  // An operator may not manage keys.
+  EXPECT_EQ(c.Get("/v1/keys", with_cookie)->status, 403);
+  EXPECT_EQ(c.Post("/v1/auth/logout", with_cookie, "", "application/json")->status, 204);
+  EXPECT_EQ(c.Get("/v1/auth/me", with_cookie)->status, 401);
+  // Five wrong passwords, then even the right one is refused for a while.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(c.Post("/v1/auth/login", R"({"workspace":"brand-a","email":"op@a.cn","password":"wrong"})",
+                     "application/json")->status, 401);
+  }
+  EXPECT_EQ(c.Post("/v1/auth/login",
+                   R"({"workspace":"brand-a","email":"op@a.cn","password":"a long enough password"})",
+                   "application/json")->status, 429);
+}
+
+TEST_F(ApiTest, NoRouteReadsOrChangesAnotherWorkspace) {
+  // Workspace A gets one of everything, with ids B can't have (ids are dense per workspace).
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(call("POST", "/v1/customers", key_a_, "{}").status, 201);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(call("POST", "/v1/channels", key_a_,
+                   R"({"kind":"brand","name":"x","code":"c)" + std::to_string(i) + R"("})").status, 201);
+  }
+  auto cust = call("POST", "/v1/customers", key_a_, R"({"name":"甲","phone":"13600000000"})");
+  const std::string cid = std::to_string(cust.body["id"].get<int>());
+  ASSERT_EQ(call("POST", "/v1/customers/" + cid + "/tags", key_a_, R"({"tag":"vip"})").status, 201);
+  auto ch = call("POST", "/v1/channels", key_a_, R"({"kind":"store","name":"门店","code":"s1"})");
+  const std::string chid = std::to_string(ch.body["id"].get<int>());
+  ASSERT_EQ(call("POST", "/v1/orders", key_a_,
+                 R"({"order_id":"X1","status":"paid","amount":100,"ordered_at":"2026-01-01T00:00:00Z","customer":{"id":)" + cid + "}}")
+                .status, 201);
+  auto user = call("POST", "/v1/users", key_a_, R"({"email":"s@a.cn","display_name":"S","role":"staff"})");
+  const std::string uid = std::to_string(user.body["id"].get<int>());
+  auto key = call("POST", "/v1/keys", key_a_, R"({"name":"k","role":"analyst"})");
+  const std::string kid = std::to_string(key.body["id"].get<int>());
+  const auto customers_before = *store_->count_customers(a_);
+
+  // Every route of the API document, with A's ids but B's key.
+  auto doc = call("GET", "/v1/openapi.json", "");
+  ASSERT_EQ(doc.status, 200);
+  int tried = 0;
+  for (auto it = doc.body["paths"].begin(); it != doc.body["paths"].end(); ++it) {
+    std::string path = it.key();
+    if (path.rfind("/v1/", 0) != 0 || path == "/v1/openapi.json" || path == "/v1/auth/login") continue;
+    const bool names_a_object = path.find('{') != std::string::npos;
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"/v1/customers/{id}", "/v1/customers/" + cid},
+             {"/v1/channels/{id}", "/v1/channels/" + chid},
+             {"/v1/users/{id}", "/v1/users/" + uid},
+             {"/v1/keys/{id}", "/v1/keys/" + kid},
+             {"/v1/orders/{order_id}", "/v1/orders/X1"},
+             {"{tag}", "vip"}}) {
+      if (auto p = path.find(from); p != std::string::npos) path.replace(p, from.size(), to);
+    }
+    for (auto m = it.value().begin(); m != it.value().end(); ++m) {
+      std::string method = m.key();
+      for (auto& ch2 : method) ch2 = static_cast<char>(std::toupper(ch2));
+      const std::string body = path.find("/tags") != std::string::npos ? R"({"tag":"vip"})"
+                               : path.find("/costs") != std::string::npos ? R"({"date":"2026-01-01","amount":1})"
+                               : path.find("/users/") != std::string::npos ? R"({"role":"analyst"})"
+                               : "{}";
+      auto r = call(method, path, key_b_, body);
+      ++tried;
+      // B must never see A's objects: lists are B's own (empty), ids are unknown to B.
+      if (names_a_object) {
+        EXPECT_TRUE(r.status == 404 || r.status == 400 || r.status == 422) << method << " " << path << " → " << r.status << " " << r.raw;
+      }
+      EXPECT_EQ(r.raw.find("甲"), std::string::npos) << method << " " << path;
+      EXPECT_EQ(r.raw.find("13600000000"), std::string::npos) << method << " " << path;
+      EXPECT_EQ(r.raw.find("门店"), std::string::npos) << method << " " << path;
+    }
+  }
+  EXPECT_GE(tried, 30);
+  // A's data is unchanged.
+  EXPECT_EQ(*store_->count_customers(a_), customers_before);
+  auto still = call("GET", "/v1/customers/" + cid, key_a_);
+  EXPECT_EQ(still.body["tags"], Json::array({"vip"}));
+  EXPECT_EQ(still.body["name"], "甲");
+  for (const auto& k : call("GET", "/v1/keys", key_a_).body["items"]) {
+    EXPECT_EQ(k["revoked_at"], nullptr);
+  }
+  EXPECT_FALSE(store_->user(a_, UserId(std::stoi(uid)))->disabled);
+  EXPECT_EQ(store_->user(a_, UserId(std::stoi(uid)))->role, store::Role::kStaff);
+}
+
+TEST_F(ApiTest, OpenApiDescribesMetricsAndHealth) {
+  auto doc = call("GET", "/v1/openapi.json", "");
+  EXPECT_TRUE(doc.body["paths"].contains("/v1/identify"));
+  EXPECT_TRUE(doc.body["paths"]["/v1/customers/{id}"].contains("patch"));
+  (void)call("GET", "/v1/customers", key_a_);
+  auto metrics = call("GET", "/metrics", "");
+  EXPECT_NE(metrics.raw.find("siyu_http_requests_total{route=\"GET /v1/customers\",status=\"200\"} 1"),
+            std::string::npos)
+      << metrics.raw;
+  EXPECT_NE(metrics.raw.find("siyu_store_commits_total"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace siyu::api
