@@ -306,7 +306,8 @@ TEST_F(ApiTest, NoRouteReadsOrChangesAnotherWorkspace) {
   auto still = call("GET", "/v1/customers/" + cid, key_a_);
   EXPECT_EQ(still.body["tags"], Json::array({"vip"}));
   EXPECT_EQ(still.body["name"], "甲");
-  for (const auto& k : call("GET", "/v1/keys", key_a_).body["items"]) {
+  const Json keys = call("GET", "/v1/keys", key_a_).body["items"];
+  for (const auto& k : keys) {
     EXPECT_EQ(k["revoked_at"], nullptr);
   }
   EXPECT_FALSE(store_->user(a_, UserId(std::stoi(uid)))->disabled);
