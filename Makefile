@@ -19,7 +19,7 @@ build-dev: setup
 
 run: build
 	@$(SIYU_RELEASE) demo --data $(DATA)
-	@echo "Console and API: http://$(LISTEN)/  (sign in with the login above)"
+	@echo "Siyu API on http://$(LISTEN)/v1 (routes: /v1/openapi.json; sign in with the login above)"
 	@$(SIYU_RELEASE) serve --data $(DATA) --listen $(LISTEN)
 
 test: build-dev
