@@ -1,5 +1,6 @@
 // The /v1 route table and its handlers. Handlers validate input, call the services and
 // return values; status codes for failures come from http_status(), never from here.
+#include <array>
 #include <charconv>
 
 #include "api/routes.h"
@@ -153,8 +154,8 @@ bool wants_ndjson(const httplib::Request& req) {
 }
 
 /// The eight acquisition sources of DOMAIN.md §3.
-#define SIYU_CHANNEL_KINDS \
-  {"store", "paid_ads", "content", "employee", "product", "brand", "fission", "partner"}
+constexpr std::array<std::string_view, 8> kChannelKinds = {
+    "store", "paid_ads", "content", "employee", "product", "brand", "fission", "partner"};
 
 class Handlers {
  public:
@@ -667,7 +668,7 @@ class Handlers {
     SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
     JsonFields f(body, "");
     store::Channel c;
-    c.kind = f.opt_enum("kind", SIYU_CHANNEL_KINDS).value_or("");
+    c.kind = f.opt_enum("kind", kChannelKinds).value_or("");
     c.name = f.req_string("name", 64);
     c.code = f.req_string("code", 64);
     SIYU_RETURN_IF_ERROR(f.finish());

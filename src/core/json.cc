@@ -86,6 +86,11 @@ std::string JsonFields::req_string(std::string_view key, size_t max_chars) {
 
 std::optional<std::string> JsonFields::opt_enum(std::string_view key,
                                                 std::initializer_list<std::string_view> allowed) {
+  return opt_enum(key, std::span<const std::string_view>(allowed.begin(), allowed.size()));
+}
+
+std::optional<std::string> JsonFields::opt_enum(std::string_view key,
+                                                std::span<const std::string_view> allowed) {
   auto s = opt_string(key, 64);
   if (!s) return std::nullopt;
   for (auto a : allowed) {

@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,8 @@ class JsonFields {
   /// One of `allowed`; error lists them.
   std::optional<std::string> opt_enum(std::string_view key,
                                       std::initializer_list<std::string_view> allowed);
+  std::optional<std::string> opt_enum(std::string_view key,
+                                      std::span<const std::string_view> allowed);
   std::optional<int64_t> opt_int(std::string_view key, int64_t min, int64_t max);
   std::optional<bool> opt_bool(std::string_view key);
   /// Any JSON value; null counts as present (callers use it to clear a field).

@@ -396,23 +396,10 @@ class SqliteStore final : public Store {
   // ---------------------------------------------------------------- customers
   Result<Customer> create_customer(const Customer& cust,
                                    const std::vector<Identity>& ids) override {
-    return write<Customer>([&](Connection& c) -> Result<Customer> {
-      for (const Identity& i : ids) {
-        SIYU_ASSIGN_OR_RETURN(auto owner, identity_owner(c, cust.workspace, i));
-        if (owner) {
-          return conflict("identity " + i.type + " \"" + i.display +
-                              "\" already belongs to customer " + std::to_string(owner->value),
-                          "identities");
-        }
-      }
-      SIYU_ASSIGN_OR_RETURN(Customer out, insert_customer(c, cust));
-      for (Identity i : ids) {
-        i.customer = out.id;
-        i.created_at = cust.created_at;
-        SIYU_RETURN_IF_ERROR(insert_identity(c, cust.workspace, i));
-      }
-      return out;
-    });
+    SIYU_ASSIGN_OR_RETURN(auto made, create_customers(cust.workspace, {{cust, ids}}));
+    Customer out = cust;
+    out.id = made.front();
+    return out;
   }
 
   Result<std::vector<CustomerId>> create_customers(
@@ -427,8 +414,9 @@ class SqliteStore final : public Store {
         for (const Identity& i : ids) {
           SIYU_ASSIGN_OR_RETURN(auto owner, identity_owner(c, ws, i));
           if (owner) {
-            return conflict("identity " + i.type + " \"" + i.display + "\" already belongs to customer " +
-                            std::to_string(owner->value));
+            return conflict("identity " + i.type + " \"" + i.display +
+                                "\" already belongs to customer " + std::to_string(owner->value),
+                            "identities");
           }
         }
         SIYU_ASSIGN_OR_RETURN(Customer made, insert_customer(c, row));
