@@ -147,6 +147,16 @@ Json errors_json(const std::vector<ingest::ItemError>& errors) {
   return out;
 }
 
+/// A file download: CSV or NDJSON named `<name>.csv|ndjson`.
+Reply download(std::string content, bool ndjson, const std::string& name) {
+  Reply r;
+  r.raw = std::move(content);
+  r.content_type = ndjson ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8";
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=" + name + (ndjson ? ".ndjson" : ".csv"));
+  return r;
+}
+
 bool wants_ndjson(const httplib::Request& req) {
   const std::string ct = req.get_header_value("Content-Type");
   return ct.find("ndjson") != std::string::npos || ct.find("jsonl") != std::string::npos ||
@@ -915,12 +925,7 @@ class Handlers {
                                 {"format", ndjson ? "ndjson" : "csv"},
                                 {"personal_data", personal},
                                 {"query", req.target}}));
-    Reply r;
-    r.raw = std::move(out);
-    r.content_type = ndjson ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8";
-    r.headers.emplace_back("Content-Disposition", std::string("attachment; filename=customers.") +
-                                                      (ndjson ? "ndjson" : "csv"));
-    return r;
+    return download(std::move(out), ndjson, "customers");
   }
 
   Result<Reply> export_orders(const httplib::Request& req, const Principal& who) {
@@ -962,12 +967,7 @@ class Handlers {
     }
     SIYU_RETURN_IF_ERROR(audit(who, "export.orders", "orders",
                                {{"rows", rows}, {"format", ndjson ? "ndjson" : "csv"}}));
-    Reply r;
-    r.raw = std::move(out);
-    r.content_type = ndjson ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8";
-    r.headers.emplace_back("Content-Disposition", std::string("attachment; filename=orders.") +
-                                                      (ndjson ? "ndjson" : "csv"));
-    return r;
+    return download(std::move(out), ndjson, "orders");
   }
 
   Result<Reply> audit_log(const httplib::Request& req, const Principal& who) {
