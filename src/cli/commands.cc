@@ -25,23 +25,36 @@ int usage_error(const std::string& msg) {
   return 2;
 }
 
-/// Opens the store and key file of a data directory.
-struct Workspace {
+/// The store and key file of a data directory.
+struct DataDir {
   std::unique_ptr<store::Store> store;
   std::optional<security::Vault> vault;
 };
 
-Result<Workspace> open_data(const Args& a) {
+Result<DataDir> open_data(const Args& a) {
   const std::string dir = a.get("data");
   if (dir.empty()) return invalid("--data DIR is required", "data");
   SIYU_RETURN_IF_ERROR(security::init());
-  Workspace w;
+  DataDir w;
   store::StoreConfig cfg;
   cfg.data_dir = dir;
   SIYU_ASSIGN_OR_RETURN(w.store, store::open_store(cfg));
   SIYU_ASSIGN_OR_RETURN(auto vault, security::Vault::open(dir + "/secret.key"));
   w.vault = vault;
   return w;
+}
+
+/// The --workspace and --role flags that `keys create` and `users create` share.
+struct Grant {
+  store::Workspace workspace;
+  store::Role role = store::Role::kAnalyst;
+};
+
+Result<Grant> grant_flags(store::Store& store, const Args& a) {
+  auto role = store::parse_role(a.get("role"));
+  if (!role) return invalid("--role must be owner, admin, operator, staff or analyst", "role");
+  SIYU_ASSIGN_OR_RETURN(auto ws, store.workspace_by_slug(a.get("workspace")));
+  return Grant{std::move(ws), *role};
 }
 
 api::Server* g_server = nullptr;
@@ -104,11 +117,10 @@ int cmd_keys(const Args& a) {
   if (a.words.empty() || a.words[0] != "create") return usage_error("usage: siyu keys create ...");
   auto data = open_data(a);
   if (!data) return fail(data.error());
-  auto ws = data->store->workspace_by_slug(a.get("workspace"));
-  if (!ws) return fail(ws.error());
-  auto role = store::parse_role(a.get("role"));
-  if (!role) return usage_error("--role must be owner, admin, operator, staff or analyst");
-  auto key = api::issue_api_key(*data->store, ws->id, a.get("name", "cli"), *role,
+  auto grant = grant_flags(*data->store, a);
+  if (!grant) return fail(grant.error());
+  const store::Workspace* ws = &grant->workspace;
+  auto key = api::issue_api_key(*data->store, ws->id, a.get("name", "cli"), grant->role,
                                 SystemClock::instance().now_ms());
   if (!key) return fail(key.error());
   (void)data->store->audit(ws->id, {0, SystemClock::instance().now_ms(), "cli", "key.create",
@@ -153,15 +165,13 @@ int cmd_users(const Args& a) {
   if (a.words.empty() || a.words[0] != "create") return usage_error("usage: siyu users create ...");
   auto data = open_data(a);
   if (!data) return fail(data.error());
-  auto ws = data->store->workspace_by_slug(a.get("workspace"));
-  if (!ws) return fail(ws.error());
-  auto role = store::parse_role(a.get("role"));
-  if (!role) return usage_error("--role must be owner, admin, operator, staff or analyst");
+  auto grant = grant_flags(*data->store, a);
+  if (!grant) return fail(grant.error());
   store::User u;
-  u.workspace = ws->id;
+  u.workspace = grant->workspace.id;
   u.email = a.get("email");
   u.display_name = a.get("name", u.email);
-  u.role = *role;
+  u.role = grant->role;
   u.created_at = SystemClock::instance().now_ms();
   const std::string password = a.get("password");
   if (password.size() < 10) return usage_error("--password needs at least 10 characters");
