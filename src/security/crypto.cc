@@ -100,7 +100,8 @@ Result<std::string> Vault::open_sealed(std::string_view sealed, std::string_view
 }
 
 std::string Vault::blind_index(std::string_view value, std::string_view context) const {
-  std::array<unsigned char, 32> digest{};
+  // 128 bits: collision-free in practice for lookups, and half the index key of 256 bits.
+  std::array<unsigned char, 16> digest{};
   crypto_generichash_state st;
   crypto_generichash_init(&st, index_key_.data(), index_key_.size(), digest.size());
   crypto_generichash_update(&st, u8(context), context.size());

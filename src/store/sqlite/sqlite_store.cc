@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "store/sqlite/db.h"
+#include "store/sqlite/identity_cache.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
 
@@ -464,8 +465,9 @@ class SqliteStore final : public Store {
       if (f.tag) {
         sql += " AND id IN (SELECT customer_id FROM customer_tags WHERE workspace_id=?1 AND tag=?6)";
       }
-      if (f.name_prefix) sql += " AND name >= ?7 AND name < ?7 || char(1114111)";
-      if (f.phone_last4) sql += " AND phone_last4=?8";
+      // The "<> ''" terms let SQLite use the partial indexes.
+      if (f.name_prefix) sql += " AND name <> '' AND name >= ?7 AND name < ?7 || char(1114111)";
+      if (f.phone_last4) sql += " AND phone_last4 <> '' AND phone_last4=?8";
       if (f.identity_customer) sql += " AND id=?9";
       if (f.created_from) sql += " AND created_at >= ?10";
       if (f.created_to) sql += " AND created_at < ?11";
@@ -506,6 +508,7 @@ class SqliteStore final : public Store {
       if (existing.merged_into || existing.erased_at) {
         return not_found("customer " + std::to_string(id.value) + " not found");
       }
+      identities_.invalidate();
       static constexpr const char* kErase[] = {
           "DELETE FROM identities WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?2",
@@ -1063,8 +1066,15 @@ class SqliteStore final : public Store {
     Transaction tx(*writer_);
     SIYU_RETURN_IF_ERROR(tx.begin_status());
     Result<T> r = f(*writer_);
-    if (!r.has_value()) return r;
-    SIYU_RETURN_IF_ERROR(tx.commit());
+    if (!r.has_value()) {
+      identities_.rollback();
+      return r;
+    }
+    if (Status committed = tx.commit(); !committed.is_ok()) {
+      identities_.rollback();
+      return committed;
+    }
+    identities_.commit();
     commits_.fetch_add(1);
     commit_micros_.fetch_add(micros_since(start));
     return r;
@@ -1187,7 +1197,7 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  static Status insert_identity(Connection& c, WorkspaceId ws, const Identity& i) {
+  Status insert_identity(Connection& c, WorkspaceId ws, const Identity& i) {
     SIYU_PREPARE(s, c,
                  "INSERT INTO identities (workspace_id, type, app_id, key, sealed, display, "
                  "customer_id, created_at) VALUES (?,?,?,?,?,?,?,?)");
@@ -1199,12 +1209,16 @@ class SqliteStore final : public Store {
         .bind(6, i.display)
         .bind(7, i.customer.value)
         .bind(8, i.created_at);
-    return s->run();
+    SIYU_RETURN_IF_ERROR(s->run());
+    identities_.stage(IdentityCache::key_of(ws, i.type, i.app_id, i.key), i.customer.value);
+    return Status::ok();
   }
 
   /// The live customer an identity belongs to, if any.
-  static Result<std::optional<CustomerId>> identity_owner(Connection& c, WorkspaceId ws,
-                                                          const Identity& i) {
+  Result<std::optional<CustomerId>> identity_owner(Connection& c, WorkspaceId ws,
+                                                   const Identity& i) {
+    std::string cache_key = IdentityCache::key_of(ws, i.type, i.app_id, i.key);
+    if (auto hit = identities_.find(cache_key)) return std::optional<CustomerId>(CustomerId(*hit));
     SIYU_PREPARE(s, c,
                  "SELECT customer_id FROM identities WHERE workspace_id=? AND type=? AND app_id=? "
                  "AND key=?");
@@ -1214,6 +1228,7 @@ class SqliteStore final : public Store {
     Status st = s->status();
     s->reset();
     SIYU_RETURN_IF_ERROR(st);
+    if (out) identities_.stage(std::move(cache_key), out->value);
     return out;
   }
 
@@ -1234,7 +1249,7 @@ class SqliteStore final : public Store {
 
   /// The customer an event or order belongs to: the named id (followed through merges) or
   /// the owner of the identity, creating an anonymous customer for an unknown identity.
-  static Result<std::optional<CustomerId>> resolve_subject(Connection& c, WorkspaceId ws,
+  Result<std::optional<CustomerId>> resolve_subject(Connection& c, WorkspaceId ws,
                                                            const std::optional<CustomerId>& id,
                                                            const std::optional<Identity>& identity,
                                                            EpochMs at, int& created) {
@@ -1262,8 +1277,9 @@ class SqliteStore final : public Store {
   }
 
   /// Moves everything of `loser` onto `survivor` and leaves `loser` as a tombstone.
-  static Status merge(Connection& c, WorkspaceId ws, CustomerId survivor, CustomerId loser,
-                      EpochMs at, const std::string& reason) {
+  Status merge(Connection& c, WorkspaceId ws, CustomerId survivor, CustomerId loser,
+               EpochMs at, const std::string& reason) {
+    identities_.invalidate();
     static constexpr const char* kMoves[] = {
         "UPDATE identities SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
         "UPDATE events SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
@@ -1445,6 +1461,7 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<Connection> writer_;
   std::mutex write_mu_;
+  IdentityCache identities_;  // guarded by write_mu_
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex read_mu_;
   std::condition_variable read_cv_;

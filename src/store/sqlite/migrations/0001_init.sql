@@ -102,11 +102,15 @@ CREATE TABLE customers (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, id)
 );
+-- Partial indexes: anonymous customers created by events carry none of these attributes, so
+-- creating one costs two B-tree inserts instead of six.
 CREATE INDEX customers_by_layer ON customers(workspace_id, layer, id);
-CREATE INDEX customers_by_channel ON customers(workspace_id, channel_id, id);
-CREATE INDEX customers_by_owner ON customers(workspace_id, owner_staff, id);
-CREATE INDEX customers_by_last4 ON customers(workspace_id, phone_last4, id);
-CREATE INDEX customers_by_name ON customers(workspace_id, name, id);
+CREATE INDEX customers_by_channel ON customers(workspace_id, channel_id, id)
+  WHERE channel_id IS NOT NULL;
+CREATE INDEX customers_by_owner ON customers(workspace_id, owner_staff, id)
+  WHERE owner_staff IS NOT NULL;
+CREATE INDEX customers_by_last4 ON customers(workspace_id, phone_last4, id) WHERE phone_last4 <> '';
+CREATE INDEX customers_by_name ON customers(workspace_id, name, id) WHERE name <> '';
 
 CREATE TABLE identities (
   workspace_id INTEGER NOT NULL,

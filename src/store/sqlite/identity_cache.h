@@ -1,0 +1,62 @@
+// Identity → customer lookups kept in memory for the writer, so ingesting events of known
+// people skips an index seek per event. Transactional: entries staged in a transaction become
+// visible to later transactions only after commit; a transaction that moves or deletes
+// identities (merge, erase) invalidates the whole cache at commit.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/ids.h"
+
+namespace siyu::store::sqlite {
+
+/// Not thread-safe: owned by the writer, used under its lock.
+class IdentityCache {
+ public:
+  static std::string key_of(WorkspaceId ws, const std::string& type, const std::string& app_id,
+                            const std::string& key) {
+    std::string k = std::to_string(ws.value);
+    k.reserve(k.size() + type.size() + app_id.size() + key.size() + 3);
+    k.append(1, '\x1f').append(type).append(1, '\x1f').append(app_id).append(1, '\x1f').append(key);
+    return k;
+  }
+
+  /// The committed owner, unless this transaction invalidated the cache.
+  std::optional<int64_t> find(const std::string& k) const {
+    if (invalidated_) return std::nullopt;
+    auto it = committed_.find(k);
+    if (it == committed_.end()) return std::nullopt;
+    return it->second;
+  }
+  /// Records an identity inserted (or read from the store) in the open transaction.
+  void stage(std::string k, int64_t customer) { staged_.emplace_back(std::move(k), customer); }
+  /// The open transaction moved or deleted identities.
+  void invalidate() { invalidated_ = true; }
+
+  void commit() {
+    if (invalidated_ || committed_.size() > kMaxEntries) {
+      committed_.clear();
+    } else {
+      for (auto& [k, v] : staged_) committed_.insert_or_assign(std::move(k), v);
+    }
+    staged_.clear();
+    invalidated_ = false;
+  }
+  void rollback() {
+    staged_.clear();
+    invalidated_ = false;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 4'000'000;
+  std::unordered_map<std::string, int64_t> committed_;
+  std::vector<std::pair<std::string, int64_t>> staged_;
+  bool invalidated_ = false;
+};
+
+}  // namespace siyu::store::sqlite
