@@ -36,8 +36,7 @@ void BM_ParseBatch(benchmark::State& state) {
   const std::string body = make_batch(0, 1000, 50'000);
   const customer::IdentityCodec codec(vault(), WorkspaceId(1));
   for (auto _ : state) {
-    auto items = ingest::split_batch(body, false, 10'000, "events");
-    auto parsed = ingest::parse_events(*items, codec, 1'800'000'000'000);
+    auto parsed = ingest::parse_event_batch(body, false, codec, 1'800'000'000'000);
     benchmark::DoNotOptimize(parsed);
   }
   state.SetItemsProcessed(state.iterations() * 1000);
@@ -57,11 +56,11 @@ void BM_StoreIngest(benchmark::State& state) {
   int64_t next = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    auto items = ingest::split_batch(make_batch(next, 1000, 50'000), false, 10'000, "events");
-    auto parsed = ingest::parse_events(*items, codec, 1'800'000'000'000);
+    auto parsed = ingest::parse_event_batch(make_batch(next, 1000, 50'000), false, codec,
+                                            1'800'000'000'000);
     next += 1000;
     state.ResumeTiming();
-    auto r = st->ingest_events(ws, parsed.events, 1);
+    auto r = st->ingest_events(ws, parsed->events, 1);
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations() * 1000);

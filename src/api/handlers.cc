@@ -546,11 +546,11 @@ class Handlers {
     if (req.body.size() > ingest::kMaxBatchBytes) {
       return Status(ErrorCode::kPayloadTooLarge, "event batch is larger than 8 MiB");
     }
-    SIYU_ASSIGN_OR_RETURN(auto items, ingest::split_batch(req.body, wants_ndjson(req),
-                                                          ingest::kMaxBatchEvents, "events"));
-    if (items.empty()) return invalid("batch holds no events");
     const customer::IdentityCodec codec(s_.vault, who.workspace);
-    ingest::ParsedEvents parsed = ingest::parse_events(items, codec, s_.clock.now_ms());
+    SIYU_ASSIGN_OR_RETURN(ingest::ParsedEvents parsed,
+                          ingest::parse_event_batch(req.body, wants_ndjson(req), codec,
+                                                    s_.clock.now_ms()));
+    if (parsed.events.empty() && parsed.errors.empty()) return invalid("batch holds no events");
     int64_t stored = 0, duplicates = 0;
     std::vector<ingest::ItemError> errors = std::move(parsed.errors);
     int created = 0;

@@ -17,40 +17,6 @@ constexpr EpochMs kEarliest = 946'684'800'000;  // 2000-01-01
 
 std::string at(const std::string& base, size_t i) { return base + "[" + std::to_string(i) + "]"; }
 
-/// A property value as a relationship target: strings and integers are accepted.
-std::optional<std::string> target_of(const Json& props, const char* key) {
-  auto it = props.find(key);
-  if (it == props.end()) return std::nullopt;
-  if (it->is_string() && !it->get_ref<const std::string&>().empty()) return it->get<std::string>();
-  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
-  return std::nullopt;
-}
-
-/// The relationship fact an event changes, if any; error when a required target is missing.
-Result<std::optional<store::RelationChange>> relation_of(const store::Event& e, const Json& props,
-                                                         const std::string& path) {
-  using RC = store::RelationChange;
-  const std::string& t = e.type;
-  if (t == "follow" || t == "unfollow") {
-    std::string target = target_of(props, "account").value_or(e.channel.empty() ? "default" : e.channel);
-    return std::optional<RC>(RC{"follow", target, t == "follow"});
-  }
-  if (t == "join_group" || t == "leave_group") {
-    auto g = target_of(props, "group_id");
-    if (!g) return invalid(path + ".properties.group_id is required for " + t, path + ".properties.group_id");
-    return std::optional<RC>(RC{"group", *g, t == "join_group"});
-  }
-  if (t == "add_friend" || t == "remove_friend") {
-    std::string staff = e.staff.empty() ? target_of(props, "staff_id").value_or("") : e.staff;
-    if (staff.empty()) return invalid(path + ".staff is required for " + t, path + ".staff");
-    return std::optional<RC>(RC{"friend", staff, t == "add_friend"});
-  }
-  if (t == "member_join" || t == "member_leave") {
-    return std::optional<RC>(RC{"membership", target_of(props, "tier").value_or("member"), t == "member_join"});
-  }
-  return std::optional<RC>();
-}
-
 /// Reads "customer": {"id": N} or an identity object.
 Status read_subject(const Json* subject, const customer::IdentityCodec& codec,
                     const std::string& path, std::optional<CustomerId>& id,
@@ -68,45 +34,6 @@ Status read_subject(const Json* subject, const customer::IdentityCodec& codec,
   SIYU_ASSIGN_OR_RETURN(auto parsed, codec.parse(*subject, path));
   identity = std::move(parsed);
   return Status::ok();
-}
-
-Result<store::PendingEvent> parse_event(const Json& j, const customer::IdentityCodec& codec,
-                                        EpochMs now, const std::string& path) {
-  JsonFields f(j, path);
-  store::PendingEvent p;
-  store::Event& e = p.event;
-  e.event_id = f.req_string("event_id", 128);
-  e.type = f.req_string("type", 64);
-  const Json* ts = f.opt_any("timestamp");
-  const Json* subject = f.opt_any("customer");
-  const Json* props = f.opt_any("properties");
-  e.amount = f.opt_int("amount", -1'000'000'000'00, 1'000'000'000'00).value_or(0);
-  e.channel = f.opt_string("channel", 128).value_or("");
-  e.campaign = f.opt_string("campaign", 128).value_or("");
-  e.content = f.opt_string("content", 128).value_or("");
-  e.staff = f.opt_string("staff", 128).value_or("");
-  SIYU_RETURN_IF_ERROR(f.finish());
-  if (!is_known_event_type(e.type)) {
-    return invalid(path + ".type \"" + e.type + "\" is not a known event type (custom types start with x_)",
-                   path + ".type");
-  }
-  if (ts == nullptr || ts->is_null()) return invalid(path + ".timestamp is required", path + ".timestamp");
-  SIYU_ASSIGN_OR_RETURN(e.ts, read_time(*ts, path + ".timestamp"));
-  if (e.ts < kEarliest || e.ts > now + kMsPerDay) {
-    return invalid(path + ".timestamp is outside 2000-01-01 .. tomorrow", path + ".timestamp");
-  }
-  SIYU_RETURN_IF_ERROR(read_subject(subject, codec, path + ".customer", p.customer, p.identity));
-  Json properties = Json::object();
-  if (props != nullptr && !props->is_null()) {
-    if (!props->is_object()) return invalid(path + ".properties must be an object", path + ".properties");
-    properties = *props;
-    e.properties_json = props->dump();
-    if (e.properties_json.size() > 16 * 1024) {
-      return invalid(path + ".properties is larger than 16 KiB", path + ".properties");
-    }
-  }
-  SIYU_ASSIGN_OR_RETURN(p.relation, relation_of(e, properties, path));
-  return p;
 }
 
 Result<store::PendingOrder> parse_order(const Json& j, const customer::IdentityCodec& codec,
@@ -238,22 +165,6 @@ Result<std::vector<Json>> split_batch(std::string_view body, bool ndjson, size_t
     items.push_back(std::move(doc).value());
   }
   return items;
-}
-
-ParsedEvents parse_events(const std::vector<Json>& items, const customer::IdentityCodec& codec,
-                          EpochMs now) {
-  ParsedEvents out;
-  out.events.reserve(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    auto p = parse_event(items[i], codec, now, at("events", i));
-    if (p) {
-      out.events.push_back(std::move(p).value());
-      out.positions.push_back(i);
-    } else {
-      out.errors.push_back({i, p.error()});
-    }
-  }
-  return out;
 }
 
 ParsedOrders parse_orders(const std::vector<Json>& items, const customer::IdentityCodec& codec,

@@ -37,9 +37,11 @@ struct ParsedEvents {
 Result<std::vector<Json>> split_batch(std::string_view body, bool ndjson, size_t max_items,
                                       const char* what);
 
-/// Validates events; `now` bounds timestamps (at most one day ahead).
-ParsedEvents parse_events(const std::vector<Json>& items, const customer::IdentityCodec& codec,
-                          EpochMs now);
+/// Parses and validates an event batch (a JSON array, one object, or NDJSON when `ndjson`).
+/// kInvalidArgument for a malformed body, kPayloadTooLarge over kMaxBatchEvents; each invalid
+/// event is reported by position. `now` bounds timestamps (at most one day ahead).
+Result<ParsedEvents> parse_event_batch(std::string_view body, bool ndjson,
+                                       const customer::IdentityCodec& codec, EpochMs now);
 
 struct ParsedOrders {
   std::vector<store::PendingOrder> orders;

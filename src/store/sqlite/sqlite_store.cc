@@ -175,6 +175,11 @@ class SqliteStore final : public Store {
     auto store = std::unique_ptr<SqliteStore>(new SqliteStore());
     SIYU_ASSIGN_OR_RETURN(store->writer_, Connection::open(path, config.durable));
     SIYU_RETURN_IF_ERROR(apply_migrations(*store->writer_));
+    {
+      SIYU_PREPARE(q, *store->writer_,
+                   "SELECT value FROM store_counters WHERE name='next_event_seq'");
+      SIYU_ASSIGN_OR_RETURN(store->next_event_seq_, scalar(*q));
+    }
     for (int i = 0; i < std::max(1, config.reader_connections); ++i) {
       SIYU_ASSIGN_OR_RETURN(auto reader, Connection::open(path, config.durable));
       SIYU_RETURN_IF_ERROR(reader->exec("PRAGMA query_only=ON"));
@@ -662,8 +667,8 @@ class SqliteStore final : public Store {
         e.received_at = at;
         SIYU_PREPARE(s, c,
                      "INSERT INTO events (workspace_id, event_id, customer_id, type, ts, amount, "
-                     "channel, campaign, content, staff, properties, received_at) VALUES "
-                     "(?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (workspace_id, event_id) DO NOTHING");
+                     "channel, campaign, content, staff, properties, received_at, seq) VALUES "
+                     "(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (workspace_id, event_id) DO NOTHING");
         s->bind(1, ws.value)
             .bind(2, e.event_id)
             .bind(3, e.customer.value)
@@ -675,19 +680,23 @@ class SqliteStore final : public Store {
             .bind_text_or_null(9, e.content)
             .bind_text_or_null(10, e.staff)
             .bind_text_or_null(11, e.properties_json == "{}" ? "" : e.properties_json)
-            .bind(12, at);
+            .bind(12, at)
+            .bind(13, next_event_seq_);
         SIYU_RETURN_IF_ERROR(s->run());
         if (c.changes() == 0) {
           out.outcomes.push_back(IngestOutcome::kDuplicate);
           continue;
         }
-        e.seq = c.last_insert_rowid();
+        e.seq = next_event_seq_++;
         out.outcomes.push_back(IngestOutcome::kStored);
         if (p.relation) {
           SIYU_RETURN_IF_ERROR(apply_relation(c, ws, e.customer, *p.relation, e.ts));
           SIYU_RETURN_IF_ERROR(recompute_layer(c, ws, e.customer, e.ts));
         }
       }
+      SIYU_PREPARE(save, c, "UPDATE store_counters SET value=? WHERE name='next_event_seq'");
+      save->bind(1, next_event_seq_);
+      SIYU_RETURN_IF_ERROR(save->run());
       return out;
     });
   }
@@ -1461,7 +1470,8 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<Connection> writer_;
   std::mutex write_mu_;
-  IdentityCache identities_;  // guarded by write_mu_
+  IdentityCache identities_;   // guarded by write_mu_
+  int64_t next_event_seq_ = 1;  // guarded by write_mu_
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex read_mu_;
   std::condition_variable read_cv_;

@@ -145,10 +145,12 @@ CREATE TABLE merges (
 );
 CREATE INDEX merges_by_survivor ON merges(workspace_id, survivor);
 
+-- Keyed by the idempotency key without a separate rowid tree: storing an event touches two
+-- B-trees (this one and events_by_customer). seq is the arrival order, assigned by the writer.
 CREATE TABLE events (
-  seq INTEGER PRIMARY KEY,
   workspace_id INTEGER NOT NULL,
   event_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
   customer_id INTEGER NOT NULL,
   type TEXT NOT NULL,
   ts INTEGER NOT NULL,
@@ -158,9 +160,12 @@ CREATE TABLE events (
   content TEXT,
   staff TEXT,
   properties TEXT,
-  received_at INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX events_by_event_id ON events(workspace_id, event_id);
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, event_id)
+) WITHOUT ROWID;
+-- Counters the writer keeps in memory and saves with each transaction that advances them.
+CREATE TABLE store_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO store_counters (name, value) VALUES ('next_event_seq', 1);
 CREATE INDEX events_by_customer ON events(workspace_id, customer_id, ts);
 
 CREATE TABLE orders (
