@@ -97,6 +97,8 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bo
   SIYU_RETURN_IF_ERROR(c->exec("PRAGMA foreign_keys=ON"));
   SIYU_RETURN_IF_ERROR(c->exec("PRAGMA cache_size=-65536"));
   SIYU_RETURN_IF_ERROR(c->exec("PRAGMA temp_store=MEMORY"));
+  // Checkpoints run on a background connection of the store, not inside writers' commits.
+  SIYU_RETURN_IF_ERROR(c->exec("PRAGMA wal_autocheckpoint=0"));
   return c;
 }
 

@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include "store/sqlite/db.h"
 #include "store/sqlite/identity_cache.h"
@@ -186,6 +187,8 @@ class SqliteStore final : public Store {
       store->free_readers_.push_back(reader.get());
       store->readers_.push_back(std::move(reader));
     }
+    SIYU_ASSIGN_OR_RETURN(store->checkpointer_, Connection::open(path, config.durable));
+    store->checkpoint_thread_ = std::thread([s = store.get()] { s->checkpoint_loop(); });
     return store;
   }
 
@@ -1042,6 +1045,32 @@ class SqliteStore final : public Store {
  private:
   SqliteStore() = default;
 
+ public:
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      stopping_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+    // Fold the whole log into the database file so the next start reads no WAL.
+    if (checkpointer_) (void)checkpointer_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+ private:
+  /// Copies committed WAL pages into the database file off the writer's path (the writer's
+  /// own auto-checkpoint is disabled in db.cc). Runs every 200 ms until the store closes.
+  void checkpoint_loop() {
+    std::unique_lock lock(checkpoint_mu_);
+    while (!stopping_) {
+      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(200));
+      if (stopping_) break;
+      lock.unlock();
+      (void)checkpointer_->exec("PRAGMA wal_checkpoint(PASSIVE)");
+      lock.lock();
+    }
+  }
+
   // ---------------------------------------------------------------- plumbing
   template <typename T, typename F>
   Result<T> read(F&& f) {
@@ -1477,6 +1506,11 @@ class SqliteStore final : public Store {
   std::condition_variable read_cv_;
   std::vector<Connection*> free_readers_;
   std::atomic<int64_t> commits_{0}, commit_micros_{0}, reads_{0}, read_micros_{0};
+  std::unique_ptr<Connection> checkpointer_;
+  std::thread checkpoint_thread_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool stopping_ = false;  // guarded by checkpoint_mu_
 };
 
 }  // namespace
