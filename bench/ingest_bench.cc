@@ -2,7 +2,7 @@
 // real server and its durable SQLite store (synchronous=FULL). Writes the same rows as CSV
 // (--csv FILE) so scripts/bench can COPY them into PostgreSQL with the same indexes.
 //
-// usage: siyu_ingest_bench [--events 200000] [--clients 2] [--csv FILE]
+// usage: siyu_ingest_bench [--events 200000] [--clients 2] [--csv FILE] [--durable on|off]
 #include <httplib.h>
 
 #include <atomic>
@@ -45,16 +45,19 @@ int main(int argc, char** argv) {
   int64_t total = 200'000;
   int clients = 2;
   std::string csv;
+  bool durable = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--events") total = std::atoll(argv[i + 1]);
     if (flag == "--clients") clients = std::atoi(argv[i + 1]);
     if (flag == "--csv") csv = argv[i + 1];
+    if (flag == "--durable") durable = std::string(argv[i + 1]) != "off";
   }
   (void)security::init();
   const std::string dir = "/tmp/siyu-ingest-bench-" + std::to_string(::getpid());
   store::StoreConfig cfg;
   cfg.data_dir = dir;
+  cfg.durable = durable;
   auto st = store::open_store(cfg);
   if (!st) {
     std::fprintf(stderr, "%s\n", st.error().to_string().c_str());
@@ -125,7 +128,11 @@ int main(int argc, char** argv) {
                  static_cast<long long>(total));
     return 1;
   }
-  std::printf("{\"events\":%lld,\"seconds\":%.3f,\"events_per_second\":%.0f,\"clients\":%d}\n",
-              static_cast<long long>(total), secs, static_cast<double>(total) / secs, clients);
+  const store::StoreStats stats = db.stats();
+  std::printf(
+      "{\"events\":%lld,\"seconds\":%.3f,\"events_per_second\":%.0f,\"clients\":%d,"
+      "\"commits\":%lld,\"writer_busy_seconds\":%.3f}\n",
+      static_cast<long long>(total), secs, static_cast<double>(total) / secs, clients,
+      static_cast<long long>(stats.commits), static_cast<double>(stats.commit_micros) / 1e6);
   return 0;
 }

@@ -120,14 +120,14 @@ Status Connection::exec(std::string_view sql) {
   return Status::ok();
 }
 
-Result<Statement*> Connection::prepare(const std::string& sql) {
+Result<Statement*> Connection::prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it != cache_.end()) {
     it->second->reset();
     return it->second.get();
   }
   sqlite3_stmt* stmt = nullptr;
-  const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) return sqlite_error(db_, rc, "sqlite prepare");
   auto owned = std::make_unique<Statement>(db_, stmt);

@@ -60,7 +60,7 @@ class Connection {
 
   Status exec(std::string_view sql);
   /// A cached prepared statement, reset and ready to bind. Lives as long as the connection.
-  Result<Statement*> prepare(const std::string& sql);
+  Result<Statement*> prepare(std::string_view sql);
   /// Resets every cached statement, so none holds a read snapshot open past a transaction.
   void reset_all();
   int64_t last_insert_rowid() const;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -1097,25 +1098,81 @@ class SqliteStore final : public Store {
     return r;
   }
 
+  /// One caller's share of a group commit.
+  struct WriteJob {
+    std::function<Status(Connection&)> run;
+    Status status;
+    bool done = false;
+  };
+
+  /// Runs `f` in a write transaction and returns once it is durably committed. Concurrent
+  /// callers are committed together (group commit): one leader runs every queued job in one
+  /// transaction, each inside its own savepoint so a failing job changes nothing, and one
+  /// fsync acknowledges them all.
   template <typename T, typename F>
   Result<T> write(F&& f) {
+    std::optional<Result<T>> result;
+    WriteJob job;
+    job.run = [&](Connection& c) -> Status {
+      result.emplace(f(c));
+      return result->status();
+    };
+    submit(job);
+    if (!job.status.is_ok()) return job.status;
+    return std::move(*result);
+  }
+
+  void submit(WriteJob& job) {
+    std::unique_lock lock(queue_mu_);
+    queue_.push_back(&job);
+    while (!job.done) {
+      if (leader_active_) {
+        queue_cv_.wait(lock);
+        continue;
+      }
+      leader_active_ = true;
+      std::vector<WriteJob*> group;
+      group.swap(queue_);
+      lock.unlock();
+      commit_group(group);
+      lock.lock();
+      for (WriteJob* j : group) j->done = true;
+      leader_active_ = false;
+      queue_cv_.notify_all();
+    }
+  }
+
+  void commit_group(const std::vector<WriteJob*>& group) {
     const auto start = Clock::now();
     std::lock_guard lock(write_mu_);
     Transaction tx(*writer_);
-    SIYU_RETURN_IF_ERROR(tx.begin_status());
-    Result<T> r = f(*writer_);
-    if (!r.has_value()) {
-      identities_.rollback();
-      return r;
+    if (!tx.begin_status().is_ok()) {
+      for (WriteJob* j : group) j->status = tx.begin_status();
+      return;
     }
-    if (Status committed = tx.commit(); !committed.is_ok()) {
+    for (WriteJob* j : group) {
+      const size_t mark = identities_.mark();
+      j->status = writer_->exec("SAVEPOINT job");
+      if (!j->status.is_ok()) continue;
+      j->status = j->run(*writer_);
+      if (!j->status.is_ok()) {
+        writer_->reset_all();
+        (void)writer_->exec("ROLLBACK TO job");
+        identities_.rollback_to(mark);
+      }
+      (void)writer_->exec("RELEASE job");
+    }
+    const Status committed = tx.commit();
+    if (!committed.is_ok()) {
       identities_.rollback();
-      return committed;
+      for (WriteJob* j : group) {
+        if (j->status.is_ok()) j->status = committed;
+      }
+      return;
     }
     identities_.commit();
     commits_.fetch_add(1);
     commit_micros_.fetch_add(micros_since(start));
-    return r;
   }
 
   template <typename F>
@@ -1498,7 +1555,11 @@ class SqliteStore final : public Store {
   }
 
   std::unique_ptr<Connection> writer_;
-  std::mutex write_mu_;
+  std::mutex write_mu_;  // held by the group-commit leader while it uses writer_
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<WriteJob*> queue_;  // guarded by queue_mu_
+  bool leader_active_ = false;    // guarded by queue_mu_
   IdentityCache identities_;   // guarded by write_mu_
   int64_t next_event_seq_ = 1;  // guarded by write_mu_
   std::vector<std::unique_ptr<Connection>> readers_;
