@@ -117,7 +117,9 @@ Result<store::Identity> IdentityCodec::make(std::string_view type, std::string_v
                                 : normalize_email(value, pre + "value");
     if (!norm) return norm.error();
     id.key = vault_.blind_index(*norm, context(type));
-    id.sealed = seal(*norm, type);
+    id.seal_on_insert = [vault = &vault_, ctx = context(type), plain = *norm] {
+      return vault->seal(plain, ctx);
+    };
     id.display = type == "phone" ? mask_phone(*norm) : mask_email(*norm);
     return id;
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,9 @@ struct Identity {
   std::string display;    // non-personal value, or masked personal value
   CustomerId customer;
   EpochMs created_at = 0;
+  /// For personal types: produces `sealed` when the store inserts the identity for the first
+  /// time, so events of known people skip encryption. The store calls it inside the write.
+  std::function<std::string()> seal_on_insert;
 };
 
 struct Customer {

@@ -1300,7 +1300,7 @@ class SqliteStore final : public Store {
         .bind(2, i.type)
         .bind(3, i.app_id)
         .bind(4, i.key)
-        .bind_blob(5, i.sealed)
+        .bind_blob(5, i.sealed.empty() && i.seal_on_insert ? i.seal_on_insert() : i.sealed)
         .bind(6, i.display)
         .bind(7, i.customer.value)
         .bind(8, i.created_at);
