@@ -102,6 +102,17 @@ TEST_F(OneIdTest, IdentifyMergesAndSurvivorKeepsEverything) {
   EXPECT_EQ((*got)["id"], a.value);
 }
 
+TEST_F(OneIdTest, IdentityFirstSeenInAnEventIsSealedAtRest) {
+  const IdentityCodec codec(vault_, ws_);
+  std::vector<store::PendingEvent> batch = {
+      event_for("e1", "login", *codec.make("phone", "13700001234", "", "p"), 1)};
+  ASSERT_TRUE(store_->ingest_events(ws_, batch, 10).has_value());
+  auto ids = store_->identities(ws_, batch[0].event.customer);
+  ASSERT_EQ(ids->size(), 1u);
+  EXPECT_EQ((*ids)[0].sealed.find("13700001234"), std::string::npos);
+  EXPECT_EQ(*codec.unseal((*ids)[0].sealed, "phone"), "13700001234");
+}
+
 TEST_F(OneIdTest, DuplicateEventIdIsStoredOnce) {
   const IdentityCodec codec(vault_, ws_);
   auto who = *codec.make("app_user_id", "u1", "", "u");
@@ -126,6 +137,8 @@ TEST_F(OneIdTest, PhoneIsSealedAndMaskedUnlessRevealed) {
   auto row = store_->customer(ws_, id);
   EXPECT_EQ(row->phone_sealed.find("13812345678"), std::string::npos);
   EXPECT_EQ((*service_->get(ws_, id, admin_))["phone"], "13812345678");
+  EXPECT_EQ((*service_->get(ws_, id, admin_))["identities"][0]["value"], "13812345678");
+  EXPECT_EQ((*service_->get(ws_, id, View{true, false}))["identities"][0]["value"], "138****5678");
   // The same phone can't be given to a second customer, but it can in another workspace.
   EXPECT_EQ(service_->create(ws_, {{"phone", "138 1234 5678"}}, admin_).error().code(),
             ErrorCode::kConflict);
