@@ -2,6 +2,9 @@
 // personal data, events and orders are idempotent, layers follow facts.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "core/clock.h"
 #include "customer/customer_service.h"
 #include "support/temp_dir.h"
@@ -96,6 +99,11 @@ TEST_F(OneIdTest, IdentifyMergesAndSurvivorKeepsEverything) {
   ASSERT_TRUE(store_->ingest_events(ws_, later, 7000).has_value());
   EXPECT_EQ(later[0].event.customer, a);
   EXPECT_EQ(store_->events(ws_, a, std::nullopt, 10)->size(), 3u);
+  // So does one named by an identity that was the merged-away customer's (the writer's
+  // identity cache must not remember the old owner).
+  std::vector<store::PendingEvent> by_identity = {event_for("e4", "view", openid, 8000)};
+  ASSERT_TRUE(store_->ingest_events(ws_, by_identity, 9000).has_value());
+  EXPECT_EQ(by_identity[0].event.customer, a);
   // Reading the merged-away id answers with the survivor.
   auto got = service_->get(ws_, b, admin_);
   ASSERT_TRUE(got.has_value());
@@ -111,6 +119,40 @@ TEST_F(OneIdTest, IdentityFirstSeenInAnEventIsSealedAtRest) {
   ASSERT_EQ(ids->size(), 1u);
   EXPECT_EQ((*ids)[0].sealed.find("13700001234"), std::string::npos);
   EXPECT_EQ(*codec.unseal((*ids)[0].sealed, "phone"), "13700001234");
+}
+
+TEST_F(OneIdTest, ConcurrentWritersAreCommittedTogetherAndAFailureChangesNothingElse) {
+  const IdentityCodec codec(vault_, ws_);
+  std::vector<std::thread> writers;
+  std::atomic<int> conflicts{0};
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int b = 0; b < 25; ++b) {
+        std::vector<store::PendingEvent> batch;
+        for (int i = 0; i < 20; ++i) {
+          const std::string id = std::to_string(t) + "-" + std::to_string(b) + "-" + std::to_string(i);
+          batch.push_back(event_for(id, "view", *codec.make("app_user_id", "u" + std::to_string(i), "", "u"), 1));
+        }
+        ASSERT_TRUE(store_->ingest_events(ws_, batch, 2).has_value());
+        // A write that fails (duplicate slug) in the same groups as the ingests.
+        if (store_->create_workspace({WorkspaceId(), "a", "again", "Asia/Shanghai", 0}).error().code() ==
+            ErrorCode::kConflict) {
+          ++conflicts;
+        }
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(*store_->count_events(ws_), 4 * 25 * 20);
+  EXPECT_EQ(conflicts.load(), 100);
+  EXPECT_EQ(store_->workspaces()->size(), 2u);
+  int64_t per_customer = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto owner = store_->find_identity(ws_, "app_user_id", "", "u" + std::to_string(i));
+    per_customer += static_cast<int64_t>(store_->events(ws_, (*owner)->customer, std::nullopt, 1000)->size());
+  }
+  EXPECT_EQ(per_customer, 2000);  // exactly 20 customers, none created twice
+  EXPECT_EQ(*store_->count_customers(ws_), 20);
 }
 
 TEST_F(OneIdTest, DuplicateEventIdIsStoredOnce) {
