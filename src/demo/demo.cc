@@ -296,16 +296,19 @@ class Builder {
       event(id, dice_.chance(0.5) ? "login" : "view", at_time(day),
             R"({"page":")" + std::string(kProducts[static_cast<size_t>(dice_.below(10))]) + R"("})");
     }
-    // Orders: about 55% ever buy; repeat buyers keep buying at their own rhythm.
-    if (!dice_.chance(0.55)) return;
+    // Orders: about 40% ever buy; 40% of buyers come back (repeat buyers are the loyal
+    // layer), and those keep buying at their own rhythm until they churn.
+    if (!dice_.chance(0.40)) return;
+    const int64_t first_day = created_day + static_cast<int64_t>(dice_.exponential(5));
+    if (first_day > last_day || first_day >= end_day_) return;
+    make_order(id, first_day, ch_code, c);
+    int paid = 1;
+    if (!dice_.chance(0.40)) return;
     const double gap = 10 + dice_.exponential(40) / activity;
-    int paid = 0;
-    for (int64_t day = created_day + static_cast<int64_t>(dice_.exponential(5)); day <= last_day && day < end_day_;
+    for (int64_t day = next_day(first_day, gap); day >= 0 && day <= last_day && paid < 60;
          day = next_day(day, gap)) {
-      if (day < 0) break;
       make_order(id, day, ch_code, c);
       ++paid;
-      if (paid >= 60) break;
     }
     if (paid >= 3 && dice_.chance(0.35)) {
       event(id, "member_join", at_time(std::min(last_day, end_day_ - 1)), R"({"tier":"金卡"})",
