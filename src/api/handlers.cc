@@ -106,7 +106,9 @@ Json key_json(const store::ApiKey& k) {
           {"role", std::string(store::role_name(k.role))},
           {"prefix", k.prefix},
           {"created_at", format_timestamp(k.created_at)},
-          {"revoked_at", k.revoked_at ? Json(format_timestamp(*k.revoked_at)) : Json(nullptr)}};
+          {"revoked_at", k.revoked_at ? Json(format_timestamp(*k.revoked_at)) : Json(nullptr)},
+          {"last_used_at",
+           k.last_used_at ? Json(format_timestamp(*k.last_used_at)) : Json(nullptr)}};
 }
 
 Json order_json(const store::Order& o) {

@@ -99,6 +99,11 @@ struct Server::Impl {
       if (!key || key->revoked_at) {
         return Status(ErrorCode::kUnauthenticated, "api key is unknown or revoked");
       }
+      // Last use is kept to the minute, so busy keys cost one write a minute, not one a call.
+      const EpochMs now = deps.clock.now_ms();
+      if (!key->last_used_at || *key->last_used_at < now - 60'000) {
+        (void)deps.store.touch_api_key(key->id, now);
+      }
       return Principal{key->workspace, key->role, "key:" + std::to_string(key->id.value),
                        UserId(), false, ""};
     }

@@ -75,6 +75,8 @@ class Store {
   virtual Result<ApiKey> api_key_by_digest(const std::string& digest) = 0;
   virtual Result<std::vector<ApiKey>> api_keys(WorkspaceId ws) = 0;
   virtual Status revoke_api_key(WorkspaceId ws, ApiKeyId id, EpochMs at) = 0;
+  /// Records that a key was used at `at`.
+  virtual Status touch_api_key(ApiKeyId id, EpochMs at) = 0;
 
   // Customers and identities
   /// Allocates the next dense id of the workspace. kConflict when an identity is taken.

@@ -314,6 +314,16 @@ TEST_F(ApiTest, NoRouteReadsOrChangesAnotherWorkspace) {
   EXPECT_EQ(store_->user(a_, UserId(std::stoi(uid)))->role, store::Role::kStaff);
 }
 
+TEST_F(ApiTest, KeysShowWhenTheyWereLastUsed) {
+  const Json before = call("GET", "/v1/keys", key_a_).body["items"];
+  ASSERT_EQ(before.size(), 2u);
+  // The admin key was just used to list; the analyst key never was.
+  EXPECT_FALSE(before[0]["last_used_at"].is_null());
+  EXPECT_TRUE(before[1]["last_used_at"].is_null());
+  (void)call("GET", "/v1/customers", analyst_a_);
+  EXPECT_FALSE(call("GET", "/v1/keys", key_a_).body["items"][1]["last_used_at"].is_null());
+}
+
 TEST_F(ApiTest, OpenApiDescribesMetricsAndHealth) {
   auto doc = call("GET", "/v1/openapi.json", "");
   EXPECT_TRUE(doc.body["paths"].contains("/v1/identify"));

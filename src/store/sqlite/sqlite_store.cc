@@ -389,6 +389,14 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status touch_api_key(ApiKeyId id, EpochMs at) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c, "UPDATE api_keys SET last_used_at=? WHERE id=?");
+      s->bind(1, at).bind(2, id.value);
+      return s->run();
+    });
+  }
+
   Status revoke_api_key(WorkspaceId ws, ApiKeyId id, EpochMs at) override {
     return write_status([&](Connection& c) -> Status {
       SIYU_PREPARE(s, c,
