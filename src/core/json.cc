@@ -9,7 +9,8 @@ Result<Json> parse_json(std::string_view text) {
   if (!is_valid_utf8(text)) return invalid("malformed json: text is not valid UTF-8");
   try {
     return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error for bad syntax, out_of_range for numbers like 1e999.
     std::string what = e.what();
     // nlohmann prefixes "[json.exception.parse_error.101] "; keep only the explanation.
     if (auto pos = what.find("] "); pos != std::string::npos) what = what.substr(pos + 2);
