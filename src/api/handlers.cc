@@ -972,6 +972,48 @@ class Handlers {
     return download(std::move(out), ndjson, "orders");
   }
 
+  Result<Reply> overview(const httplib::Request& req, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(auto days, query_int(req, "days", 1, 366));
+    SIYU_ASSIGN_OR_RETURN(auto ws, s_.store.workspace(who.workspace));
+    SIYU_ASSIGN_OR_RETURN(int offset, zone_offset_minutes(ws.timezone));
+    // The period ends at the end of today in the workspace's zone.
+    const EpochMs now = s_.clock.now_ms();
+    const EpochMs local_day = (now + int64_t{offset} * 60'000) / kMsPerDay;
+    const EpochMs to = (local_day + 1) * kMsPerDay - int64_t{offset} * 60'000;
+    const EpochMs from = to - days.value_or(30) * kMsPerDay;
+    SIYU_ASSIGN_OR_RETURN(auto o, s_.store.overview(who.workspace, from, to, offset));
+    Json layers = Json::object();
+    for (const char* l : {"none", "fan", "community", "friend", "member"}) layers[l] = 0;
+    for (const auto& [layer, n] : o.layers) layers[layer] = n;
+    Json fresh = Json::array();
+    for (const auto& n : o.new_customers) {
+      fresh.push_back({{"date", n.date}, {"channel_id", n.channel == 0 ? Json(nullptr) : Json(n.channel)},
+                       {"customers", n.customers}});
+    }
+    return json_reply({{"from", format_timestamp(from)},
+                       {"to", format_timestamp(to)},
+                       {"days", days.value_or(30)},
+                       {"layers", layers},
+                       {"new_customers", fresh},
+                       {"orders", o.orders},
+                       {"gmv", o.gmv},
+                       {"buyers", o.buyers},
+                       {"average_order_value", o.orders > 0 ? Json(o.gmv / o.orders) : Json(nullptr)}});
+  }
+
+  Result<Reply> list_groups(const httplib::Request&, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(auto groups, s_.store.groups(who.workspace));
+    Json items = Json::array();
+    for (const auto& g : groups) {
+      items.push_back({{"id", g.id.value},
+                       {"name", g.name},
+                       {"kind", g.kind},
+                       {"owner_staff_id", g.owner_staff ? Json(g.owner_staff->value) : Json(nullptr)},
+                       {"capacity", g.capacity}});
+    }
+    return json_reply({{"items", items}});
+  }
+
   Result<Reply> audit_log(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int limit, page_limit(req));
     SIYU_ASSIGN_OR_RETURN(auto cursor, query_int(req, "cursor", 1, INT64_MAX));
@@ -1064,6 +1106,8 @@ std::vector<Route> make_routes(Services& s) {
       {"GET", "/v1/export/customers", P::kExport, "export customers",
        bind(&H::export_customers)},
       {"GET", "/v1/export/orders", P::kExport, "export orders", bind(&H::export_orders)},
+      {"GET", "/v1/overview", P::kRead, "read the overview", bind(&H::overview)},
+      {"GET", "/v1/groups", P::kRead, "list groups", bind(&H::list_groups)},
       {"GET", "/v1/audit", P::kReadAudit, "read the audit log", bind(&H::audit_log)},
   };
 }

@@ -232,6 +232,20 @@ struct AuditEntry {
   std::string detail_json = "{}";
 };
 
+/// Headline figures of a workspace for a period (the console's overview).
+struct Overview {
+  std::vector<std::pair<std::string, int64_t>> layers;  // layer → live customers now
+  struct NewCustomers {
+    std::string date;  // YYYY-MM-DD in the workspace's time zone
+    int64_t channel = 0;  // 0: no channel
+    int64_t customers = 0;
+  };
+  std::vector<NewCustomers> new_customers;  // created in the period, by day and channel
+  int64_t orders = 0;    // paid or refunded orders placed in the period
+  int64_t gmv = 0;       // cents, refunds subtracted
+  int64_t buyers = 0;    // distinct identified customers among them
+};
+
 /// One row of a customer's timeline.
 struct TimelineItem {
   EpochMs at = 0;

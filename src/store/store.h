@@ -148,6 +148,10 @@ class Store {
   virtual Result<Group> create_group(WorkspaceId ws, const Group& g) = 0;
   virtual Result<std::vector<Group>> groups(WorkspaceId ws) = 0;
 
+  /// Figures for [from, to) with days cut at `offset_minutes` from UTC.
+  virtual Result<Overview> overview(WorkspaceId ws, EpochMs from, EpochMs to,
+                                    int offset_minutes) = 0;
+
   // Audit log
   virtual Status audit(WorkspaceId ws, const AuditEntry& e) = 0;
   virtual Result<std::vector<AuditEntry>> audit_log(WorkspaceId ws, std::optional<int64_t> before,

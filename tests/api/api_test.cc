@@ -8,6 +8,7 @@
 
 #include "api/server.h"
 #include "core/json.h"
+#include "core/time_format.h"
 #include "support/temp_dir.h"
 
 namespace siyu::api {
@@ -322,6 +323,31 @@ TEST_F(ApiTest, KeysShowWhenTheyWereLastUsed) {
   EXPECT_TRUE(before[1]["last_used_at"].is_null());
   (void)call("GET", "/v1/customers", analyst_a_);
   EXPECT_FALSE(call("GET", "/v1/keys", key_a_).body["items"][1]["last_used_at"].is_null());
+}
+
+TEST_F(ApiTest, OverviewCountsLayersNewCustomersAndSales) {
+  ASSERT_EQ(call("POST", "/v1/customers", key_a_, R"({"name":"a"})").status, 201);
+  const std::string now = format_timestamp(SystemClock::instance().now_ms());
+  const std::string events = R"([{"event_id":"f1","type":"follow","timestamp":")" + now +
+                             R"(","customer":{"type":"app_user_id","value":"u1"}}])";
+  ASSERT_EQ(call("POST", "/v1/events", key_a_, events).status, 200);
+  const std::string orders = R"([{"order_id":"o1","status":"paid","amount":1000,"ordered_at":")" + now +
+                             R"(","customer":{"type":"app_user_id","value":"u1"}},{"order_id":"o2","status":"refunded","amount":500,"ordered_at":")" +
+                             now + R"(","guest":true},{"order_id":"o3","status":"created","amount":700,"ordered_at":")" + now +
+                             R"(","guest":true}])";
+  ASSERT_EQ(call("POST", "/v1/orders", key_a_, orders).status, 200);
+  auto o = call("GET", "/v1/overview?days=7", analyst_a_);
+  ASSERT_EQ(o.status, 200) << o.raw;
+  EXPECT_EQ(o.body["layers"]["fan"], 1);
+  EXPECT_EQ(o.body["layers"]["none"], 1);
+  int64_t fresh = 0;
+  for (const auto& d : o.body["new_customers"]) fresh += d["customers"].get<int64_t>();
+  EXPECT_EQ(fresh, 2);
+  EXPECT_EQ(o.body["orders"], 2);        // created orders are not sales
+  EXPECT_EQ(o.body["gmv"], 1000);        // the refunded one nets to zero
+  EXPECT_EQ(o.body["buyers"], 1);        // guests are not buyers
+  EXPECT_EQ(o.body["average_order_value"], 500);
+  EXPECT_EQ(call("GET", "/v1/overview?days=0", key_a_).status, 400);
 }
 
 TEST_F(ApiTest, OpenApiDescribesMetricsAndHealth) {

@@ -1021,6 +1021,44 @@ class SqliteStore final : public Store {
     });
   }
 
+  // ---------------------------------------------------------------- overview
+  Result<Overview> overview(WorkspaceId ws, EpochMs from, EpochMs to,
+                            int offset_minutes) override {
+    return read<Overview>([&](Connection& c) -> Result<Overview> {
+      Overview out;
+      SIYU_PREPARE(layers, c,
+                   "SELECT layer, count(*) FROM customers WHERE workspace_id=? AND merged_into IS "
+                   "NULL AND erased_at IS NULL GROUP BY layer");
+      layers->bind(1, ws.value);
+      SIYU_ASSIGN_OR_RETURN(out.layers, (all<std::pair<std::string, int64_t>>(*layers, [](const Statement& r) {
+                              return std::make_pair(r.text_at(0), r.int_at(1));
+                            })));
+      SIYU_PREPARE(fresh, c,
+                   "SELECT date((created_at + ?4) / 1000, 'unixepoch'), coalesce(channel_id, 0), "
+                   "count(*) FROM customers WHERE workspace_id=?1 AND created_at >= ?2 AND "
+                   "created_at < ?3 AND merged_into IS NULL AND erased_at IS NULL GROUP BY 1, 2 "
+                   "ORDER BY 1, 2");
+      fresh->bind(1, ws.value).bind(2, from).bind(3, to).bind(4, int64_t{offset_minutes} * 60'000);
+      SIYU_ASSIGN_OR_RETURN(out.new_customers, all<Overview::NewCustomers>(*fresh, [](const Statement& r) {
+                              return Overview::NewCustomers{r.text_at(0), r.int_at(1), r.int_at(2)};
+                            }));
+      SIYU_PREPARE(sales, c,
+                   "SELECT count(*), coalesce(sum(amount - refund_amount), 0), count(DISTINCT "
+                   "nullif(customer_id, 0)) FROM orders WHERE workspace_id=? AND ordered_at >= ? "
+                   "AND ordered_at < ? AND status <> 'created'");
+      sales->bind(1, ws.value).bind(2, from).bind(3, to);
+      if (sales->step()) {
+        out.orders = sales->int_at(0);
+        out.gmv = sales->int_at(1);
+        out.buyers = sales->int_at(2);
+      }
+      Status st = sales->status();
+      sales->reset();
+      SIYU_RETURN_IF_ERROR(st);
+      return out;
+    });
+  }
+
   // ---------------------------------------------------------------- audit
   Status audit(WorkspaceId ws, const AuditEntry& e) override {
     return write_status([&](Connection& c) -> Status {

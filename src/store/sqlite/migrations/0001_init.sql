@@ -111,6 +111,7 @@ CREATE INDEX customers_by_owner ON customers(workspace_id, owner_staff, id)
   WHERE owner_staff IS NOT NULL;
 CREATE INDEX customers_by_last4 ON customers(workspace_id, phone_last4, id) WHERE phone_last4 <> '';
 CREATE INDEX customers_by_name ON customers(workspace_id, name, id) WHERE name <> '';
+CREATE INDEX customers_by_created ON customers(workspace_id, created_at);
 
 CREATE TABLE identities (
   workspace_id INTEGER NOT NULL,
