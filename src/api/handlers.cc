@@ -423,6 +423,11 @@ class Handlers {
     SIYU_ASSIGN_OR_RETURN(f.created_from, query_time(req, "created_from"));
     SIYU_ASSIGN_OR_RETURN(f.created_to, query_time(req, "created_to"));
     if (req.get_param_value("anonymous") == "false") f.include_anonymous = false;
+    SIYU_ASSIGN_OR_RETURN(auto order, query_text(req, "order", 8));
+    if (order && *order != "asc" && *order != "desc") {
+      return invalid("order must be asc or desc", "order");
+    }
+    f.ascending = order == "asc";
     SIYU_ASSIGN_OR_RETURN(auto q, query_text(req, "q", 64));
     if (q && !trim(*q).empty()) {
       const std::string term(trim(*q));

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "api/routes.h"
@@ -239,8 +240,18 @@ struct Server::Impl {
     http.Get("/v1/openapi.json", [this](const httplib::Request&, httplib::Response& res) {
       res.set_content(openapi().dump(2), "application/json");
     });
-    if (!deps.static_dir.empty() && std::filesystem::exists(deps.static_dir)) {
+    if (!deps.static_dir.empty() && std::filesystem::exists(deps.static_dir + "/index.html")) {
       http.set_mount_point("/", deps.static_dir);
+      // The console routes in the browser (/customers/42): any other GET outside the API
+      // answers its index.html.
+      const std::string index = deps.static_dir + "/index.html";
+      http.Get(R"(/(?!v1/|v1$|assets/|metrics$|healthz$).*)", [index](const httplib::Request&,
+                                                           httplib::Response& res) {
+        std::ifstream in(index, std::ios::binary);
+        std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        res.set_header("Cache-Control", "no-cache");
+        res.set_content(html, "text/html; charset=utf-8");
+      });
       http.set_file_request_handler([](const httplib::Request& req, httplib::Response& res) {
         // Vite puts content-hashed files under /assets/: cache them for a year.
         res.set_header("Cache-Control", starts_with(req.path, "/assets/")

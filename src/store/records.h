@@ -107,7 +107,9 @@ struct CustomerFilter {
   std::optional<EpochMs> created_from;
   std::optional<EpochMs> created_to;
   bool include_anonymous = true;
-  /// Exclusive upper bound on id for cursor pagination (newest first).
+  /// Oldest first instead of newest first.
+  bool ascending = false;
+  /// Cursor: the last id of the previous page (exclusive bound in the chosen order).
   std::optional<CustomerId> before;
   int limit = 50;
 };

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "api/server.h"
@@ -106,6 +107,22 @@ TEST_F(ApiTest, CustomerLifecycleWithMaskingAndAuditedReveal) {
   // Find by the last four digits, then by the full phone.
   EXPECT_EQ(call("GET", "/v1/customers?q=5678", key_a_).body["items"].size(), 1u);
   EXPECT_EQ(call("GET", "/v1/customers?q=13812345678", key_a_).body["items"][0]["id"].dump(), id);
+  // Both orders page through every customer exactly once.
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(call("POST", "/v1/customers", key_a_, "{}").status, 201);
+  for (const char* order : {"asc", "desc"}) {
+    std::vector<int> ids;
+    std::string cursor;
+    for (int page = 0; page < 5; ++page) {
+      auto r = call("GET", std::string("/v1/customers?limit=2&order=") + order + cursor, key_a_);
+      for (const auto& c : r.body["items"]) ids.push_back(c["id"].get<int>());
+      if (r.body["next_cursor"].is_null()) break;
+      cursor = "&cursor=" + r.body["next_cursor"].get<std::string>();
+    }
+    std::vector<int> expected = {1, 2, 3, 4, 5};
+    if (std::string(order) == "desc") std::reverse(expected.begin(), expected.end());
+    EXPECT_EQ(ids, expected) << order;
+  }
+  EXPECT_EQ(call("GET", "/v1/customers?order=up", key_a_).status, 400);
   auto patched = call("PATCH", "/v1/customers/" + id, key_a_, R"({"city":null,"name":"张三"})");
   EXPECT_EQ(patched.status, 200);
   EXPECT_EQ(patched.body["city"], "");

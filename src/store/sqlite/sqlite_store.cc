@@ -489,8 +489,8 @@ class SqliteStore final : public Store {
       if (f.created_from) sql += " AND created_at >= ?10";
       if (f.created_to) sql += " AND created_at < ?11";
       if (!f.include_anonymous) sql += " AND anonymous=0";
-      if (f.before) sql += " AND id < ?12";
-      sql += " ORDER BY id DESC LIMIT ?13";
+      if (f.before) sql += f.ascending ? " AND id > ?12" : " AND id < ?12";
+      sql += f.ascending ? " ORDER BY id ASC LIMIT ?13" : " ORDER BY id DESC LIMIT ?13";
       SIYU_PREPARE(s, c, sql);
       s->bind(1, ws.value);
       if (f.layer) s->bind(2, *f.layer);

@@ -1,0 +1,176 @@
+// Browser test of the console against the real server: demo workspace, headless Debian
+// Chromium driven by playwright-core. Usage:
+//   node e2e/run.mjs --siyu PATH/TO/siyu --dist web/dist --out DIR
+// Saves a screenshot of every screen under DIR and exits non-zero on the first failure.
+import { spawn, execFileSync } from 'node:child_process'
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { chromium } from 'playwright-core'
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf('--' + name)
+  return i > 0 ? process.argv[i + 1] : fallback
+}
+const siyu = resolve(arg('siyu', '../build/release/src/cli/siyu'))
+const dist = resolve(arg('dist', 'dist'))
+const out = resolve(arg('out', 'e2e-output'))
+mkdirSync(out, { recursive: true })
+if (!existsSync(join(dist, 'index.html'))) {
+  console.log(`FAIL the console is not built: ${dist}/index.html is missing (run make web)`)
+  process.exit(1)
+}
+
+const data = mkdtempSync(join(tmpdir(), 'siyu-e2e-'))
+const demo = JSON.parse(execFileSync(siyu, ['demo', '--data', data, '--customers', '3000'], { encoding: 'utf8' }))
+const port = 20000 + Math.floor(Math.random() * 20000)
+const base = `http://127.0.0.1:${port}`
+const server = spawn(siyu, ['serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--static', dist], {
+  stdio: ['ignore', 'ignore', 'ignore'],
+})
+
+let passed = 0
+let failed = 0
+async function step(name, fn) {
+  try {
+    await fn()
+    passed++
+    console.log(`ok   ${name}`)
+  } catch (e) {
+    failed++
+    console.log(`FAIL ${name}: ${e?.stack ?? e}`)
+    throw e
+  }
+}
+function check(cond, message) {
+  if (!cond) throw new Error(message)
+}
+
+async function waitForServer() {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(base + '/healthz')).ok) return
+    } catch {}
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  throw new Error('server did not start')
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-quic', '--no-first-run', '--disable-sync'],
+})
+
+async function login(page, email, password) {
+  await page.fill('input[name=workspace]', 'demo')
+  await page.fill('input[name=email]', email)
+  await page.fill('input[name=password]', password)
+  await page.click('[data-test=login-submit]')
+}
+
+try {
+  await waitForServer()
+  // A demo customer with a phone number, found through the API.
+  const auth = { Authorization: `Bearer ${demo.api_key}` }
+  const list = await (await fetch(`${base}/v1/customers?limit=100&anonymous=false`, { headers: auth })).json()
+  const target = list.items.find((c) => c.phone && c.name)
+  check(target, 'demo has a customer with a phone')
+  const suffix = target.phone.slice(-4)
+
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1440, height: 900 } })
+  const page = await context.newPage()
+  const shot = (name) => page.screenshot({ path: join(out, `${name}.png`), fullPage: true })
+
+  await step('an expired or missing session goes to sign-in and keeps the page', async () => {
+    await page.goto(base + '/customers')
+    await page.waitForURL(/\/login\?redirect=(%2F|\/)customers/)
+  })
+  await step('a wrong password is shown in place and keeps what was typed', async () => {
+    await login(page, demo.login.email, 'not the password')
+    await page.waitForSelector('[data-test=login-error]')
+    check((await page.inputValue('input[name=email]')) === demo.login.email, 'e-mail kept')
+    await shot('login')
+  })
+  await step('sign in returns to the page asked for', async () => {
+    await login(page, demo.login.email, demo.login.password)
+    await page.waitForURL(/\/customers$/)
+    await page.waitForSelector('[data-test=customer-table] .el-table__row')
+  })
+  await step('find a customer by the last four phone digits', async () => {
+    await page.fill('input[data-test=customer-search]', suffix)
+    await page.click('[data-test=customer-search-button]')
+    await page.waitForFunction((id) => [...document.querySelectorAll('[data-test=customer-table] .el-table__row')]
+      .some((r) => r.textContent.includes(String(id))), target.id)
+    await shot('customers')
+  })
+  await step('open the profile and reveal the phone (audited)', async () => {
+    await page.locator('[data-test=customer-table] .el-table__row', { hasText: String(target.id) }).first().click()
+    await page.waitForSelector('[data-test=profile-name]')
+    check((await page.textContent('[data-test=profile-phone]')).includes('****'), 'phone masked by default')
+    await page.click('[data-test=reveal]')
+    await page.waitForFunction(() => /^\d{11}$/.test(document.querySelector('[data-test=profile-phone]').textContent.trim()))
+    await page.waitForSelector('[data-test=timeline] .el-timeline-item')
+    await shot('profile')
+  })
+  await step('add a tag on the profile', async () => {
+    await page.fill('input[data-test=new-tag]', 'e2e-vip')
+    await page.click('[data-test=add-tag]')
+    await page.waitForSelector('[data-test=profile-tag]:has-text("e2e-vip")')
+  })
+  await step('the tag filters the customer list', async () => {
+    await page.goto(base + '/customers?tag=e2e-vip')
+    await page.waitForSelector('[data-test=customer-table] .el-table__row')
+    const rows = await page.locator('[data-test=customer-table] .el-table__body-wrapper .el-table__row').count()
+    check(rows === 1, `one tagged customer, saw ${rows}`)
+  })
+  await step('export the filtered list as CSV', async () => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export]')])
+    const path = join(out, 'customers.csv')
+    await download.saveAs(path)
+    const csv = readFileSync(path, 'utf8')
+    const lines = csv.trimEnd().split(/\r\n/)
+    check(lines[0].startsWith('\uFEFFid,name'), 'CSV starts with BOM and header')
+    check(lines.length === 2 && lines[1].startsWith(`${target.id},`), `one row for customer ${target.id}: ${lines.length - 1} rows`)
+  })
+  await step('the export is in the audit log', async () => {
+    await page.click('[data-nav=audit]')
+    await page.waitForSelector('[data-test=audit-table] .el-table__row:has-text("export.customers")')
+    await shot('audit')
+  })
+  for (const [nav, selector] of [['overview', '[data-test=funnel] canvas'], ['channels', '[data-test=channel-table] .el-table__row'],
+    ['staff', '.el-table__row'], ['keys', '.el-table__row']]) {
+    await step(`the ${nav} screen shows data`, async () => {
+      await page.click(`[data-nav=${nav}]`)
+      await page.waitForSelector(selector)
+      await page.waitForTimeout(300)
+      await shot(nav)
+    })
+  }
+  await step('switch to English', async () => {
+    await page.click('[data-test=language]')
+    await page.waitForSelector('[data-nav=customers]:has-text("Customers")')
+    await shot('keys-english')
+    await page.click('[data-test=language]')
+  })
+  await step('an analyst cannot reveal a phone number', async () => {
+    await page.click('[data-test=logout]')
+    await page.waitForURL(/\/login/)
+    await login(page, `analyst@demo.siyu.local`, demo.login.password)
+    await page.waitForURL(/\/overview/)
+    await page.goto(`${base}/customers/${target.id}`)
+    await page.waitForSelector('[data-test=profile-name]')
+    check((await page.locator('[data-test=reveal]').count()) === 0, 'no reveal button')
+    check((await page.textContent('[data-test=profile-phone]')).includes('****'), 'phone masked')
+    const status = await page.evaluate((id) => fetch(`/v1/customers/${id}?reveal=true`).then((r) => r.status), target.id)
+    check(status === 403, `reveal answered ${status}`)
+    await shot('profile-analyst')
+  })
+} catch {
+  // The failing step has printed why.
+} finally {
+  await browser.close()
+  server.kill('SIGTERM')
+  rmSync(data, { recursive: true, force: true })
+  console.log(`${passed} passed, ${failed} failed`)
+}
+process.exit(failed === 0 ? 0 : 1)

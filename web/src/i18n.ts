@@ -1,0 +1,104 @@
+import { createI18n } from 'vue-i18n'
+
+const zh = {
+  app: { name: '私域运营台', signOut: '退出登录', language: 'English' },
+  nav: { overview: '数据概览', customers: '客户', channels: '渠道', staff: '员工与角色', keys: 'API 密钥', audit: '审计日志' },
+  common: {
+    loading: '加载中…', empty: '暂无数据', retry: '重试', search: '搜索', reset: '重置', save: '保存', cancel: '取消',
+    create: '新建', add: '添加', actions: '操作', prev: '上一页', next: '下一页', export: '导出 CSV', columns: '列设置',
+    confirm: '确定', revoke: '吊销', loadMore: '加载更多', noMore: '没有更多了', all: '全部', yes: '是', no: '否',
+  },
+  login: {
+    title: '登录私域运营台', workspace: '工作区', email: '邮箱', password: '密码', submit: '登录',
+    failed: '登录失败', required: '请填写工作区、邮箱和密码',
+  },
+  layer: { none: '访客', fan: '粉丝', community: '社群', friend: '好友', member: '铁杆' },
+  gender: { male: '男', female: '女', unknown: '未知' },
+  role: { owner: '所有者', admin: '管理员', operator: '运营', staff: '员工', analyst: '分析师' },
+  kind: {
+    store: '门店', paid_ads: '付费投放', content: '内容账号', employee: '员工 IP', product: '产品媒体化', brand: '品牌/IP',
+    fission: '裂变', partner: '合伙人/KOC',
+  },
+  overview: {
+    period: '统计周期', days30: '近 30 天', days90: '近 90 天', customers: '客户总数', newCustomers: '新增客户',
+    orders: '订单数', gmv: 'GMV', aov: '客单价', buyers: '购买人数', funnel: '关系分层漏斗', newByChannel: '每日新增客户（按渠道）',
+    noChannel: '未知渠道',
+  },
+  customers: {
+    searchHint: '姓名 / 手机后四位 / 任意身份 ID', layer: '分层', channel: '渠道', owner: '归属员工', tag: '标签',
+    id: 'ID', name: '姓名', phone: '手机', city: '城市', createdAt: '加入时间', bulkTag: '批量打标签', tagName: '标签名',
+    selected: '已选 {n} 人', tagged: '已为 {n} 人添加标签', anonymous: '匿名',
+  },
+  profile: {
+    attributes: '基本信息', identities: '身份', tags: '标签', relations: '关系', orders: '订单', timeline: '时间线',
+    reveal: '查看完整信息', revealed: '已显示完整信息（已记录审计）', gender: '性别', birthday: '生日', email: '邮箱',
+    campaign: '活动', content: '内容', reassign: '更换归属员工', reassigned: '已更换归属员工', newTag: '新标签',
+    group: '社群', follow: '关注', friend: '好友', membership: '会员', orderId: '订单号', amount: '金额', status: '状态',
+    store: '门店', orderedAt: '下单时间', type: '类型', value: '值', back: '返回客户列表',
+  },
+  channels: {
+    kind: '来源类型', name: '名称', code: '渠道码', customers: '获客数', cost: '投入', cpa: '单客成本', costs: '投入记录',
+    date: '日期', amountYuan: '金额（元）', note: '备注', addCost: '记录投入', created: '渠道已创建',
+  },
+  staff: { email: '邮箱', name: '姓名', role: '角色', disabled: '停用', password: '初始密码（至少 10 位）', created: '员工已创建' },
+  keys: { name: '名称', role: '角色', prefix: '前缀', createdAt: '创建时间', lastUsed: '最近使用', revokedAt: '吊销时间', shownOnce: '请立即复制，此密钥只显示一次', revoked: '已吊销' },
+  audit: { at: '时间', actor: '操作人', action: '操作', target: '对象', detail: '详情' },
+}
+
+const en: typeof zh = {
+  app: { name: 'Siyu Console', signOut: 'Sign out', language: '中文' },
+  nav: { overview: 'Overview', customers: 'Customers', channels: 'Channels', staff: 'Staff & roles', keys: 'API keys', audit: 'Audit log' },
+  common: {
+    loading: 'Loading…', empty: 'No data', retry: 'Retry', search: 'Search', reset: 'Reset', save: 'Save', cancel: 'Cancel',
+    create: 'Create', add: 'Add', actions: 'Actions', prev: 'Previous', next: 'Next', export: 'Export CSV', columns: 'Columns',
+    confirm: 'OK', revoke: 'Revoke', loadMore: 'Load more', noMore: 'No more', all: 'All', yes: 'Yes', no: 'No',
+  },
+  login: {
+    title: 'Sign in to Siyu', workspace: 'Workspace', email: 'E-mail', password: 'Password', submit: 'Sign in',
+    failed: 'Sign-in failed', required: 'Enter workspace, e-mail and password',
+  },
+  layer: { none: 'Visitor', fan: 'Fan', community: 'Community', friend: 'Friend', member: 'Member' },
+  gender: { male: 'Male', female: 'Female', unknown: 'Unknown' },
+  role: { owner: 'Owner', admin: 'Admin', operator: 'Operator', staff: 'Staff', analyst: 'Analyst' },
+  kind: {
+    store: 'Stores', paid_ads: 'Paid ads', content: 'Content accounts', employee: 'Employees as media', product: 'Product as media',
+    brand: 'Brand/IP', fission: 'Fission', partner: 'Partners/KOC',
+  },
+  overview: {
+    period: 'Period', days30: 'Last 30 days', days90: 'Last 90 days', customers: 'Customers', newCustomers: 'New customers',
+    orders: 'Orders', gmv: 'GMV', aov: 'Average order value', buyers: 'Buyers', funnel: 'Layer funnel', newByChannel: 'New customers per day by channel',
+    noChannel: 'No channel',
+  },
+  customers: {
+    searchHint: 'Name / last 4 phone digits / any identity', layer: 'Layer', channel: 'Channel', owner: 'Owner staff', tag: 'Tag',
+    id: 'ID', name: 'Name', phone: 'Phone', city: 'City', createdAt: 'Joined', bulkTag: 'Bulk tag', tagName: 'Tag',
+    selected: '{n} selected', tagged: 'Tagged {n} customers', anonymous: 'Anonymous',
+  },
+  profile: {
+    attributes: 'Attributes', identities: 'Identities', tags: 'Tags', relations: 'Relationships', orders: 'Orders', timeline: 'Timeline',
+    reveal: 'Reveal', revealed: 'Personal data shown (audited)', gender: 'Gender', birthday: 'Birthday', email: 'E-mail',
+    campaign: 'Campaign', content: 'Content', reassign: 'Reassign owner', reassigned: 'Owner reassigned', newTag: 'New tag',
+    group: 'Group', follow: 'Follows', friend: 'Friend of', membership: 'Membership', orderId: 'Order', amount: 'Amount', status: 'Status',
+    store: 'Store', orderedAt: 'Ordered', type: 'Type', value: 'Value', back: 'Back to customers',
+  },
+  channels: {
+    kind: 'Source', name: 'Name', code: 'Code', customers: 'Customers', cost: 'Cost', cpa: 'Cost per customer', costs: 'Cost entries',
+    date: 'Date', amountYuan: 'Amount (¥)', note: 'Note', addCost: 'Record cost', created: 'Channel created',
+  },
+  staff: { email: 'E-mail', name: 'Name', role: 'Role', disabled: 'Disabled', password: 'Initial password (10+ characters)', created: 'Staff created' },
+  keys: { name: 'Name', role: 'Role', prefix: 'Prefix', createdAt: 'Created', lastUsed: 'Last used', revokedAt: 'Revoked', shownOnce: 'Copy it now: this key is shown only once', revoked: 'Revoked' },
+  audit: { at: 'Time', actor: 'Actor', action: 'Action', target: 'Target', detail: 'Detail' },
+}
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: localStorage.getItem('siyu.locale') ?? 'zh-CN',
+  fallbackLocale: 'zh-CN',
+  messages: { 'zh-CN': zh, en },
+})
+
+export function setLocale(locale: 'zh-CN' | 'en') {
+  i18n.global.locale.value = locale
+  localStorage.setItem('siyu.locale', locale)
+  document.documentElement.lang = locale
+}
