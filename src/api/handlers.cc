@@ -515,8 +515,8 @@ class Handlers {
     SIYU_ASSIGN_OR_RETURN(auto c, s_.store.customer(who.workspace, CustomerId(id)));
     SIYU_ASSIGN_OR_RETURN(int limit, page_limit(req));
     SIYU_ASSIGN_OR_RETURN(auto rows,
-                          s_.store.orders(who.workspace, c.merged_into.value_or(c.id),
-                                          std::nullopt, limit));
+                          s_.store.customer_orders(who.workspace, c.merged_into.value_or(c.id),
+                                                   limit));
     Json items = Json::array();
     for (const auto& o : rows) items.push_back(order_json(o));
     return json_reply({{"items", items}});
@@ -646,11 +646,8 @@ class Handlers {
 
   Result<Reply> list_orders(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int limit, page_limit(req));
-    SIYU_ASSIGN_OR_RETURN(auto cust, query_int(req, "customer_id", 1, INT32_MAX));
     SIYU_ASSIGN_OR_RETURN(auto cursor, query_text(req, "cursor", 128));
-    std::optional<CustomerId> c;
-    if (cust) c = CustomerId(*cust);
-    SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.orders(who.workspace, c, cursor, limit));
+    SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.orders(who.workspace, cursor, limit));
     Json items = Json::array();
     for (const auto& o : rows) items.push_back(order_json(o));
     Json next = static_cast<int>(rows.size()) == limit && !rows.empty()
@@ -665,10 +662,15 @@ class Handlers {
   }
 
   // ------------------------------------------------------------ channels
-  Result<Reply> list_channels(const httplib::Request&, const Principal& who) {
+  Result<Reply> list_channels(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(auto chans, s_.store.channels(who.workspace));
-    SIYU_ASSIGN_OR_RETURN(auto stats, s_.store.channel_stats(who.workspace));
     Json items = Json::array();
+    // ?stats=false skips counting customers per channel (a scan), for pickers and labels.
+    if (req.get_param_value("stats") == "false") {
+      for (const auto& ch : chans) items.push_back(channel_json(ch));
+      return json_reply({{"items", items}});
+    }
+    SIYU_ASSIGN_OR_RETURN(auto stats, s_.store.channel_stats(who.workspace));
     for (size_t i = 0; i < chans.size(); ++i) {
       Json j = channel_json(chans[i]);
       const int64_t customers = i < stats.size() ? stats[i].customers : 0;
@@ -945,7 +947,7 @@ class Handlers {
     std::optional<std::string> cursor;
     int64_t rows = 0;
     while (true) {
-      SIYU_ASSIGN_OR_RETURN(auto page, s_.store.orders(who.workspace, std::nullopt, cursor, 1000));
+      SIYU_ASSIGN_OR_RETURN(auto page, s_.store.orders(who.workspace, cursor, 1000));
       for (const auto& o : page) {
         ++rows;
         Json j = order_json(o);

@@ -79,7 +79,7 @@ TEST_F(OneIdTest, IdentifyMergesAndSurvivorKeepsEverything) {
   EXPECT_EQ((*out)["customer"]["tags"], Json::array({"vip"}));
   EXPECT_EQ((*out)["customer"]["identities"].size(), 2u);
   EXPECT_EQ(store_->events(ws_, a, std::nullopt, 10)->size(), 2u);
-  EXPECT_EQ(store_->orders(ws_, a, std::nullopt, 10)->size(), 1u);
+  EXPECT_EQ(store_->customer_orders(ws_, a, 10)->size(), 1u);
   EXPECT_EQ(store_->merges(ws_, a)->size(), 1u);
   EXPECT_EQ(*store_->customer(ws_, b)->merged_into, a);
 

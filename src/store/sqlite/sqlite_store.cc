@@ -791,18 +791,26 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::vector<Order>> orders(WorkspaceId ws, std::optional<CustomerId> cust,
-                                    std::optional<std::string> before, int limit) override {
+  Result<std::vector<Order>> orders(WorkspaceId ws, std::optional<std::string> before,
+                                    int limit) override {
     return read<std::vector<Order>>([&](Connection& c) -> Result<std::vector<Order>> {
-      std::string sql = std::string("SELECT ") + kOrderCols + " FROM orders WHERE workspace_id=?1";
-      if (cust) sql += " AND customer_id=?2";
-      if (before) sql += " AND order_id < ?3";
-      sql += " ORDER BY order_id DESC LIMIT ?4";
-      SIYU_PREPARE(s, c, sql);
-      s->bind(1, ws.value);
-      if (cust) s->bind(2, cust->value);
-      if (before) s->bind(3, *before);
-      s->bind(4, int64_t{limit});
+      SIYU_PREPARE(s, c,
+                   std::string("SELECT ") + kOrderCols +
+                       " FROM orders WHERE workspace_id=? AND order_id < ? ORDER BY order_id DESC "
+                       "LIMIT ?");
+      // Order ids are text; U+10FFFF sorts after any of them.
+      s->bind(1, ws.value).bind(2, before.value_or("\xF4\x8F\xBF\xBF")).bind(3, int64_t{limit});
+      return all<Order>(*s, read_order);
+    });
+  }
+
+  Result<std::vector<Order>> customer_orders(WorkspaceId ws, CustomerId cust, int limit) override {
+    return read<std::vector<Order>>([&](Connection& c) -> Result<std::vector<Order>> {
+      SIYU_PREPARE(s, c,
+                   std::string("SELECT ") + kOrderCols +
+                       " FROM orders WHERE workspace_id=? AND customer_id=? ORDER BY ordered_at "
+                       "DESC LIMIT ?");
+      s->bind(1, ws.value).bind(2, cust.value).bind(3, int64_t{limit});
       return all<Order>(*s, read_order);
     });
   }
@@ -970,12 +978,16 @@ class SqliteStore final : public Store {
   Result<std::vector<ChannelStats>> channel_stats(WorkspaceId ws) override {
     return read<std::vector<ChannelStats>>(
         [&](Connection& c) -> Result<std::vector<ChannelStats>> {
+          // Both counts come from indexes alone: the live-customer partial index by channel
+          // and the costs index.
           SIYU_PREPARE(s, c,
-                       "SELECT ch.id, (SELECT count(*) FROM customers cu WHERE cu.workspace_id=?1 "
-                       "AND cu.channel_id=ch.id AND cu.merged_into IS NULL AND cu.erased_at IS "
-                       "NULL), (SELECT coalesce(sum(amount),0) FROM channel_costs cc WHERE "
-                       "cc.workspace_id=?1 AND cc.channel_id=ch.id) FROM channels ch WHERE "
-                       "ch.workspace_id=?1 ORDER BY ch.id");
+                       "SELECT ch.id, coalesce(cu.n, 0), coalesce(co.total, 0) FROM channels ch "
+                       "LEFT JOIN (SELECT channel_id, count(*) AS n FROM customers WHERE "
+                       "workspace_id=?1 AND channel_id IS NOT NULL AND merged_into IS NULL AND "
+                       "erased_at IS NULL GROUP BY channel_id) cu ON cu.channel_id=ch.id "
+                       "LEFT JOIN (SELECT channel_id, sum(amount) AS total FROM channel_costs "
+                       "WHERE workspace_id=?1 GROUP BY channel_id) co ON co.channel_id=ch.id "
+                       "WHERE ch.workspace_id=?1 ORDER BY ch.id");
           s->bind(1, ws.value);
           return all<ChannelStats>(*s, [](const Statement& r) {
             return ChannelStats{ChannelId(r.int_at(0)), r.int_at(1), r.int_at(2)};
