@@ -418,8 +418,24 @@ class Handlers {
     if (owner) f.owner_staff = UserId(*owner);
     SIYU_ASSIGN_OR_RETURN(f.city, query_text(req, "city", 64));
     SIYU_ASSIGN_OR_RETURN(f.tag, query_text(req, "tag", 64));
-    SIYU_ASSIGN_OR_RETURN(auto cursor, query_int(req, "cursor", 1, INT32_MAX));
-    if (cursor) f.before = CustomerId(*cursor);
+    SIYU_ASSIGN_OR_RETURN(auto sort, query_text(req, "sort", 16));
+    if (sort && *sort != "id" && *sort != "created_at") {
+      return invalid("sort must be id or created_at", "sort");
+    }
+    f.by_created = sort == "created_at";
+    SIYU_ASSIGN_OR_RETURN(auto cursor, query_text(req, "cursor", 40));
+    if (cursor) {
+      // "<id>" when sorted by id, "<created_at ms>.<id>" when sorted by joining time.
+      const auto dot = cursor->find('.');
+      auto id = parse_int(dot == std::string::npos ? *cursor : cursor->substr(dot + 1), "cursor");
+      auto at = dot == std::string::npos ? Result<int64_t>(int64_t{0})
+                                         : parse_int(cursor->substr(0, dot), "cursor");
+      if (!id || !at || *id < 1 || (f.by_created != (dot != std::string::npos))) {
+        return invalid("cursor is not one this list gave out", "cursor");
+      }
+      f.before = CustomerId(*id);
+      f.before_created = *at;
+    }
     SIYU_ASSIGN_OR_RETURN(f.created_from, query_time(req, "created_from"));
     SIYU_ASSIGN_OR_RETURN(f.created_to, query_time(req, "created_to"));
     if (req.get_param_value("anonymous") == "false") f.include_anonymous = false;
@@ -927,7 +943,7 @@ class Handlers {
         io::append_csv_row(out, row);
       }
       if (static_cast<int>(page.size()) < filter.limit) break;
-      filter.before = page.back().id;
+      filter.continue_after(page.back());
     }
     SIYU_RETURN_IF_ERROR(audit(who, "export.customers", "customers",
                                {{"rows", rows},

@@ -297,9 +297,14 @@ Result<Json> CustomerService::list(WorkspaceId ws, const store::CustomerFilter& 
   Json items = Json::array();
   for (const auto& c : rows) items.push_back(render(c, view));
   Json out = {{"items", std::move(items)}};
-  out["next_cursor"] = static_cast<int>(rows.size()) == filter.limit && !rows.empty()
-                           ? Json(std::to_string(rows.back().id.value))
-                           : Json(nullptr);
+  Json next(nullptr);
+  if (static_cast<int>(rows.size()) == filter.limit && !rows.empty()) {
+    const store::Customer& last = rows.back();
+    next = filter.by_created
+               ? std::to_string(last.created_at) + "." + std::to_string(last.id.value)
+               : std::to_string(last.id.value);
+  }
+  out["next_cursor"] = std::move(next);
   return out;
 }
 

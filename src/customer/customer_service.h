@@ -32,7 +32,8 @@ class CustomerService {
   Result<Json> update(WorkspaceId ws, CustomerId id, const Json& body, const View& view);
   /// One customer with identities and tags. A merged-away id answers with the survivor.
   Result<Json> get(WorkspaceId ws, CustomerId id, const View& view);
-  /// A page of customers, newest first, and the cursor of the next page.
+  /// A page of customers in the filter's order and the cursor of the next page: "<id>", or
+  /// "<created_at ms>.<id>" when sorted by joining time.
   Result<Json> list(WorkspaceId ws, const store::CustomerFilter& filter, const View& view);
   /// GDPR-style erase.
   Status erase(WorkspaceId ws, CustomerId id);

@@ -2,7 +2,9 @@
 // personal data, events and orders are idempotent, layers follow facts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <random>
 #include <thread>
 
 #include "core/clock.h"
@@ -153,6 +155,39 @@ TEST_F(OneIdTest, ConcurrentWritersAreCommittedTogetherAndAFailureChangesNothing
   }
   EXPECT_EQ(per_customer, 2000);  // exactly 20 customers, none created twice
   EXPECT_EQ(*store_->count_customers(ws_), 20);
+}
+
+TEST_F(OneIdTest, ListPagesByJoiningTimeMatchAPlainSort) {
+  // Joining times out of id order, with ties.
+  std::vector<std::pair<store::Customer, std::vector<store::Identity>>> batch;
+  std::mt19937 rng(7);
+  for (int i = 0; i < 40; ++i) {
+    store::Customer c;
+    c.created_at = c.updated_at = 1000 + static_cast<EpochMs>(rng() % 15);
+    batch.emplace_back(c, std::vector<store::Identity>{});
+  }
+  auto ids = store_->create_customers(ws_, batch);
+  ASSERT_TRUE(ids.has_value());
+  std::vector<std::pair<EpochMs, int64_t>> expected;
+  for (size_t i = 0; i < ids->size(); ++i) expected.emplace_back(batch[i].first.created_at, (*ids)[i].value);
+  for (bool ascending : {true, false}) {
+    auto want = expected;
+    std::sort(want.begin(), want.end());
+    if (!ascending) std::reverse(want.begin(), want.end());
+    store::CustomerFilter f;
+    f.by_created = true;
+    f.ascending = ascending;
+    f.limit = 7;
+    std::vector<std::pair<EpochMs, int64_t>> got;
+    for (int page = 0; page < 20; ++page) {
+      auto rows = store_->customers(ws_, f);
+      ASSERT_TRUE(rows.has_value());
+      for (const auto& c : *rows) got.emplace_back(c.created_at, c.id.value);
+      if (static_cast<int>(rows->size()) < f.limit) break;
+      f.continue_after(rows->back());
+    }
+    EXPECT_EQ(got, want) << (ascending ? "ascending" : "descending");
+  }
 }
 
 TEST_F(OneIdTest, DuplicateEventIdIsStoredOnce) {

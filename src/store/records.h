@@ -107,11 +107,20 @@ struct CustomerFilter {
   std::optional<EpochMs> created_from;
   std::optional<EpochMs> created_to;
   bool include_anonymous = true;
+  /// Sort by created_at (ties by id) instead of by id.
+  bool by_created = false;
   /// Oldest first instead of newest first.
   bool ascending = false;
-  /// Cursor: the last id of the previous page (exclusive bound in the chosen order).
+  /// Cursor: the last row of the previous page (exclusive bound in the chosen order).
   std::optional<CustomerId> before;
+  std::optional<EpochMs> before_created;  // with by_created
   int limit = 50;
+
+  /// Moves the cursor past `last`, the final row of a page.
+  void continue_after(const Customer& last) {
+    before = last.id;
+    before_created = last.created_at;
+  }
 };
 
 /// Declared type of a custom customer field.

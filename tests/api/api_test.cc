@@ -123,6 +123,7 @@ TEST_F(ApiTest, CustomerLifecycleWithMaskingAndAuditedReveal) {
     EXPECT_EQ(ids, expected) << order;
   }
   EXPECT_EQ(call("GET", "/v1/customers?order=up", key_a_).status, 400);
+  EXPECT_EQ(call("GET", "/v1/customers?sort=created_at&cursor=3", key_a_).status, 400);
   auto patched = call("PATCH", "/v1/customers/" + id, key_a_, R"({"city":null,"name":"张三"})");
   EXPECT_EQ(patched.status, 200);
   EXPECT_EQ(patched.body["city"], "");

@@ -103,6 +103,21 @@ try {
       .some((r) => r.textContent.includes(String(id))), target.id)
     await shot('customers')
   })
+  await step('sort the list by joining time, oldest first', async () => {
+    await page.fill('input[data-test=customer-search]', '')
+    await page.click('[data-test=customer-search-button]')
+    const header = page.locator('[data-test=customer-table] th', { hasText: '加入时间' })
+    await header.locator('.sort-caret.ascending').click()
+    await page.waitForURL(/sort=created_at/)
+    await page.waitForSelector('[data-test=customer-table] .el-table__row')
+    const first = await (await fetch(`${base}/v1/customers?limit=1&sort=created_at&order=asc`, { headers: auth })).json()
+    await page.waitForFunction((id) => document.querySelector('[data-test=customer-table] .el-table__body-wrapper .el-table__row')
+      ?.textContent.includes(String(id)), first.items[0].id)
+    await page.fill('input[data-test=customer-search]', suffix)
+    await page.click('[data-test=customer-search-button]')
+    await page.waitForFunction((id) => [...document.querySelectorAll('[data-test=customer-table] .el-table__row')]
+      .some((r) => r.textContent.includes(String(id))), target.id)
+  })
   await step('open the profile and reveal the phone (audited)', async () => {
     await page.locator('[data-test=customer-table] .el-table__row', { hasText: String(target.id) }).first().click()
     await page.waitForSelector('[data-test=profile-name]')
@@ -137,7 +152,8 @@ try {
     await page.waitForSelector('[data-test=audit-table] .el-table__row:has-text("export.customers")')
     await shot('audit')
   })
-  for (const [nav, selector] of [['overview', '[data-test=funnel] canvas'], ['channels', '[data-test=channel-table] .el-table__row'],
+  for (const [nav, selector] of [['overview', '[data-test=funnel] canvas'], ['orders', '[data-test=order-table] .el-table__row'],
+    ['channels', '[data-test=channel-table] .el-table__row'],
     ['staff', '.el-table__row'], ['keys', '.el-table__row']]) {
     await step(`the ${nav} screen shows data`, async () => {
       await page.click(`[data-nav=${nav}]`)

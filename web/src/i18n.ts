@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n'
 
 const zh = {
   app: { name: '私域运营台', signOut: '退出登录', language: 'English' },
-  nav: { overview: '数据概览', customers: '客户', channels: '渠道', staff: '员工与角色', keys: 'API 密钥', audit: '审计日志' },
+  nav: { overview: '数据概览', customers: '客户', orders: '订单', channels: '渠道', staff: '员工与角色', keys: 'API 密钥', audit: '审计日志' },
   common: {
     loading: '加载中…', empty: '暂无数据', retry: '重试', search: '搜索', reset: '重置', save: '保存', cancel: '取消',
     create: '新建', add: '添加', actions: '操作', prev: '上一页', next: '下一页', export: '导出 CSV', columns: '列设置',
@@ -47,7 +47,7 @@ const zh = {
 
 const en: typeof zh = {
   app: { name: 'Siyu Console', signOut: 'Sign out', language: '中文' },
-  nav: { overview: 'Overview', customers: 'Customers', channels: 'Channels', staff: 'Staff & roles', keys: 'API keys', audit: 'Audit log' },
+  nav: { overview: 'Overview', customers: 'Customers', orders: 'Orders', channels: 'Channels', staff: 'Staff & roles', keys: 'API keys', audit: 'Audit log' },
   common: {
     loading: 'Loading…', empty: 'No data', retry: 'Retry', search: 'Search', reset: 'Reset', save: 'Save', cancel: 'Cancel',
     create: 'Create', add: 'Add', actions: 'Actions', prev: 'Previous', next: 'Next', export: 'Export CSV', columns: 'Columns',

@@ -489,8 +489,15 @@ class SqliteStore final : public Store {
       if (f.created_from) sql += " AND created_at >= ?10";
       if (f.created_to) sql += " AND created_at < ?11";
       if (!f.include_anonymous) sql += " AND anonymous=0";
-      if (f.before) sql += f.ascending ? " AND id > ?12" : " AND id < ?12";
-      sql += f.ascending ? " ORDER BY id ASC LIMIT ?13" : " ORDER BY id DESC LIMIT ?13";
+      const char* cmp = f.ascending ? ">" : "<";
+      const char* dir = f.ascending ? " ASC" : " DESC";
+      if (f.by_created) {
+        if (f.before) sql += std::string(" AND (created_at, id) ") + cmp + " (?14, ?12)";
+        sql += std::string(" ORDER BY created_at") + dir + ", id" + dir + " LIMIT ?13";
+      } else {
+        if (f.before) sql += std::string(" AND id ") + cmp + " ?12";
+        sql += std::string(" ORDER BY id") + dir + " LIMIT ?13";
+      }
       SIYU_PREPARE(s, c, sql);
       s->bind(1, ws.value);
       if (f.layer) s->bind(2, *f.layer);
@@ -504,6 +511,7 @@ class SqliteStore final : public Store {
       if (f.created_from) s->bind(10, *f.created_from);
       if (f.created_to) s->bind(11, *f.created_to);
       if (f.before) s->bind(12, f.before->value);
+      if (f.before && f.by_created) s->bind(14, f.before_created.value_or(0));
       s->bind(13, int64_t{f.limit});
       return all<Customer>(*s, read_customer);
     });

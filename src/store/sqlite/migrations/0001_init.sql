@@ -112,8 +112,9 @@ CREATE INDEX customers_by_owner ON customers(workspace_id, owner_staff, id)
   WHERE owner_staff IS NOT NULL;
 CREATE INDEX customers_by_last4 ON customers(workspace_id, phone_last4, id) WHERE phone_last4 <> '';
 CREATE INDEX customers_by_name ON customers(workspace_id, name, id) WHERE name <> '';
--- Covers the overview's new customers by day and channel.
-CREATE INDEX customers_by_created ON customers(workspace_id, created_at, channel_id)
+-- Sorts the customer list by joining time and covers the overview's new customers by day
+-- and channel.
+CREATE INDEX customers_by_created ON customers(workspace_id, created_at, id, channel_id)
   WHERE merged_into IS NULL AND erased_at IS NULL;
 
 CREATE TABLE identities (
