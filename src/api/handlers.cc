@@ -663,7 +663,8 @@ class Handlers {
   Result<Reply> list_orders(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int limit, page_limit(req));
     SIYU_ASSIGN_OR_RETURN(auto cursor, query_text(req, "cursor", 128));
-    SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.orders(who.workspace, cursor, limit));
+    SIYU_ASSIGN_OR_RETURN(auto from, query_time(req, "ordered_from"));
+    SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.orders(who.workspace, cursor, limit, from));
     Json items = Json::array();
     for (const auto& o : rows) items.push_back(order_json(o));
     Json next = static_cast<int>(rows.size()) == limit && !rows.empty()

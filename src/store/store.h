@@ -119,9 +119,11 @@ class Store {
                                                           std::vector<PendingOrder>& batch,
                                                           EpochMs at) = 0;
   virtual Result<Order> order(WorkspaceId ws, const std::string& order_id) = 0;
-  /// All orders of the workspace by order id, descending; `before` is the last id seen.
+  /// Orders of the workspace by order id, descending; `before` is the last id seen. With
+  /// `placed_from`, only orders placed at or after it (the overview's period).
   virtual Result<std::vector<Order>> orders(WorkspaceId ws, std::optional<std::string> before,
-                                            int limit) = 0;
+                                            int limit,
+                                            std::optional<EpochMs> placed_from = std::nullopt) = 0;
   /// A customer's most recent orders, newest first.
   virtual Result<std::vector<Order>> customer_orders(WorkspaceId ws, CustomerId c, int limit) = 0;
   /// Active relationship facts of a customer as (kind, target) pairs.

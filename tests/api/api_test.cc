@@ -366,6 +366,13 @@ TEST_F(ApiTest, OverviewCountsLayersNewCustomersAndSales) {
   EXPECT_EQ(o.body["buyers"], 1);        // guests are not buyers
   EXPECT_EQ(o.body["average_order_value"], 500);
   EXPECT_EQ(call("GET", "/v1/overview?days=0", key_a_).status, 400);
+  // The orders behind the figure: the period's orders, not older ones.
+  ASSERT_EQ(call("POST", "/v1/orders", key_a_,
+                 R"({"order_id":"old","status":"paid","amount":1,"ordered_at":"2020-01-01T00:00:00Z","guest":true})")
+                .status, 201);
+  auto behind = call("GET", "/v1/orders?ordered_from=" + o.body["from"].get<std::string>(), key_a_);
+  EXPECT_EQ(behind.body["items"].size(), 3u);
+  EXPECT_EQ(call("GET", "/v1/orders", key_a_).body["items"].size(), 4u);
 }
 
 TEST_F(ApiTest, OpenApiDescribesMetricsAndHealth) {

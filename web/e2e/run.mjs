@@ -162,6 +162,13 @@ try {
       await shot(nav)
     })
   }
+  await step('an overview figure opens the list behind it', async () => {
+    await page.click('[data-nav=overview]')
+    await page.waitForSelector('[data-test=funnel] canvas')
+    await page.locator('[data-test=overview-stats] .stat').nth(2).click()
+    await page.waitForSelector('[data-test=orders-since]')
+    await page.waitForSelector('[data-test=order-table] .el-table__row')
+  })
   await step('switch to English', async () => {
     await page.click('[data-test=language]')
     await page.waitForSelector('[data-nav=customers]:has-text("Customers")')

@@ -799,15 +799,18 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::vector<Order>> orders(WorkspaceId ws, std::optional<std::string> before,
-                                    int limit) override {
+  Result<std::vector<Order>> orders(WorkspaceId ws, std::optional<std::string> before, int limit,
+                                    std::optional<EpochMs> placed_from) override {
     return read<std::vector<Order>>([&](Connection& c) -> Result<std::vector<Order>> {
       SIYU_PREPARE(s, c,
                    std::string("SELECT ") + kOrderCols +
-                       " FROM orders WHERE workspace_id=? AND order_id < ? ORDER BY order_id DESC "
-                       "LIMIT ?");
+                       " FROM orders WHERE workspace_id=? AND order_id < ? AND ordered_at >= ? "
+                       "ORDER BY order_id DESC LIMIT ?");
       // Order ids are text; U+10FFFF sorts after any of them.
-      s->bind(1, ws.value).bind(2, before.value_or("\xF4\x8F\xBF\xBF")).bind(3, int64_t{limit});
+      s->bind(1, ws.value)
+          .bind(2, before.value_or("\xF4\x8F\xBF\xBF"))
+          .bind(3, placed_from.value_or(INT64_MIN))
+          .bind(4, int64_t{limit});
       return all<Order>(*s, read_order);
     });
   }
