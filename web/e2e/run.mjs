@@ -138,6 +138,23 @@ try {
     const rows = await page.locator('[data-test=customer-table] .el-table__body-wrapper .el-table__row').count()
     check(rows === 1, `one tagged customer, saw ${rows}`)
   })
+  await step('bulk-tag selected customers', async () => {
+    await page.goto(base + '/customers?layer=member')
+    await page.waitForSelector('[data-test=customer-table] .el-table__body-wrapper .el-table__row')
+    const boxes = page.locator('[data-test=customer-table] .el-table__body-wrapper .el-checkbox')
+    await boxes.nth(0).click()
+    await boxes.nth(1).click()
+    await page.click('[data-test=bulk-tag]')
+    await page.fill('input[data-test=bulk-tag-name]', 'e2e-bulk')
+    await page.click('[data-test=bulk-tag-save]')
+    await page.waitForSelector('.el-message--success')
+    await page.goto(base + '/customers?tag=e2e-bulk')
+    await page.waitForSelector('[data-test=customer-table] .el-table__row')
+    const rows = await page.locator('[data-test=customer-table] .el-table__body-wrapper .el-table__row').count()
+    check(rows === 2, `two bulk-tagged customers, saw ${rows}`)
+    await page.goto(base + '/customers?tag=e2e-vip')
+    await page.waitForSelector('[data-test=customer-table] .el-table__row')
+  })
   await step('export the filtered list as CSV', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export]')])
     const path = join(out, 'customers.csv')
@@ -162,6 +179,19 @@ try {
       await shot(nav)
     })
   }
+  await step('a new API key is shown once and works', async () => {
+    await page.click('[data-nav=keys]')
+    await page.click('[data-test=create-key]')
+    await page.fill('input[data-test=key-name]', 'e2e')
+    await page.click('[data-test=key-save]')
+    const secret = await page.inputValue('input[data-test=key-secret]')
+    check(/^sk_[0-9a-f]{48}$/.test(secret), 'key shown')
+    const status = (await fetch(`${base}/v1/customers?limit=1`, { headers: { Authorization: `Bearer ${secret}` } })).status
+    check(status === 200, `new key answered ${status}`)
+    await page.keyboard.press('Escape')
+    const listed = await (await fetch(`${base}/v1/keys`, { headers: auth })).text()
+    check(!listed.includes(secret), 'the secret is never listed again')
+  })
   await step('an overview figure opens the list behind it', async () => {
     await page.click('[data-nav=overview]')
     await page.waitForSelector('[data-test=funnel] canvas')
