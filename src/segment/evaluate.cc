@@ -1,0 +1,82 @@
+#include "segment/evaluate.h"
+
+#include <algorithm>
+
+namespace siyu::segment {
+
+using index::Bitmap;
+
+Bitmap evaluate(const index::IndexView& ix, const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kAnd: {
+      // Intersect smallest first: later intersections then touch fewer containers.
+      std::vector<Bitmap> parts;
+      parts.reserve(e.children.size());
+      for (const Expr& c : e.children) parts.push_back(evaluate(ix, c));
+      std::sort(parts.begin(), parts.end(),
+                [](const Bitmap& a, const Bitmap& b) { return a.cardinality() < b.cardinality(); });
+      Bitmap out = std::move(parts.front());
+      for (size_t i = 1; i < parts.size() && !out.isEmpty(); ++i) out &= parts[i];
+      return out;
+    }
+    case ExprKind::kOr: {
+      Bitmap out;
+      for (const Expr& c : e.children) out |= evaluate(ix, c);
+      return out;
+    }
+    case ExprKind::kNot:
+      return ix.live() - evaluate(ix, e.children.front());
+    case ExprKind::kTag:
+      return ix.tag(e.values.front()) & ix.live();
+    case ExprKind::kLayer: {
+      Bitmap out;
+      for (const auto& l : e.values) out |= ix.value("layer", l);
+      return out;
+    }
+    case ExprKind::kAttrEq:
+      return ix.value(e.attr, e.values.front());
+    case ExprKind::kAttrNe:
+      return ix.live() - ix.value(e.attr, e.values.front());
+    case ExprKind::kAttrIn: {
+      Bitmap out;
+      for (const auto& v : e.values) out |= ix.value(e.attr, v);
+      return out;
+    }
+    case ExprKind::kAttrPrefix: {
+      Bitmap out;
+      const auto* all = ix.values(e.attr);
+      if (all == nullptr) return out;
+      const std::string& prefix = e.values.front();
+      for (auto it = all->lower_bound(prefix);
+           it != all->end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+        out |= it->second;
+      }
+      return out;
+    }
+    case ExprKind::kAttrExists: {
+      Bitmap out;
+      if (const auto* all = ix.values(e.attr)) {
+        for (const auto& [value, b] : *all) {
+          // "unknown" is how the store writes a gender nobody gave.
+          if (!(e.attr == "gender" && value == "unknown")) out |= b;
+        }
+      }
+      return out;
+    }
+    case ExprKind::kCreatedRange: {
+      Bitmap out;
+      const auto& created = ix.created_at();
+      for (uint32_t id : ix.live()) {
+        if (created[id] >= e.from && created[id] < e.to) out.add(id);
+      }
+      return out;
+    }
+  }
+  return {};
+}
+
+uint64_t count(const index::CustomerIndex& ix, const Expr& e) {
+  return ix.read([&](const index::IndexView& v) { return evaluate(v, e).cardinality(); });
+}
+
+}  // namespace siyu::segment

@@ -1,0 +1,192 @@
+#include "segment/expr.h"
+
+#include <array>
+
+#include "core/time_format.h"
+
+namespace siyu::segment {
+namespace {
+
+constexpr std::array<std::string_view, 4> kEnumerated = {"gender", "city", "channel_id",
+                                                         "owner_staff_id"};
+constexpr std::array<std::string_view, 5> kLayers = {"none", "fan", "community", "friend",
+                                                     "member"};
+constexpr int kMaxDepth = 64;
+constexpr int kMaxNodes = 1000;
+
+std::string child_path(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+/// Enumerated values arrive as strings or integers (channel and staff ids); both become text.
+Result<std::string> value_text(const Json& v, const std::string& path) {
+  if (v.is_string()) {
+    const auto& text = v.get_ref<const std::string&>();
+    if (text.empty()) return invalid(path + " must not be empty; use {\"not\": ... \"exists\"}", path);
+    if (auto p = text_problem(text, 128)) return invalid(path + " " + *p, path);
+    return text;
+  }
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  return invalid(path + " must be a string or an integer", path);
+}
+
+Result<EpochMs> time_value(const Json& v, const std::string& path) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_string()) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (s.size() == 10) {
+      auto d = parse_date(s);
+      if (!d) return invalid(path + " must be a date or ISO 8601 timestamp", path);
+      return days_from_civil(*d) * kMsPerDay - 480 * 60'000;  // midnight in Beijing
+    }
+    auto t = parse_timestamp(s, 480);
+    if (!t) return invalid(path + " must be a date or ISO 8601 timestamp", path);
+    return t;
+  }
+  return invalid(path + " must be a date, an ISO 8601 timestamp or epoch milliseconds", path);
+}
+
+class Parser {
+ public:
+  Result<Expr> parse(const Json& j, const std::string& path, int depth) {
+    if (depth > kMaxDepth) return invalid(path + " nests deeper than 64 levels", path);
+    if (++nodes_ > kMaxNodes) return invalid("expression has more than 1000 nodes", path);
+    const std::string where = path.empty() ? "expression" : path;
+    if (!j.is_object() || j.size() == 0) return invalid(where + " must be a non-empty object", path);
+    if (j.contains("and") || j.contains("or")) return group(j, path, depth);
+    if (j.contains("not")) {
+      if (j.size() != 1) return invalid(where + " must have only \"not\"", path);
+      SIYU_ASSIGN_OR_RETURN(Expr inner, parse(j["not"], child_path(path, "not"), depth + 1));
+      Expr e;
+      e.kind = ExprKind::kNot;
+      e.children.push_back(std::move(inner));
+      return e;
+    }
+    if (j.contains("tag")) {
+      if (j.size() != 1) return invalid(where + " must have only \"tag\"", path);
+      const Json& t = j["tag"];
+      const std::string p = child_path(path, "tag");
+      if (!t.is_string() || t.get_ref<const std::string&>().empty()) {
+        return invalid(p + " must be a tag name", p);
+      }
+      if (auto problem = text_problem(t.get_ref<const std::string&>(), 32)) return invalid(p + " " + *problem, p);
+      Expr e;
+      e.kind = ExprKind::kTag;
+      e.values.push_back(t.get<std::string>());
+      return e;
+    }
+    if (j.contains("layer")) return layer(j, path);
+    if (j.contains("attr")) return attribute(j, path);
+    const std::string key = j.begin().key();
+    return invalid(child_path(path, key) + " is not a known condition (and, or, not, tag, layer, attr)",
+                   child_path(path, key));
+  }
+
+ private:
+  Result<Expr> group(const Json& j, const std::string& path, int depth) {
+    const bool is_and = j.contains("and");
+    const std::string key = is_and ? "and" : "or";
+    if (j.size() != 1) return invalid((path.empty() ? "expression" : path) + " must have only \"" + key + "\"", path);
+    const Json& list = j[key];
+    const std::string p = child_path(path, key);
+    if (!list.is_array() || list.empty()) return invalid(p + " must be a non-empty array", p);
+    Expr e;
+    e.kind = is_and ? ExprKind::kAnd : ExprKind::kOr;
+    for (size_t i = 0; i < list.size(); ++i) {
+      SIYU_ASSIGN_OR_RETURN(Expr child, parse(list[i], p + "[" + std::to_string(i) + "]", depth + 1));
+      e.children.push_back(std::move(child));
+    }
+    return e;
+  }
+
+  static Result<Expr> layer(const Json& j, const std::string& path) {
+    const std::string p = child_path(path, "layer");
+    if (j.size() != 1) return invalid((path.empty() ? "expression" : path) + " must have only \"layer\"", path);
+    const Json& list = j["layer"];
+    if (!list.is_array() || list.empty()) return invalid(p + " must be a non-empty array of layers", p);
+    Expr e;
+    e.kind = ExprKind::kLayer;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string ip = p + "[" + std::to_string(i) + "]";
+      bool known = false;
+      for (auto l : kLayers) known = known || (list[i].is_string() && list[i].get_ref<const std::string&>() == l);
+      if (!known) return invalid(ip + " must be one of none, fan, community, friend, member", ip);
+      e.values.push_back(list[i].get<std::string>());
+    }
+    return e;
+  }
+
+  static Result<Expr> attribute(const Json& j, const std::string& path) {
+    JsonFields f(j, path);
+    const std::string attr = f.req_string("attr", 32);
+    const std::string op = f.opt_enum("op", {"eq", "ne", "in", "prefix", "exists", "range"}).value_or("");
+    const Json* value = f.opt_any("value");
+    const Json* values = f.opt_any("values");
+    const Json* from = f.opt_any("from");
+    const Json* to = f.opt_any("to");
+    SIYU_RETURN_IF_ERROR(f.finish());
+    const std::string ap = child_path(path, "attr");
+    const std::string op_path = child_path(path, "op");
+    if (op.empty()) return invalid(op_path + " is required", op_path);
+    Expr e;
+    e.attr = attr;
+    if (attr == "created_at") {
+      if (op != "range") return invalid(op_path + " must be range for created_at", op_path);
+      if (from == nullptr && to == nullptr) {
+        return invalid(child_path(path, "from") + " or to is required", child_path(path, "from"));
+      }
+      e.kind = ExprKind::kCreatedRange;
+      if (from != nullptr) {
+        SIYU_ASSIGN_OR_RETURN(e.from, time_value(*from, child_path(path, "from")));
+      }
+      if (to != nullptr) {
+        SIYU_ASSIGN_OR_RETURN(e.to, time_value(*to, child_path(path, "to")));
+      }
+      return e;
+    }
+    if (!is_enumerated_attr(attr)) {
+      return invalid(ap + " must be gender, city, channel_id, owner_staff_id or created_at", ap);
+    }
+    const std::string vp = child_path(path, "value");
+    if (op == "eq" || op == "ne" || op == "prefix") {
+      if (value == nullptr || value->is_null()) return invalid(vp + " is required", vp);
+      if (op == "prefix" && !value->is_string()) return invalid(vp + " must be text for prefix", vp);
+      SIYU_ASSIGN_OR_RETURN(std::string v, value_text(*value, vp));
+      e.kind = op == "eq" ? ExprKind::kAttrEq : op == "ne" ? ExprKind::kAttrNe : ExprKind::kAttrPrefix;
+      e.values.push_back(std::move(v));
+      return e;
+    }
+    if (op == "in") {
+      const std::string lp = child_path(path, "values");
+      if (values == nullptr || !values->is_array() || values->empty()) {
+        return invalid(lp + " must be a non-empty array", lp);
+      }
+      e.kind = ExprKind::kAttrIn;
+      for (size_t i = 0; i < values->size(); ++i) {
+        SIYU_ASSIGN_OR_RETURN(std::string v, value_text((*values)[i], lp + "[" + std::to_string(i) + "]"));
+        e.values.push_back(std::move(v));
+      }
+      return e;
+    }
+    if (op == "exists") {
+      e.kind = ExprKind::kAttrExists;
+      return e;
+    }
+    return invalid(op_path + " range is only for created_at", op_path);
+  }
+
+  int nodes_ = 0;
+};
+
+}  // namespace
+
+bool is_enumerated_attr(std::string_view attr) {
+  for (auto a : kEnumerated) {
+    if (a == attr) return true;
+  }
+  return false;
+}
+
+Result<Expr> parse_expr(const Json& j) { return Parser().parse(j, "", 0); }
+
+}  // namespace siyu::segment
