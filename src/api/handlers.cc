@@ -2,6 +2,8 @@
 // return values; status codes for failures come from http_status(), never from here.
 #include <array>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 
 #include "api/routes.h"
 #include "api/server.h"
@@ -9,6 +11,7 @@
 #include "core/time_format.h"
 #include "ingest/ingest.h"
 #include "io/csv.h"
+#include "segment/evaluate.h"
 
 namespace siyu::api {
 namespace {
@@ -177,6 +180,47 @@ class Handlers {
                Json detail = Json::object()) {
     return s_.store.audit(who.workspace, store::AuditEntry{0, s_.clock.now_ms(), who.actor, action,
                                                            target, detail.dump()});
+  }
+
+  /// Brings the segment index up to date with customers a committed write touched. The write
+  /// stands even if this fails; the failure is logged and the next touch repairs it.
+  void reindex(const Principal& who, std::vector<CustomerId> ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    ids.erase(std::remove_if(ids.begin(), ids.end(), [](CustomerId id) { return !id.valid(); }),
+              ids.end());
+    if (Status st = s_.indexes.refresh(who.workspace, ids); !st.is_ok()) {
+      std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"index refresh failed\",\"error\":%s}\n",
+                   Json(st.to_string()).dump().c_str());
+    }
+  }
+
+  /// The survivor and the merged customers of an identify answer.
+  static std::vector<CustomerId> identified(const Json& out) {
+    std::vector<CustomerId> ids = {CustomerId(out["customer"]["id"].get<int64_t>())};
+    for (const auto& m : out["merged"]) ids.emplace_back(m.get<int64_t>());
+    return ids;
+  }
+
+  // ------------------------------------------------------------ segments
+  Result<Reply> count_segment(const httplib::Request& req, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
+    JsonFields f(body, "");
+    const Json* expression = f.opt_any("expression");
+    SIYU_RETURN_IF_ERROR(f.finish());
+    if (expression == nullptr) return invalid("expression is required", "expression");
+    auto parsed = segment::parse_expr(*expression);
+    if (!parsed) {
+      const Status& e = parsed.error();
+      const std::string field = e.field().empty() ? "expression" : "expression." + e.field();
+      return Status(e.code(), e.message(), field);
+    }
+    SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, s_.indexes.get(who.workspace));
+    const auto start = std::chrono::steady_clock::now();
+    const uint64_t n = segment::count(*ix, *parsed);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return json_reply({{"count", n}, {"of", ix->size()}, {"engine_ms", ms}});
   }
 
   customer::View view(const Principal& who, bool reveal = false) const {
@@ -472,6 +516,7 @@ class Handlers {
   Result<Reply> create_customer(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
     SIYU_ASSIGN_OR_RETURN(Json made, s_.customers.create(who.workspace, body, view(who)));
+    reindex(who, {CustomerId(made["id"].get<int64_t>())});
     return json_reply(made, 201);
   }
 
@@ -495,12 +540,14 @@ class Handlers {
     SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
     SIYU_ASSIGN_OR_RETURN(Json c, s_.customers.update(who.workspace, CustomerId(id), body,
                                                       view(who)));
+    reindex(who, {CustomerId(id)});
     return json_reply(c);
   }
 
   Result<Reply> erase_customer(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
     SIYU_RETURN_IF_ERROR(s_.customers.erase(who.workspace, CustomerId(id)));
+    reindex(who, {CustomerId(id)});
     SIYU_RETURN_IF_ERROR(audit(who, "customer.erase", "customer:" + std::to_string(id)));
     return no_content();
   }
@@ -546,6 +593,7 @@ class Handlers {
     SIYU_RETURN_IF_ERROR(f.finish());
     SIYU_RETURN_IF_ERROR(s_.store.add_tag(
         who.workspace, store::Tag{CustomerId(id), tag, who.actor, s_.clock.now_ms()}));
+    reindex(who, {CustomerId(id)});
     return json_reply({{"customer_id", id}, {"tag", tag}}, 201);
   }
 
@@ -555,12 +603,14 @@ class Handlers {
     if (auto p = text_problem(tag, 32)) return invalid("tag " + *p, "tag");
     SIYU_RETURN_IF_ERROR(
         s_.store.remove_tag(who.workspace, CustomerId(id), tag, who.actor, s_.clock.now_ms()));
+    reindex(who, {CustomerId(id)});
     return no_content();
   }
 
   Result<Reply> identify(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
     SIYU_ASSIGN_OR_RETURN(Json out, s_.customers.identify(who.workspace, body, view(who)));
+    reindex(who, identified(out));
     return json_reply(out);
   }
 
@@ -581,9 +631,13 @@ class Handlers {
       SIYU_ASSIGN_OR_RETURN(auto result,
                             s_.store.ingest_events(who.workspace, parsed.events, s_.clock.now_ms()));
       created = result.customers_created;
+      std::vector<CustomerId> touched;
       for (size_t i = 0; i < result.outcomes.size(); ++i) {
         switch (result.outcomes[i]) {
-          case store::IngestOutcome::kStored: ++stored; break;
+          case store::IngestOutcome::kStored:
+            ++stored;
+            touched.push_back(parsed.events[i].event.customer);
+            break;
           case store::IngestOutcome::kDuplicate: ++duplicates; break;
           case store::IngestOutcome::kUnknownCustomer:
             errors.push_back({parsed.positions[i],
@@ -592,6 +646,7 @@ class Handlers {
             break;
         }
       }
+      reindex(who, std::move(touched));
     }
     std::sort(errors.begin(), errors.end(),
               [](const auto& a, const auto& b) { return a.index < b.index; });
@@ -635,6 +690,7 @@ class Handlers {
     ingest::ParsedOrders parsed = ingest::parse_orders(items, codec, s_.clock.now_ms());
     std::vector<ingest::ItemError> errors = std::move(parsed.errors);
     int64_t created = 0, updated = 0, unchanged = 0;
+    std::vector<CustomerId> touched;
     if (!parsed.orders.empty()) {
       SIYU_ASSIGN_OR_RETURN(auto results,
                             s_.store.upsert_orders(who.workspace, parsed.orders, s_.clock.now_ms()));
@@ -648,8 +704,12 @@ class Handlers {
           case store::OrderOutcome::kUpdated: ++updated; break;
           case store::OrderOutcome::kUnchanged: ++unchanged; break;
         }
+        if (results[i].outcome != store::OrderOutcome::kUnchanged) {
+          touched.push_back(parsed.orders[i].order.customer);
+        }
       }
     }
+    reindex(who, std::move(touched));
     std::sort(errors.begin(), errors.end(),
               [](const auto& a, const auto& b) { return a.index < b.index; });
     s_.metrics.add_orders(created + updated);
@@ -807,12 +867,13 @@ class Handlers {
     }
     if (ids.empty()) {
       SIYU_ASSIGN_OR_RETURN(Json made, s_.customers.create(who.workspace, attrs, view(who)));
-      (void)made;
+      reindex(who, {CustomerId(made["id"].get<int64_t>())});
       return true;
     }
     SIYU_ASSIGN_OR_RETURN(Json out, s_.customers.identify(
                                         who.workspace, {{"identities", ids}, {"attributes", attrs}},
                                         view(who)));
+    reindex(who, identified(out));
     return out["created"].get<bool>();
   }
 
@@ -1131,6 +1192,7 @@ std::vector<Route> make_routes(Services& s) {
        bind(&H::export_customers)},
       {"GET", "/v1/export/orders", P::kExport, "export orders", bind(&H::export_orders)},
       {"GET", "/v1/overview", P::kRead, "read the overview", bind(&H::overview)},
+      {"POST", "/v1/segments:count", P::kRead, "count segments", bind(&H::count_segment)},
       {"GET", "/v1/groups", P::kRead, "list groups", bind(&H::list_groups)},
       {"GET", "/v1/audit", P::kReadAudit, "read the audit log", bind(&H::audit_log)},
   };

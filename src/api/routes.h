@@ -13,6 +13,7 @@
 #include "api/metrics.h"
 #include "core/json.h"
 #include "customer/customer_service.h"
+#include "index/registry.h"
 
 namespace siyu::api {
 
@@ -32,6 +33,7 @@ struct Services {
   customer::CustomerService customers;
   Metrics metrics;
   LoginLimiter login_limiter;
+  index::IndexRegistry indexes;
 };
 
 using Handler = std::function<Result<Reply>(const httplib::Request&, const Principal&)>;

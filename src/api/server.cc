@@ -80,7 +80,7 @@ struct Server::Impl {
       : deps(std::move(d)),
         services{deps.store, deps.vault, deps.clock,
                  customer::CustomerService(deps.store, deps.vault, deps.clock), Metrics{},
-                 LoginLimiter{}} {}
+                 LoginLimiter{}, index::IndexRegistry(deps.store)} {}
 
   ServerDeps deps;
   Services services;
@@ -206,7 +206,17 @@ struct Server::Impl {
                   "# TYPE siyu_store_read_seconds_total counter\nsiyu_store_read_seconds_total %f\n",
                   static_cast<long long>(s.commits), static_cast<double>(s.commit_micros) / 1e6,
                   static_cast<long long>(s.reads), static_cast<double>(s.read_micros) / 1e6);
-    return buf;
+    const auto ix = services.indexes.stats();
+    char more[512];
+    std::snprintf(more, sizeof more,
+                  "# TYPE siyu_index_customers gauge\nsiyu_index_customers %llu\n"
+                  "# TYPE siyu_index_bytes gauge\nsiyu_index_bytes %zu\n"
+                  "# HELP siyu_index_bytes_per_customer Segment index memory per live customer.\n"
+                  "# TYPE siyu_index_bytes_per_customer gauge\nsiyu_index_bytes_per_customer %.1f\n",
+                  static_cast<unsigned long long>(ix.customers), ix.bytes,
+                  ix.customers > 0 ? static_cast<double>(ix.bytes) / static_cast<double>(ix.customers)
+                                   : 0.0);
+    return std::string(buf) + more;
   }
 
   void install() {
@@ -315,6 +325,8 @@ Result<int> Server::bind(const std::string& host, int port) {
   }
   return port;
 }
+
+Status Server::build_indexes() { return impl_->services.indexes.build_all(); }
 
 Status Server::serve() {
   if (!impl_->http.listen_after_bind()) return internal_error("http server stopped with an error");

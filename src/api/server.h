@@ -29,6 +29,8 @@ class Server {
 
   /// Binds `host:port` (port 0 picks a free one) and returns the bound port.
   Result<int> bind(const std::string& host, int port);
+  /// Builds every workspace's segment index from the store, so no request waits for it.
+  Status build_indexes();
   /// Serves until stop(); returns when the listener closes and requests have drained.
   Status serve();
   /// Stops accepting and lets running requests finish. Thread-safe.

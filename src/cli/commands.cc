@@ -100,6 +100,7 @@ int cmd_serve(const Args& a) {
   const std::string host = listen.substr(0, colon);
   const int port = std::atoi(listen.substr(colon + 1).c_str());
   api::Server server({*data->store, *data->vault, SystemClock::instance(), a.get("static", "web/dist")});
+  if (Status built = server.build_indexes(); !built.is_ok()) return fail(built);
   auto bound = server.bind(host, port);
   if (!bound) return fail(bound.error());
   g_server = &server;

@@ -1,5 +1,7 @@
 #include "index/customer_index.h"
 
+#include <algorithm>
+
 namespace siyu::index {
 namespace {
 const Bitmap& empty_bitmap() {
@@ -58,6 +60,17 @@ void CustomerIndex::remove(uint32_t id) {
 void CustomerIndex::add_tag(uint32_t id, const std::string& tag) {
   std::unique_lock lock(mu_);
   if (live_.contains(id)) tags_[tag].add(id);
+}
+
+void CustomerIndex::set_tags(uint32_t id, const std::vector<std::string>& tags) {
+  std::unique_lock lock(mu_);
+  for (auto it = tags_.begin(); it != tags_.end();) {
+    const bool keep = std::find(tags.begin(), tags.end(), it->first) != tags.end();
+    if (!keep) it->second.remove(id);
+    it = it->second.isEmpty() ? tags_.erase(it) : std::next(it);
+  }
+  if (!live_.contains(id)) return;
+  for (const auto& t : tags) tags_[t].add(id);
 }
 
 void CustomerIndex::remove_tag(uint32_t id, const std::string& tag) {

@@ -39,6 +39,8 @@ class CustomerIndex {
   /// Removes a customer (erased or merged away) and its tags.
   void remove(uint32_t id);
   void add_tag(uint32_t id, const std::string& tag);
+  /// Makes `tags` exactly the customer's tags.
+  void set_tags(uint32_t id, const std::vector<std::string>& tags);
   void remove_tag(uint32_t id, const std::string& tag);
 
   /// Runs `fn(const IndexView&)` under the read lock and returns its result.

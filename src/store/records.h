@@ -257,6 +257,19 @@ struct Overview {
   int64_t buyers = 0;    // distinct identified customers among them
 };
 
+/// What the in-memory index needs of one customer.
+struct CustomerFacts {
+  CustomerId id;
+  bool live = false;  // false: missing, merged away or erased
+  std::string layer;
+  std::string gender;
+  std::string city;
+  std::optional<ChannelId> channel;
+  std::optional<UserId> owner_staff;
+  EpochMs created_at = 0;
+  std::vector<std::string> tags;
+};
+
 /// One row of a customer's timeline.
 struct TimelineItem {
   EpochMs at = 0;

@@ -2,6 +2,7 @@
 // before the call returns. Callers see only this interface; backends come from open_store().
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -135,6 +136,14 @@ class Store {
   virtual Status remove_tag(WorkspaceId ws, CustomerId c, const std::string& tag,
                             const std::string& by, EpochMs at) = 0;
   virtual Result<std::vector<Tag>> tags(WorkspaceId ws, CustomerId c) = 0;
+
+  // Index feeds
+  /// Current facts of the given customers, in the same order (live=false for gone ones).
+  virtual Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,
+                                                            const std::vector<CustomerId>& ids) = 0;
+  /// Calls `fn` for every live customer of the workspace, in id order, from one snapshot.
+  virtual Status scan_customer_facts(WorkspaceId ws,
+                                     const std::function<void(const CustomerFacts&)>& fn) = 0;
 
   // Timeline
   virtual Result<std::vector<TimelineItem>> timeline(WorkspaceId ws, CustomerId c,

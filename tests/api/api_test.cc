@@ -375,6 +375,49 @@ TEST_F(ApiTest, OverviewCountsLayersNewCustomersAndSales) {
   EXPECT_EQ(call("GET", "/v1/orders", key_a_).body["items"].size(), 4u);
 }
 
+TEST_F(ApiTest, SegmentCountsStayExactThroughEveryKindOfWrite) {
+  auto count = [&](const std::string& expr) {
+    auto r = call("POST", "/v1/segments:count", analyst_a_, R"({"expression":)" + expr + "}");
+    EXPECT_EQ(r.status, 200) << expr << " → " << r.raw;
+    return r.body["count"].get<int64_t>();
+  };
+  // Built before any customer exists, then kept up to date by the writes below.
+  EXPECT_EQ(count(R"({"layer":["none"]})"), 0);
+  for (const char* city : {"上海", "上饶", "北京"}) {
+    ASSERT_EQ(call("POST", "/v1/customers", key_a_, std::string(R"({"city":")") + city + R"(","phone":"1390000000)" +
+                   std::to_string(std::string(city) == "上海" ? 1 : std::string(city) == "上饶" ? 2 : 3) + R"("})").status, 201);
+  }
+  EXPECT_EQ(count(R"({"attr":"city","op":"prefix","value":"上"})"), 2);
+  ASSERT_EQ(call("POST", "/v1/customers/1/tags", key_a_, R"({"tag":"vip"})").status, 201);
+  ASSERT_EQ(call("POST", "/v1/customers/2/tags", key_a_, R"({"tag":"vip"})").status, 201);
+  EXPECT_EQ(count(R"({"tag":"vip"})"), 2);
+  ASSERT_EQ(call("DELETE", "/v1/customers/2/tags/vip", key_a_).status, 204);
+  EXPECT_EQ(count(R"({"tag":"vip"})"), 1);
+  // An event from an unknown identity creates a customer; a group join moves the layer.
+  const std::string now = format_timestamp(SystemClock::instance().now_ms());
+  ASSERT_EQ(call("POST", "/v1/events", key_a_, R"([{"event_id":"j1","type":"join_group","timestamp":")" + now +
+                 R"(","customer":{"type":"app_user_id","value":"u9"},"properties":{"group_id":7}},{"event_id":"j2","type":"join_group","timestamp":")" +
+                 now + R"(","customer":{"id":3},"properties":{"group_id":7}}])").status, 200);
+  EXPECT_EQ(count(R"({"layer":["community"]})"), 2);
+  EXPECT_EQ(count(R"({"and":[{"layer":["community"]},{"attr":"city","op":"eq","value":"北京"}]})"), 1);
+  // Merging customer 3 (北京, community) into customer 1 leaves one live customer of the two.
+  auto merged = call("POST", "/v1/identify", key_a_,
+                     R"({"identities":[{"type":"phone","value":"13900000001"},{"type":"phone","value":"13900000003"}]})");
+  ASSERT_EQ(merged.status, 200) << merged.raw;
+  EXPECT_EQ(count(R"({"attr":"city","op":"eq","value":"北京"})"), 0);
+  EXPECT_EQ(count(R"({"and":[{"tag":"vip"},{"layer":["community"]}]})"), 1);
+  ASSERT_EQ(call("PATCH", "/v1/customers/2", key_a_, R"({"city":"杭州"})").status, 200);
+  EXPECT_EQ(count(R"({"attr":"city","op":"prefix","value":"上"})"), 1);
+  ASSERT_EQ(call("DELETE", "/v1/customers/2", key_a_).status, 204);
+  EXPECT_EQ(count(R"({"not":{"tag":"nothing"}})"), *store_->count_customers(a_));
+  // Workspace B sees only its own customers; bad expressions name their path.
+  auto other = call("POST", "/v1/segments:count", key_b_, R"({"expression":{"not":{"tag":"x"}}})");
+  EXPECT_EQ(other.body["count"], 0);
+  auto bad = call("POST", "/v1/segments:count", key_a_, R"({"expression":{"and":[{"tag":"a"},{"layer":["boss"]}]}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["error"]["field"], "expression.and[1].layer[0]");
+}
+
 TEST_F(ApiTest, OpenApiDescribesMetricsAndHealth) {
   auto doc = call("GET", "/v1/openapi.json", "");
   EXPECT_TRUE(doc.body["paths"].contains("/v1/identify"));

@@ -879,6 +879,84 @@ class SqliteStore final : public Store {
     });
   }
 
+  // ---------------------------------------------------------------- index feeds
+  Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,
+                                                    const std::vector<CustomerId>& ids) override {
+    return read<std::vector<CustomerFacts>>([&](Connection& c) -> Result<std::vector<CustomerFacts>> {
+      std::vector<CustomerFacts> out;
+      out.reserve(ids.size());
+      SIYU_PREPARE(row, c,
+                   "SELECT layer, gender, city, channel_id, owner_staff, created_at FROM customers "
+                   "WHERE workspace_id=? AND id=? AND merged_into IS NULL AND erased_at IS NULL");
+      SIYU_PREPARE(tags, c, "SELECT tag FROM customer_tags WHERE workspace_id=? AND customer_id=?");
+      for (CustomerId id : ids) {
+        CustomerFacts f;
+        f.id = id;
+        row->bind(1, ws.value).bind(2, id.value);
+        if (row->step()) {
+          f.live = true;
+          read_facts(*row, f);
+        }
+        Status st = row->status();
+        row->reset();
+        SIYU_RETURN_IF_ERROR(st);
+        if (f.live) {
+          tags->bind(1, ws.value).bind(2, id.value);
+          while (tags->step()) f.tags.push_back(tags->text_at(0));
+          st = tags->status();
+          tags->reset();
+          SIYU_RETURN_IF_ERROR(st);
+        }
+        out.push_back(std::move(f));
+      }
+      return out;
+    });
+  }
+
+  Status scan_customer_facts(WorkspaceId ws,
+                             const std::function<void(const CustomerFacts&)>& fn) override {
+    struct Unit {};
+    return read<Unit>([&](Connection& c) -> Result<Unit> {
+      // Customers and tags both in id order, merged in one pass.
+      SIYU_PREPARE(rows, c,
+                   "SELECT layer, gender, city, channel_id, owner_staff, created_at, id FROM "
+                   "customers WHERE workspace_id=? AND merged_into IS NULL AND erased_at IS NULL "
+                   "ORDER BY id");
+      SIYU_PREPARE(tags, c,
+                   "SELECT customer_id, tag FROM customer_tags WHERE workspace_id=? ORDER BY "
+                   "customer_id");
+      rows->bind(1, ws.value);
+      tags->bind(1, ws.value);
+      bool more_tags = tags->step();
+      while (rows->step()) {
+        CustomerFacts f;
+        f.live = true;
+        read_facts(*rows, f);
+        f.id = CustomerId(rows->int_at(6));
+        while (more_tags && tags->int_at(0) < f.id.value) more_tags = tags->step();
+        while (more_tags && tags->int_at(0) == f.id.value) {
+          f.tags.push_back(tags->text_at(1));
+          more_tags = tags->step();
+        }
+        fn(f);
+      }
+      Status st = rows->status().is_ok() ? tags->status() : rows->status();
+      rows->reset();
+      tags->reset();
+      SIYU_RETURN_IF_ERROR(st);
+      return Unit{};
+    }).status();
+  }
+
+  static void read_facts(const Statement& r, CustomerFacts& f) {
+    f.layer = r.text_at(0);
+    f.gender = r.text_at(1);
+    f.city = r.text_at(2);
+    if (auto v = r.opt_int_at(3)) f.channel = ChannelId(*v);
+    if (auto v = r.opt_int_at(4)) f.owner_staff = UserId(*v);
+    f.created_at = r.int_at(5);
+  }
+
   // ---------------------------------------------------------------- timeline
   Result<std::vector<TimelineItem>> timeline(WorkspaceId ws, CustomerId cust,
                                              std::optional<EpochMs> before, int limit) override {

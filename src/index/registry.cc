@@ -1,0 +1,74 @@
+#include "index/registry.h"
+
+namespace siyu::index {
+
+IndexedCustomer indexed(const store::CustomerFacts& f) {
+  return {static_cast<uint32_t>(f.id.value),
+          f.layer,
+          f.gender,
+          f.city,
+          f.channel ? std::to_string(f.channel->value) : std::string(),
+          f.owner_staff ? std::to_string(f.owner_staff->value) : std::string(),
+          f.created_at};
+}
+
+Result<IndexRegistry::Entry*> IndexRegistry::entry(WorkspaceId ws) {
+  std::lock_guard lock(mu_);
+  if (auto it = entries_.find(ws); it != entries_.end()) return it->second.get();
+  auto e = std::make_unique<Entry>();
+  // Built while holding the registry lock: a second caller waits instead of building twice.
+  SIYU_RETURN_IF_ERROR(store_.scan_customer_facts(ws, [&](const store::CustomerFacts& f) {
+    const uint32_t id = static_cast<uint32_t>(f.id.value);
+    e->index.upsert(indexed(f));
+    e->index.set_tags(id, f.tags);
+  }));
+  Entry* raw = e.get();
+  entries_.emplace(ws, std::move(e));
+  return raw;
+}
+
+Result<const CustomerIndex*> IndexRegistry::get(WorkspaceId ws) {
+  SIYU_ASSIGN_OR_RETURN(Entry * e, entry(ws));
+  return &e->index;
+}
+
+Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids) {
+  if (ids.empty()) return Status::ok();
+  Entry* e = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(ws);
+    if (it == entries_.end()) return Status::ok();
+    e = it->second.get();
+  }
+  std::lock_guard refresh_lock(e->refresh_mu);
+  SIYU_ASSIGN_OR_RETURN(auto facts, store_.customer_facts(ws, ids));
+  for (const auto& f : facts) {
+    const uint32_t id = static_cast<uint32_t>(f.id.value);
+    if (!f.live) {
+      e->index.remove(id);
+      continue;
+    }
+    e->index.upsert(indexed(f));
+    e->index.set_tags(id, f.tags);
+  }
+  return Status::ok();
+}
+
+Status IndexRegistry::build_all() {
+  SIYU_ASSIGN_OR_RETURN(auto all, store_.workspaces());
+  for (const auto& w : all) SIYU_RETURN_IF_ERROR(get(w.id).status());
+  return Status::ok();
+}
+
+IndexRegistry::Stats IndexRegistry::stats() const {
+  std::lock_guard lock(mu_);
+  Stats s;
+  for (const auto& [ws, e] : entries_) {
+    s.customers += e->index.size();
+    s.bytes += e->index.memory_bytes();
+  }
+  return s;
+}
+
+}  // namespace siyu::index

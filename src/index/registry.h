@@ -1,0 +1,52 @@
+// One CustomerIndex per workspace, built from the Store on first use and kept exact by
+// refresh(): after a write commits, the writer names the customers it touched, and their
+// current facts are read back and applied under the workspace's refresh lock. Reading inside
+// that lock means the last refresh always applies the newest committed state, whatever order
+// concurrent writers commit in.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "index/customer_index.h"
+#include "store/store.h"
+
+namespace siyu::index {
+
+/// Thread-safe.
+class IndexRegistry {
+ public:
+  explicit IndexRegistry(store::Store& store) : store_(store) {}
+
+  /// The workspace's index; builds it from the store the first time (seconds for millions).
+  Result<const CustomerIndex*> get(WorkspaceId ws);
+  /// Re-reads `ids` from the store and applies them. A no-op for workspaces not built yet.
+  Status refresh(WorkspaceId ws, const std::vector<CustomerId>& ids);
+  /// Builds every workspace's index (at server start, so no request waits for a build).
+  Status build_all();
+
+  struct Stats {
+    uint64_t customers = 0;
+    size_t bytes = 0;
+  };
+  /// Totals over built indexes, for /metrics.
+  Stats stats() const;
+
+ private:
+  struct Entry {
+    std::mutex refresh_mu;
+    CustomerIndex index;
+  };
+  Result<Entry*> entry(WorkspaceId ws);
+
+  store::Store& store_;
+  mutable std::mutex mu_;
+  std::map<WorkspaceId, std::unique_ptr<Entry>> entries_;  // guarded by mu_
+};
+
+/// The index's view of a customer's facts.
+IndexedCustomer indexed(const store::CustomerFacts& f);
+
+}  // namespace siyu::index
