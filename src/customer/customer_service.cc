@@ -40,7 +40,7 @@ Status check_custom_value(const store::FieldDef& def, const Json& v, const std::
 }  // namespace
 
 Status CustomerService::apply_attributes(WorkspaceId ws, const Json& body, store::Customer& c,
-                                         std::vector<store::Identity>& implied, bool creating) {
+                                         std::vector<store::Identity>& implied) {
   JsonFields f(body, "");
   const IdentityCodec codec(vault_, ws);
   if (auto v = f.opt_string("name", 64)) c.name = std::string(trim(*v));
@@ -140,7 +140,6 @@ Status CustomerService::apply_attributes(WorkspaceId ws, const Json& body, store
     }
   }
   f.allow("identities");
-  (void)creating;
   return f.finish();
 }
 
@@ -149,7 +148,7 @@ Result<Json> CustomerService::create(WorkspaceId ws, const Json& body, const Vie
   c.workspace = ws;
   c.created_at = c.updated_at = clock_.now_ms();
   std::vector<store::Identity> ids;
-  SIYU_RETURN_IF_ERROR(apply_attributes(ws, body, c, ids, true));
+  SIYU_RETURN_IF_ERROR(apply_attributes(ws, body, c, ids));
   if (auto it = body.find("identities"); it != body.end() && !it->is_null()) {
     if (!it->is_array()) return invalid("identities must be an array", "identities");
     if (it->size() > 50) return invalid("identities has more than 50 entries", "identities");
@@ -180,7 +179,7 @@ Result<Json> CustomerService::update(WorkspaceId ws, CustomerId id, const Json& 
     return invalid("identities can't be changed here; use POST /v1/identify", "identities");
   }
   std::vector<store::Identity> implied;
-  SIYU_RETURN_IF_ERROR(apply_attributes(ws, body, c, implied, false));
+  SIYU_RETURN_IF_ERROR(apply_attributes(ws, body, c, implied));
   for (const auto& i : implied) {
     SIYU_ASSIGN_OR_RETURN(auto existing, store_.find_identity(ws, i.type, i.app_id, i.key));
     if (existing && existing->customer != id) {
@@ -334,7 +333,7 @@ Result<Json> CustomerService::identify(WorkspaceId ws, const Json& body, const V
     // Validate before anything is written, so bad attributes change nothing.
     store::Customer scratch;
     std::vector<store::Identity> ignored;
-    Status st = apply_attributes(ws, *attrs, scratch, ignored, false);
+    Status st = apply_attributes(ws, *attrs, scratch, ignored);
     if (!st.is_ok()) return Status(st.code(), "attributes." + st.message(), "attributes." + st.field());
   }
   SIYU_ASSIGN_OR_RETURN(auto outcome, store_.identify(ws, ids, clock_.now_ms()));

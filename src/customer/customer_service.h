@@ -49,7 +49,7 @@ class CustomerService {
  private:
   /// Applies attribute fields of `body` onto `c`; collects identities implied by phone/email.
   Status apply_attributes(WorkspaceId ws, const Json& body, store::Customer& c,
-                          std::vector<store::Identity>& implied, bool creating);
+                          std::vector<store::Identity>& implied);
 
   store::Store& store_;
   const security::Vault& vault_;
