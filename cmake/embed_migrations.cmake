@@ -1,4 +1,6 @@
-# Writes OUT: a C++ file defining siyu::store::sqlite::kMigrations from the SQL FILES, in order.
+# Writes OUT: a C++ file defining siyu::store::sqlite::kMigrations from the SQL FILES
+# (","-separated), in order.
+string(REPLACE "," ";" FILES "${FILES}")
 set(body "// Generated from src/store/sqlite/migrations/*.sql. Do not edit.\n")
 string(APPEND body "#include \"store/sqlite/migrations.h\"\n\nnamespace siyu::store::sqlite {\n")
 string(APPEND body "const std::vector<Migration> kMigrations = {\n")

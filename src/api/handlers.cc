@@ -162,6 +162,50 @@ Reply download(std::string content, bool ndjson, const std::string& name) {
   return r;
 }
 
+constexpr int64_t kMaxExportRows = 1'000'000;
+
+/// Rendered customers as a CSV file (UTF-8 BOM and a header row) or NDJSON.
+class CustomerFile {
+ public:
+  explicit CustomerFile(bool ndjson) : ndjson_(ndjson) {
+    if (!ndjson_) {
+      out_ = std::string(io::kUtf8Bom);
+      io::append_csv_row(out_, columns());
+    }
+  }
+
+  void add(const Json& c) {
+    ++rows_;
+    if (ndjson_) {
+      out_ += c.dump(-1, ' ', false, Json::error_handler_t::replace);
+      out_ += '\n';
+      return;
+    }
+    io::CsvRow row;
+    for (const auto& col : columns()) {
+      const Json& x = c[col];
+      row.push_back(x.is_null() ? "" : x.is_string() ? x.get<std::string>() : x.dump());
+    }
+    io::append_csv_row(out_, row);
+  }
+
+  int64_t rows() const { return rows_; }
+  std::string take() { return std::move(out_); }
+
+ private:
+  static const std::vector<std::string>& columns() {
+    static const std::vector<std::string> kCols = {
+        "id", "name", "gender", "birthday", "city", "phone", "email", "layer", "owner_staff_id",
+        "channel_id", "campaign", "content", "referrer_staff_id", "referrer_partner",
+        "anonymous", "created_at"};
+    return kCols;
+  }
+
+  bool ndjson_;
+  std::string out_;
+  int64_t rows_ = 0;
+};
+
 bool wants_ndjson(const httplib::Request& req) {
   const std::string ct = req.get_header_value("Content-Type");
   return ct.find("ndjson") != std::string::npos || ct.find("jsonl") != std::string::npos ||
@@ -209,18 +253,166 @@ class Handlers {
     const Json* expression = f.opt_any("expression");
     SIYU_RETURN_IF_ERROR(f.finish());
     if (expression == nullptr) return invalid("expression is required", "expression");
-    auto parsed = segment::parse_expr(*expression);
-    if (!parsed) {
-      const Status& e = parsed.error();
-      const std::string field = e.field().empty() ? "expression" : "expression." + e.field();
-      return Status(e.code(), e.message(), field);
-    }
+    SIYU_ASSIGN_OR_RETURN(segment::Expr parsed, expression_at(*expression, "expression"));
     SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, s_.indexes.get(who.workspace));
     const auto start = std::chrono::steady_clock::now();
-    const uint64_t n = segment::count(*ix, *parsed);
+    const uint64_t n = segment::count(*ix, parsed);
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return json_reply({{"count", n}, {"of", ix->size()}, {"engine_ms", ms}});
+  }
+
+  /// Parses a segment expression given at `field`, prefixing error paths with it.
+  static Result<segment::Expr> expression_at(const Json& j, const std::string& field) {
+    auto parsed = segment::parse_expr(j);
+    if (!parsed) {
+      const Status& e = parsed.error();
+      return Status(e.code(), e.message(), e.field().empty() ? field : field + "." + e.field());
+    }
+    return parsed;
+  }
+
+  /// The members of a saved segment, ascending ids.
+  Result<index::Bitmap> members_of(const Principal& who, const store::Segment& seg) {
+    SIYU_ASSIGN_OR_RETURN(Json j, parse_json(seg.expression_json));
+    SIYU_ASSIGN_OR_RETURN(segment::Expr e, expression_at(j, "expression"));
+    SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, s_.indexes.get(who.workspace));
+    return ix->read([&](const index::IndexView& v) { return segment::evaluate(v, e); });
+  }
+
+  Json segment_json(const store::Segment& seg, std::optional<uint64_t> size) {
+    Json j = {{"id", seg.id},
+              {"name", seg.name},
+              {"expression", parse_json(seg.expression_json).value_or(Json::object())},
+              {"created_by", seg.created_by},
+              {"created_at", format_timestamp(seg.created_at)},
+              {"updated_at", format_timestamp(seg.updated_at)}};
+    if (size) j["size"] = *size;
+    return j;
+  }
+
+  Result<store::Segment> segment_body(const httplib::Request& req, store::Segment seg) {
+    SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
+    JsonFields f(body, "");
+    if (auto name = f.opt_string("name", 64)) seg.name = std::string(trim(*name));
+    const Json* expression = f.opt_any("expression");
+    SIYU_RETURN_IF_ERROR(f.finish());
+    if (seg.name.empty()) return invalid("name is required", "name");
+    if (expression != nullptr) {
+      SIYU_RETURN_IF_ERROR(expression_at(*expression, "expression").status());
+      seg.expression_json = expression->dump();
+    }
+    if (seg.expression_json.empty()) return invalid("expression is required", "expression");
+    return seg;
+  }
+
+  Result<Reply> list_segments(const httplib::Request&, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(auto all, s_.store.segments(who.workspace));
+    Json items = Json::array();
+    for (const auto& seg : all) {
+      SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, seg));
+      items.push_back(segment_json(seg, members.cardinality()));
+    }
+    return json_reply({{"items", items}});
+  }
+
+  Result<Reply> create_segment(const httplib::Request& req, const Principal& who) {
+    store::Segment seg;
+    seg.created_by = who.actor;
+    seg.created_at = s_.clock.now_ms();
+    SIYU_ASSIGN_OR_RETURN(seg, segment_body(req, seg));
+    SIYU_ASSIGN_OR_RETURN(auto made, s_.store.create_segment(who.workspace, seg));
+    SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, made));
+    return json_reply(segment_json(made, members.cardinality()), 201);
+  }
+
+  Result<Reply> get_segment(const httplib::Request& req, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
+    SIYU_ASSIGN_OR_RETURN(auto seg, s_.store.segment(who.workspace, id));
+    SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, seg));
+    return json_reply(segment_json(seg, members.cardinality()));
+  }
+
+  Result<Reply> update_segment(const httplib::Request& req, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
+    SIYU_ASSIGN_OR_RETURN(auto seg, s_.store.segment(who.workspace, id));
+    SIYU_ASSIGN_OR_RETURN(seg, segment_body(req, seg));
+    seg.updated_at = s_.clock.now_ms();
+    SIYU_RETURN_IF_ERROR(s_.store.update_segment(who.workspace, seg));
+    SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, seg));
+    return json_reply(segment_json(seg, members.cardinality()));
+  }
+
+  Result<Reply> delete_segment(const httplib::Request& req, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
+    SIYU_RETURN_IF_ERROR(s_.store.delete_segment(who.workspace, id));
+    return no_content();
+  }
+
+  /// Members page by page, ascending id; `cursor` is the last id of the previous page.
+  Result<Reply> segment_members(const httplib::Request& req, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
+    SIYU_ASSIGN_OR_RETURN(int limit, page_limit(req));
+    SIYU_ASSIGN_OR_RETURN(auto cursor, query_int(req, "cursor", 0, INT32_MAX));
+    SIYU_ASSIGN_OR_RETURN(auto seg, s_.store.segment(who.workspace, id));
+    SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, seg));
+    Json items = Json::array();
+    const customer::View v = view(who);
+    uint32_t last = 0;
+    for (auto it = members.begin(); it != members.end() && static_cast<int>(items.size()) < limit; ++it) {
+      if (*it <= cursor.value_or(0)) continue;
+      auto c = s_.store.customer(who.workspace, CustomerId(*it));
+      if (!c || c->merged_into || c->erased_at) continue;
+      items.push_back(s_.customers.render(*c, v));
+      last = *it;
+    }
+    const bool more = static_cast<int>(items.size()) == limit && last < members.maximum();
+    return json_reply({{"items", items},
+                       {"size", members.cardinality()},
+                       {"next_cursor", more ? Json(std::to_string(last)) : Json(nullptr)}});
+  }
+
+  Result<Reply> export_segment(const httplib::Request& req, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
+    SIYU_ASSIGN_OR_RETURN(auto seg, s_.store.segment(who.workspace, id));
+    SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, seg));
+    const bool ndjson = req.get_param_value("format") == "ndjson";
+    const bool personal = allows(who.role, Permission::kReadPersonal);
+    const customer::View v = view(who, personal);
+    CustomerFile file(ndjson);
+    for (uint32_t member : members) {
+      if (file.rows() >= kMaxExportRows) break;
+      auto c = s_.store.customer(who.workspace, CustomerId(member));
+      if (c && !c->merged_into && !c->erased_at) file.add(s_.customers.render(*c, v));
+    }
+    SIYU_RETURN_IF_ERROR(audit(who, "export.segment", "segment:" + std::to_string(id),
+                               {{"rows", file.rows()},
+                                {"format", ndjson ? "ndjson" : "csv"},
+                                {"personal_data", personal},
+                                {"name", seg.name}}));
+    return download(file.take(), ndjson, "segment-" + std::to_string(id));
+  }
+
+  /// Adds (POST) or removes (DELETE) one tag on every member of a segment.
+  Result<Reply> tag_segment(const httplib::Request& req, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
+    SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
+    JsonFields f(body, "");
+    const std::string tag(trim(f.req_string("tag", 32)));
+    SIYU_RETURN_IF_ERROR(f.finish());
+    SIYU_ASSIGN_OR_RETURN(auto seg, s_.store.segment(who.workspace, id));
+    SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, seg));
+    std::vector<CustomerId> ids;
+    ids.reserve(members.cardinality());
+    for (uint32_t m : members) ids.emplace_back(m);
+    const bool remove = req.method == "DELETE";
+    SIYU_ASSIGN_OR_RETURN(int64_t changed, s_.store.bulk_tag(who.workspace, ids, tag, remove,
+                                                             who.actor, s_.clock.now_ms()));
+    reindex(who, std::move(ids));
+    SIYU_RETURN_IF_ERROR(audit(who, remove ? "segment.untag" : "segment.tag",
+                               "segment:" + std::to_string(id),
+                               {{"tag", tag}, {"changed", changed}}));
+    return json_reply({{"tag", tag}, {"members", members.cardinality()}, {"changed", changed}});
   }
 
   customer::View view(const Principal& who, bool reveal = false) const {
@@ -979,40 +1171,19 @@ class Handlers {
     const bool personal = allows(who.role, Permission::kReadPersonal);
     const customer::View v = view(who, personal);
     filter.limit = 1000;
-    std::string out = ndjson ? "" : std::string(io::kUtf8Bom);
-    static const std::vector<std::string> kCols = {
-        "id", "name", "gender", "birthday", "city", "phone", "email", "layer", "owner_staff_id",
-        "channel_id", "campaign", "content", "referrer_staff_id", "referrer_partner",
-        "anonymous", "created_at"};
-    if (!ndjson) io::append_csv_row(out, kCols);
-    int64_t rows = 0;
-    const int64_t max_rows = 1'000'000;
-    while (rows < max_rows) {
+    CustomerFile file(ndjson);
+    while (file.rows() < kMaxExportRows) {
       SIYU_ASSIGN_OR_RETURN(auto page, s_.store.customers(who.workspace, filter));
-      for (const auto& c : page) {
-        Json j = s_.customers.render(c, v);
-        ++rows;
-        if (ndjson) {
-          out += j.dump(-1, ' ', false, Json::error_handler_t::replace);
-          out += '\n';
-          continue;
-        }
-        io::CsvRow row;
-        for (const auto& col : kCols) {
-          const Json& x = j[col];
-          row.push_back(x.is_null() ? "" : x.is_string() ? x.get<std::string>() : x.dump());
-        }
-        io::append_csv_row(out, row);
-      }
+      for (const auto& c : page) file.add(s_.customers.render(c, v));
       if (static_cast<int>(page.size()) < filter.limit) break;
       filter.continue_after(page.back());
     }
     SIYU_RETURN_IF_ERROR(audit(who, "export.customers", "customers",
-                               {{"rows", rows},
+                               {{"rows", file.rows()},
                                 {"format", ndjson ? "ndjson" : "csv"},
                                 {"personal_data", personal},
                                 {"query", req.target}}));
-    return download(std::move(out), ndjson, "customers");
+    return download(file.take(), ndjson, "customers");
   }
 
   Result<Reply> export_orders(const httplib::Request& req, const Principal& who) {
@@ -1193,6 +1364,19 @@ std::vector<Route> make_routes(Services& s) {
       {"GET", "/v1/export/orders", P::kExport, "export orders", bind(&H::export_orders)},
       {"GET", "/v1/overview", P::kRead, "read the overview", bind(&H::overview)},
       {"POST", "/v1/segments:count", P::kRead, "count segments", bind(&H::count_segment)},
+      {"GET", "/v1/segments", P::kRead, "list segments", bind(&H::list_segments)},
+      {"POST", "/v1/segments", P::kWriteCustomers, "save segments", bind(&H::create_segment)},
+      {"GET", "/v1/segments/{id}", P::kRead, "read segments", bind(&H::get_segment)},
+      {"PATCH", "/v1/segments/{id}", P::kWriteCustomers, "edit segments", bind(&H::update_segment)},
+      {"DELETE", "/v1/segments/{id}", P::kWriteCustomers, "delete segments",
+       bind(&H::delete_segment)},
+      {"GET", "/v1/segments/{id}/members", P::kRead, "list segment members",
+       bind(&H::segment_members)},
+      {"GET", "/v1/segments/{id}/export", P::kExport, "export segments", bind(&H::export_segment)},
+      {"POST", "/v1/segments/{id}/tags", P::kWriteCustomers, "tag segment members",
+       bind(&H::tag_segment)},
+      {"DELETE", "/v1/segments/{id}/tags", P::kWriteCustomers, "untag segment members",
+       bind(&H::tag_segment)},
       {"GET", "/v1/groups", P::kRead, "list groups", bind(&H::list_groups)},
       {"GET", "/v1/audit", P::kReadAudit, "read the audit log", bind(&H::audit_log)},
   };

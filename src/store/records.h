@@ -257,6 +257,16 @@ struct Overview {
   int64_t buyers = 0;    // distinct identified customers among them
 };
 
+/// A saved segment: a name and a validated expression (JSON text).
+struct Segment {
+  int64_t id = 0;
+  std::string name;
+  std::string expression_json;
+  std::string created_by;
+  EpochMs created_at = 0;
+  EpochMs updated_at = 0;
+};
+
 /// What the in-memory index needs of one customer.
 struct CustomerFacts {
   CustomerId id;

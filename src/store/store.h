@@ -137,6 +137,20 @@ class Store {
                             const std::string& by, EpochMs at) = 0;
   virtual Result<std::vector<Tag>> tags(WorkspaceId ws, CustomerId c) = 0;
 
+  // Saved segments
+  /// kConflict when the name is taken in the workspace.
+  virtual Result<Segment> create_segment(WorkspaceId ws, const Segment& s) = 0;
+  virtual Result<Segment> segment(WorkspaceId ws, int64_t id) = 0;
+  virtual Result<std::vector<Segment>> segments(WorkspaceId ws) = 0;
+  /// Replaces name and expression.
+  virtual Status update_segment(WorkspaceId ws, const Segment& s) = 0;
+  virtual Status delete_segment(WorkspaceId ws, int64_t id) = 0;
+  /// Adds (or with `remove`, removes) one tag on many customers in one transaction, with
+  /// history; returns how many customers changed. Ids that are not live are skipped.
+  virtual Result<int64_t> bulk_tag(WorkspaceId ws, const std::vector<CustomerId>& ids,
+                                   const std::string& tag, bool remove, const std::string& by,
+                                   EpochMs at) = 0;
+
   // Index feeds
   /// Current facts of the given customers, in the same order (live=false for gone ones).
   virtual Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,

@@ -282,6 +282,10 @@ TEST_F(ApiTest, NoRouteReadsOrChangesAnotherWorkspace) {
   const std::string uid = std::to_string(user.body["id"].get<int>());
   auto key = call("POST", "/v1/keys", key_a_, R"({"name":"k","role":"analyst"})");
   const std::string kid = std::to_string(key.body["id"].get<int>());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(call("POST", "/v1/segments", key_a_, R"({"name":"s)" + std::to_string(i) + R"(","expression":{"tag":"vip"}})").status, 201);
+  }
+  const std::string sid = "3";
   const auto customers_before = *store_->count_customers(a_);
 
   // Every route of the API document, with A's ids but B's key.
@@ -297,6 +301,7 @@ TEST_F(ApiTest, NoRouteReadsOrChangesAnotherWorkspace) {
              {"/v1/channels/{id}", "/v1/channels/" + chid},
              {"/v1/users/{id}", "/v1/users/" + uid},
              {"/v1/keys/{id}", "/v1/keys/" + kid},
+             {"/v1/segments/{id}", "/v1/segments/" + sid},
              {"/v1/orders/{order_id}", "/v1/orders/X1"},
              {"{tag}", "vip"}}) {
       if (auto p = path.find(from); p != std::string::npos) path.replace(p, from.size(), to);
@@ -416,6 +421,44 @@ TEST_F(ApiTest, SegmentCountsStayExactThroughEveryKindOfWrite) {
   auto bad = call("POST", "/v1/segments:count", key_a_, R"({"expression":{"and":[{"tag":"a"},{"layer":["boss"]}]}})");
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.body["error"]["field"], "expression.and[1].layer[0]");
+}
+
+TEST_F(ApiTest, SavedSegmentsListExportAndTagTheirMembers) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(call("POST", "/v1/customers", key_a_, std::string(R"({"city":")") + (i < 3 ? "上海" : "北京") + R"("})").status, 201);
+  }
+  auto made = call("POST", "/v1/segments", key_a_, R"({"name":"上海客户","expression":{"attr":"city","op":"eq","value":"上海"}})");
+  ASSERT_EQ(made.status, 201) << made.raw;
+  EXPECT_EQ(made.body["size"], 3);
+  const std::string id = std::to_string(made.body["id"].get<int>());
+  EXPECT_EQ(call("POST", "/v1/segments", key_a_, R"({"name":"上海客户","expression":{"tag":"x"}})").status, 409);
+  auto bad = call("POST", "/v1/segments", key_a_, R"({"name":"b","expression":{"or":[{"attr":"city","op":"range"}]}})");
+  EXPECT_EQ(bad.body["error"]["field"], "expression.or[0].op");
+  // Members page by page.
+  auto page1 = call("GET", "/v1/segments/" + id + "/members?limit=2", key_a_);
+  ASSERT_EQ(page1.body["items"].size(), 2u);
+  auto page2 = call("GET", "/v1/segments/" + id + "/members?limit=2&cursor=" + page1.body["next_cursor"].get<std::string>(), key_a_);
+  ASSERT_EQ(page2.body["items"].size(), 1u);
+  EXPECT_TRUE(page2.body["next_cursor"].is_null());
+  // Export is audited; its rows are the members.
+  auto csv = call("GET", "/v1/segments/" + id + "/export", analyst_a_);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(std::count(csv.raw.begin(), csv.raw.end(), '\n'), 4);  // header + 3
+  EXPECT_EQ(call("GET", "/v1/audit", key_a_).body["items"][0]["action"], "export.segment");
+  // Tag every member, and the tag counts them.
+  auto tagged = call("POST", "/v1/segments/" + id + "/tags", key_a_, R"({"tag":"上海会员"})");
+  EXPECT_EQ(tagged.body["changed"], 3);
+  auto count = call("POST", "/v1/segments:count", key_a_, R"({"expression":{"tag":"上海会员"}})");
+  EXPECT_EQ(count.body["count"], 3);
+  EXPECT_EQ(call("DELETE", "/v1/segments/" + id + "/tags", key_a_, R"({"tag":"上海会员"})").body["changed"], 3);
+  EXPECT_EQ(call("POST", "/v1/segments:count", key_a_, R"({"expression":{"tag":"上海会员"}})").body["count"], 0);
+  // Edit, then delete.
+  auto edited = call("PATCH", "/v1/segments/" + id, key_a_, R"({"expression":{"not":{"attr":"city","op":"eq","value":"上海"}}})");
+  EXPECT_EQ(edited.body["size"], 2);
+  EXPECT_EQ(call("GET", "/v1/segments/" + id, key_b_).status, 404);
+  EXPECT_EQ(call("DELETE", "/v1/segments/" + id, analyst_a_).status, 403);
+  EXPECT_EQ(call("DELETE", "/v1/segments/" + id, key_a_).status, 204);
+  EXPECT_EQ(call("GET", "/v1/segments/" + id, key_a_).status, 404);
 }
 
 TEST_F(ApiTest, OpenApiDescribesMetricsAndHealth) {

@@ -879,6 +879,103 @@ class SqliteStore final : public Store {
     });
   }
 
+  // ---------------------------------------------------------------- saved segments
+  Result<Segment> create_segment(WorkspaceId ws, const Segment& seg) override {
+    return write<Segment>([&](Connection& c) -> Result<Segment> {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO segments (workspace_id, id, name, expression, created_by, "
+                   "created_at, updated_at) VALUES (?1, (SELECT coalesce(max(id), 0) + 1 FROM "
+                   "segments WHERE workspace_id=?1), ?2, ?3, ?4, ?5, ?5) RETURNING id");
+      s->bind(1, ws.value).bind(2, seg.name).bind(3, seg.expression_json).bind(4, seg.created_by).bind(
+          5, seg.created_at);
+      Segment out = seg;
+      out.updated_at = seg.created_at;
+      if (s->step()) out.id = s->int_at(0);
+      Status st = s->status();
+      s->reset();
+      if (st.code() == ErrorCode::kConflict) {
+        return conflict("a segment named \"" + seg.name + "\" exists", "name");
+      }
+      SIYU_RETURN_IF_ERROR(st);
+      return out;
+    });
+  }
+
+  Result<Segment> segment(WorkspaceId ws, int64_t id) override {
+    return read<Segment>([&](Connection& c) -> Result<Segment> {
+      SIYU_PREPARE(s, c,
+                   "SELECT id, name, expression, created_by, created_at, updated_at FROM segments "
+                   "WHERE workspace_id=? AND id=?");
+      s->bind(1, ws.value).bind(2, id);
+      return one<Segment>(*s, read_segment, "segment " + std::to_string(id) + " not found");
+    });
+  }
+
+  Result<std::vector<Segment>> segments(WorkspaceId ws) override {
+    return read<std::vector<Segment>>([&](Connection& c) -> Result<std::vector<Segment>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT id, name, expression, created_by, created_at, updated_at FROM segments "
+                   "WHERE workspace_id=? ORDER BY id");
+      s->bind(1, ws.value);
+      return all<Segment>(*s, read_segment);
+    });
+  }
+
+  Status update_segment(WorkspaceId ws, const Segment& seg) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c,
+                   "UPDATE segments SET name=?, expression=?, updated_at=? WHERE workspace_id=? "
+                   "AND id=?");
+      s->bind(1, seg.name).bind(2, seg.expression_json).bind(3, seg.updated_at).bind(4, ws.value).bind(
+          5, seg.id);
+      Status st = s->run();
+      if (st.code() == ErrorCode::kConflict) {
+        return conflict("a segment named \"" + seg.name + "\" exists", "name");
+      }
+      SIYU_RETURN_IF_ERROR(st);
+      if (c.changes() == 0) return not_found("segment " + std::to_string(seg.id) + " not found");
+      return Status::ok();
+    });
+  }
+
+  Status delete_segment(WorkspaceId ws, int64_t id) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c, "DELETE FROM segments WHERE workspace_id=? AND id=?");
+      s->bind(1, ws.value).bind(2, id);
+      SIYU_RETURN_IF_ERROR(s->run());
+      if (c.changes() == 0) return not_found("segment " + std::to_string(id) + " not found");
+      return Status::ok();
+    });
+  }
+
+  Result<int64_t> bulk_tag(WorkspaceId ws, const std::vector<CustomerId>& ids,
+                           const std::string& tag, bool remove, const std::string& by,
+                           EpochMs at) override {
+    return write<int64_t>([&](Connection& c) -> Result<int64_t> {
+      int64_t changed = 0;
+      for (CustomerId id : ids) {
+        SIYU_ASSIGN_OR_RETURN(auto live, live_customer(c, ws, id));
+        if (!live || *live != id) continue;
+        SIYU_PREPARE(s, c,
+                     remove ? "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?2 "
+                              "AND tag=?3"
+                            : "INSERT INTO customer_tags (workspace_id, customer_id, tag, "
+                              "added_by, added_at) VALUES (?1,?2,?3,?4,?5) ON CONFLICT DO NOTHING");
+        s->bind(1, ws.value).bind(2, id.value).bind(3, tag);
+        if (!remove) s->bind(4, by).bind(5, at);
+        SIYU_RETURN_IF_ERROR(s->run());
+        if (c.changes() == 0) continue;
+        ++changed;
+        SIYU_RETURN_IF_ERROR(tag_history(c, ws, id, tag, remove ? "remove" : "add", by, at));
+      }
+      return changed;
+    });
+  }
+
+  static Segment read_segment(const Statement& r) {
+    return Segment{r.int_at(0), r.text_at(1), r.text_at(2), r.text_at(3), r.int_at(4), r.int_at(5)};
+  }
+
   // ---------------------------------------------------------------- index feeds
   Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,
                                                     const std::vector<CustomerId>& ids) override {
