@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n'
 
 const zh = {
   app: { name: '私域运营台', signOut: '退出登录', language: 'English' },
-  nav: { overview: '数据概览', customers: '客户', orders: '订单', channels: '渠道', staff: '员工与角色', keys: 'API 密钥', audit: '审计日志' },
+  nav: { overview: '数据概览', customers: '客户', segments: '人群', orders: '订单', channels: '渠道', staff: '员工与角色', keys: 'API 密钥', audit: '审计日志' },
   common: {
     loading: '加载中…', empty: '暂无数据', retry: '重试', search: '搜索', reset: '重置', save: '保存', cancel: '取消',
     create: '新建', add: '添加', actions: '操作', prev: '上一页', next: '下一页', export: '导出 CSV', columns: '列设置',
@@ -41,6 +41,12 @@ const zh = {
     date: '日期', amountYuan: '金额（元）', note: '备注', addCost: '记录投入', created: '渠道已创建',
   },
   orders: { since: '{date} 起的订单' },
+  segments: {
+    new: '新建人群', name: '名称', size: '人数', updated: '更新时间', members: '成员', delete: '删除', match: '满足',
+    all: '全部条件', any: '任一条件', not: '不满足', addCondition: '添加条件', liveCount: '实时人数', saved: '人群已保存',
+    tagAll: '为全部成员打标签',
+    kind: { tag: '标签', layer: '分层', city: '城市', city_prefix: '城市前缀', gender: '性别', channel_id: '渠道', owner_staff_id: '归属员工', joined: '加入时间' },
+  },
   staff: { email: '邮箱', name: '姓名', role: '角色', disabled: '停用', password: '初始密码（至少 10 位）', created: '员工已创建' },
   keys: { name: '名称', role: '角色', prefix: '前缀', createdAt: '创建时间', lastUsed: '最近使用', revokedAt: '吊销时间', shownOnce: '请立即复制，此密钥只显示一次', revoked: '已吊销' },
   audit: { at: '时间', actor: '操作人', action: '操作', target: '对象', detail: '详情' },
@@ -48,7 +54,7 @@ const zh = {
 
 const en: typeof zh = {
   app: { name: 'Siyu Console', signOut: 'Sign out', language: '中文' },
-  nav: { overview: 'Overview', customers: 'Customers', orders: 'Orders', channels: 'Channels', staff: 'Staff & roles', keys: 'API keys', audit: 'Audit log' },
+  nav: { overview: 'Overview', customers: 'Customers', segments: 'Segments', orders: 'Orders', channels: 'Channels', staff: 'Staff & roles', keys: 'API keys', audit: 'Audit log' },
   common: {
     loading: 'Loading…', empty: 'No data', retry: 'Retry', search: 'Search', reset: 'Reset', save: 'Save', cancel: 'Cancel',
     create: 'Create', add: 'Add', actions: 'Actions', prev: 'Previous', next: 'Next', export: 'Export CSV', columns: 'Columns',
@@ -87,6 +93,12 @@ const en: typeof zh = {
     date: 'Date', amountYuan: 'Amount (¥)', note: 'Note', addCost: 'Record cost', created: 'Channel created',
   },
   orders: { since: 'Orders since {date}' },
+  segments: {
+    new: 'New segment', name: 'Name', size: 'Size', updated: 'Updated', members: 'Members', delete: 'Delete', match: 'Match',
+    all: 'All conditions', any: 'Any condition', not: 'Not', addCondition: 'Add condition', liveCount: 'Live count', saved: 'Segment saved',
+    tagAll: 'Tag every member',
+    kind: { tag: 'Tag', layer: 'Layer', city: 'City', city_prefix: 'City starts with', gender: 'Gender', channel_id: 'Channel', owner_staff_id: 'Owner staff', joined: 'Joined' },
+  },
   staff: { email: 'E-mail', name: 'Name', role: 'Role', disabled: 'Disabled', password: 'Initial password (10+ characters)', created: 'Staff created' },
   keys: { name: 'Name', role: 'Role', prefix: 'Prefix', createdAt: 'Created', lastUsed: 'Last used', revokedAt: 'Revoked', shownOnce: 'Copy it now: this key is shown only once', revoked: 'Revoked' },
   audit: { at: 'Time', actor: 'Actor', action: 'Action', target: 'Target', detail: 'Detail' },
