@@ -98,7 +98,7 @@ export interface Customer {
   merges?: { merged: number; reason: string; at: string }[]
 }
 
-export interface Page<T> {
+export interface Page<T, C = string | number> {
   items: T[]
-  next_cursor?: string | number | null
+  next_cursor?: C | null
 }
