@@ -10,9 +10,17 @@ const Bitmap& empty_bitmap() {
 }
 }  // namespace
 
+namespace {
+int64_t day_of(EpochMs t) { return t >= 0 ? t / 86'400'000 : (t - 86'399'999) / 86'400'000; }
+}  // namespace
+
 void CustomerIndex::unset_attributes(uint32_t id) {
   if (id >= rows_.size() || !live_.contains(id)) return;
   const IndexedCustomer& old = rows_[id];
+  if (auto d = created_days_.find(day_of(old.created_at)); d != created_days_.end()) {
+    d->second.remove(id);
+    if (d->second.isEmpty()) created_days_.erase(d);
+  }
   const std::pair<const char*, const std::string*> fields[] = {
       {"layer", &old.layer},     {"gender", &old.gender},
       {"city", &old.city},       {"channel_id", &old.channel_id},
@@ -37,6 +45,7 @@ void CustomerIndex::upsert(const IndexedCustomer& c) {
   }
   rows_[c.id] = c;
   created_[c.id] = c.created_at;
+  created_days_[day_of(c.created_at)].add(c.id);
   live_.add(c.id);
   const std::pair<const char*, const std::string*> fields[] = {
       {"layer", &c.layer},     {"gender", &c.gender},
@@ -93,6 +102,7 @@ size_t CustomerIndex::memory_bytes() const {
   for (const auto& [attr, m] : values_) {
     for (const auto& [value, b] : m) bytes += value.size() + b.getSizeInBytes();
   }
+  for (const auto& [day, b] : created_days_) bytes += sizeof(day) + b.getSizeInBytes();
   bytes += rows_.capacity() * sizeof(IndexedCustomer) + created_.capacity() * sizeof(EpochMs);
   for (const auto& r : rows_) bytes += r.city.capacity() > 15 ? r.city.capacity() : 0;
   return bytes;

@@ -64,6 +64,7 @@ class CustomerIndex {
   std::map<std::string, std::map<std::string, Bitmap>, std::less<>> values_;
   std::vector<IndexedCustomer> rows_;  // by id; id 0 unused
   std::vector<EpochMs> created_;       // by id
+  std::map<int64_t, Bitmap> created_days_;  // UTC day number → customers who joined that day
 };
 
 /// Read-only accessors for evaluators; valid only inside CustomerIndex::read.
@@ -79,6 +80,8 @@ class IndexView {
   const std::map<std::string, Bitmap>* values(const std::string& attr) const;
   /// created_at by id.
   const std::vector<EpochMs>& created_at() const { return ix_.created_; }
+  /// Customers by the UTC day they joined (day number since the epoch).
+  const std::map<int64_t, Bitmap>& created_days() const { return ix_.created_days_; }
 
  private:
   const CustomerIndex& ix_;

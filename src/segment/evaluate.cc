@@ -6,6 +6,14 @@ namespace siyu::segment {
 
 using index::Bitmap;
 
+namespace {
+constexpr EpochMs kDay = 86'400'000;
+int64_t floor_day(EpochMs t) {
+  if (t == INT64_MIN) return INT64_MIN / kDay - 1;
+  return t >= 0 ? t / kDay : (t - kDay + 1) / kDay;
+}
+}  // namespace
+
 Bitmap evaluate(const index::IndexView& ix, const Expr& e) {
   switch (e.kind) {
     case ExprKind::kAnd: {
@@ -64,10 +72,21 @@ Bitmap evaluate(const index::IndexView& ix, const Expr& e) {
       return out;
     }
     case ExprKind::kCreatedRange: {
+      // Whole days inside the range are unions of day bitmaps; only the days the range cuts
+      // through are checked customer by customer against the column.
       Bitmap out;
       const auto& created = ix.created_at();
-      for (uint32_t id : ix.live()) {
-        if (created[id] >= e.from && created[id] < e.to) out.add(id);
+      const auto& days = ix.created_days();
+      for (auto it = days.lower_bound(floor_day(e.from)); it != days.end(); ++it) {
+        const EpochMs day_start = it->first * kDay;
+        if (day_start >= e.to) break;
+        if (day_start >= e.from && day_start + kDay <= e.to) {
+          out |= it->second;
+          continue;
+        }
+        for (uint32_t id : it->second) {
+          if (created[id] >= e.from && created[id] < e.to) out.add(id);
+        }
       }
       return out;
     }
