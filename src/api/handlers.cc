@@ -253,7 +253,7 @@ class Handlers {
     const Json* expression = f.opt_any("expression");
     SIYU_RETURN_IF_ERROR(f.finish());
     if (expression == nullptr) return invalid("expression is required", "expression");
-    SIYU_ASSIGN_OR_RETURN(segment::Expr parsed, expression_at(*expression, "expression"));
+    SIYU_ASSIGN_OR_RETURN(segment::Expr parsed, expression_at(*expression, "expression", who));
     SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, s_.indexes.get(who.workspace));
     const auto start = std::chrono::steady_clock::now();
     const uint64_t n = segment::count(*ix, parsed);
@@ -262,9 +262,16 @@ class Handlers {
     return json_reply({{"count", n}, {"of", ix->size()}, {"engine_ms", ms}});
   }
 
-  /// Parses a segment expression given at `field`, prefixing error paths with it.
-  static Result<segment::Expr> expression_at(const Json& j, const std::string& field) {
-    auto parsed = segment::parse_expr(j);
+  /// Parses a segment expression given at `field`, prefixing error paths with it. References
+  /// to saved segments resolve in the caller's workspace; `self` is the segment being saved.
+  Result<segment::Expr> expression_at(const Json& j, const std::string& field,
+                                      const Principal& who,
+                                      std::optional<int64_t> self = std::nullopt) {
+    const segment::SegmentResolver resolve = [&](int64_t id) -> Result<Json> {
+      SIYU_ASSIGN_OR_RETURN(auto saved, s_.store.segment(who.workspace, id));
+      return parse_json(saved.expression_json);
+    };
+    auto parsed = segment::parse_expr(j, resolve, self);
     if (!parsed) {
       const Status& e = parsed.error();
       return Status(e.code(), e.message(), e.field().empty() ? field : field + "." + e.field());
@@ -275,7 +282,7 @@ class Handlers {
   /// The members of a saved segment, ascending ids.
   Result<index::Bitmap> members_of(const Principal& who, const store::Segment& seg) {
     SIYU_ASSIGN_OR_RETURN(Json j, parse_json(seg.expression_json));
-    SIYU_ASSIGN_OR_RETURN(segment::Expr e, expression_at(j, "expression"));
+    SIYU_ASSIGN_OR_RETURN(segment::Expr e, expression_at(j, "expression", who, seg.id));
     SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, s_.indexes.get(who.workspace));
     return ix->read([&](const index::IndexView& v) { return segment::evaluate(v, e); });
   }
@@ -291,7 +298,8 @@ class Handlers {
     return j;
   }
 
-  Result<store::Segment> segment_body(const httplib::Request& req, store::Segment seg) {
+  Result<store::Segment> segment_body(const httplib::Request& req, const Principal& who,
+                                      store::Segment seg) {
     SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
     JsonFields f(body, "");
     if (auto name = f.opt_string("name", 64)) seg.name = std::string(trim(*name));
@@ -299,7 +307,8 @@ class Handlers {
     SIYU_RETURN_IF_ERROR(f.finish());
     if (seg.name.empty()) return invalid("name is required", "name");
     if (expression != nullptr) {
-      SIYU_RETURN_IF_ERROR(expression_at(*expression, "expression").status());
+      const std::optional<int64_t> self = seg.id > 0 ? std::optional<int64_t>(seg.id) : std::nullopt;
+      SIYU_RETURN_IF_ERROR(expression_at(*expression, "expression", who, self).status());
       seg.expression_json = expression->dump();
     }
     if (seg.expression_json.empty()) return invalid("expression is required", "expression");
@@ -320,7 +329,7 @@ class Handlers {
     store::Segment seg;
     seg.created_by = who.actor;
     seg.created_at = s_.clock.now_ms();
-    SIYU_ASSIGN_OR_RETURN(seg, segment_body(req, seg));
+    SIYU_ASSIGN_OR_RETURN(seg, segment_body(req, who, seg));
     SIYU_ASSIGN_OR_RETURN(auto made, s_.store.create_segment(who.workspace, seg));
     SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, made));
     return json_reply(segment_json(made, members.cardinality()), 201);
@@ -336,7 +345,7 @@ class Handlers {
   Result<Reply> update_segment(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
     SIYU_ASSIGN_OR_RETURN(auto seg, s_.store.segment(who.workspace, id));
-    SIYU_ASSIGN_OR_RETURN(seg, segment_body(req, seg));
+    SIYU_ASSIGN_OR_RETURN(seg, segment_body(req, who, seg));
     seg.updated_at = s_.clock.now_ms();
     SIYU_RETURN_IF_ERROR(s_.store.update_segment(who.workspace, seg));
     SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, seg));

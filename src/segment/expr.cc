@@ -1,5 +1,6 @@
 #include "segment/expr.h"
 
+#include <algorithm>
 #include <array>
 
 #include "core/time_format.h"
@@ -48,6 +49,10 @@ Result<EpochMs> time_value(const Json& v, const std::string& path) {
 
 class Parser {
  public:
+  Parser(const SegmentResolver& resolve, std::optional<int64_t> self) : resolve_(resolve) {
+    if (self) chain_.push_back(*self);
+  }
+
   Result<Expr> parse(const Json& j, const std::string& path, int depth) {
     if (depth > kMaxDepth) return invalid(path + " nests deeper than 64 levels", path);
     if (++nodes_ > kMaxNodes) return invalid("expression has more than 1000 nodes", path);
@@ -77,8 +82,9 @@ class Parser {
     }
     if (j.contains("layer")) return layer(j, path);
     if (j.contains("attr")) return attribute(j, path);
+    if (j.contains("segment")) return reference(j, path, depth);
     const std::string key = j.begin().key();
-    return invalid(child_path(path, key) + " is not a known condition (and, or, not, tag, layer, attr)",
+    return invalid(child_path(path, key) + " is not a known condition (and, or, not, tag, layer, attr, segment)",
                    child_path(path, key));
   }
 
@@ -175,6 +181,36 @@ class Parser {
     return invalid(op_path + " range is only for created_at", op_path);
   }
 
+  /// Expands {"segment": id} into the saved segment's expression, refusing cycles.
+  Result<Expr> reference(const Json& j, const std::string& path, int depth) {
+    const std::string p = child_path(path, "segment");
+    if (j.size() != 1) return invalid((path.empty() ? "expression" : path) + " must have only \"segment\"", path);
+    const Json& v = j["segment"];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1) return invalid(p + " must be a segment id", p);
+    const int64_t id = v.get<int64_t>();
+    if (!resolve_) return invalid(p + " can't refer to saved segments here", p);
+    if (std::find(chain_.begin(), chain_.end(), id) != chain_.end()) {
+      std::string loop;
+      for (int64_t c : chain_) loop += std::to_string(c) + " → ";
+      return invalid(p + " makes a cycle: segment " + loop + std::to_string(id), p);
+    }
+    auto saved = resolve_(id);
+    if (!saved) {
+      return invalid(p + " names no saved segment (" + std::to_string(id) + ")", p);
+    }
+    chain_.push_back(id);
+    auto inner = parse(*saved, "", depth + 1);
+    chain_.pop_back();
+    if (!inner) {
+      // The saved segment is at fault, not this expression: say which one.
+      return invalid(p + " refers to segment " + std::to_string(id) + ", which is invalid: " +
+                         inner.error().message(), p);
+    }
+    return inner;
+  }
+
+  const SegmentResolver& resolve_;
+  std::vector<int64_t> chain_;  // segments being expanded, outermost first
   int nodes_ = 0;
 };
 
@@ -187,6 +223,9 @@ bool is_enumerated_attr(std::string_view attr) {
   return false;
 }
 
-Result<Expr> parse_expr(const Json& j) { return Parser().parse(j, "", 0); }
+Result<Expr> parse_expr(const Json& j, const SegmentResolver& resolve,
+                        std::optional<int64_t> self) {
+  return Parser(resolve, self).parse(j, "", 0);
+}
 
 }  // namespace siyu::segment

@@ -8,10 +8,13 @@
 //   {"attr": A, "op": "prefix", "value": "上"}       text attributes
 //   {"attr": A, "op": "exists"}
 //   {"attr": "created_at", "op": "range", "from": T, "to": T}   T: ISO 8601 or epoch ms
+//   {"segment": 3}                                   members of saved segment 3
 // A is gender, city, channel_id or owner_staff_id (enumerated), or created_at (a column).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,8 +40,15 @@ struct Expr {
 /// The attributes an expression may name, and whether they are enumerated text.
 bool is_enumerated_attr(std::string_view attr);
 
+/// Looks up a saved segment's expression JSON by id (kNotFound when there is none).
+using SegmentResolver = std::function<Result<Json>(int64_t id)>;
+
 /// Validates and parses. Errors name the JSON path ("and[2].values[0]"). At most 64 levels
-/// deep and 1,000 nodes.
-Result<Expr> parse_expr(const Json& j);
+/// deep and 1,000 nodes, counting the saved segments it refers to, which are expanded in
+/// place through `resolve`. `self` is the id of the segment being saved, if any: a reference
+/// that leads back to it, or any other cycle, is an error. Without `resolve`, references are
+/// rejected.
+Result<Expr> parse_expr(const Json& j, const SegmentResolver& resolve = nullptr,
+                        std::optional<int64_t> self = std::nullopt);
 
 }  // namespace siyu::segment

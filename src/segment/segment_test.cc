@@ -38,6 +38,34 @@ TEST(SegmentExprTest, ValidationNamesTheExactPath) {
   EXPECT_FALSE(parse_expr(deep).has_value());
 }
 
+TEST(SegmentExprTest, ReferencesExpandAndCyclesAreRefused) {
+  std::map<int64_t, Json> saved = {
+      {1, Json::parse(R"({"tag":"vip"})")},
+      {2, Json::parse(R"({"and":[{"segment":1},{"layer":["member"]}]})")},
+      {3, Json::parse(R"({"segment":4})")},
+      {4, Json::parse(R"({"or":[{"segment":3}]})")},
+      {5, Json::parse(R"({"layer":["boss"]})")},
+  };
+  const SegmentResolver resolve = [&](int64_t id) -> Result<Json> {
+    auto it = saved.find(id);
+    if (it == saved.end()) return not_found("segment " + std::to_string(id) + " not found");
+    return it->second;
+  };
+  auto ok = parse_expr(Json::parse(R"({"not":{"segment":2}})"), resolve);
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(ok->children[0].kind, ExprKind::kAnd);
+  EXPECT_EQ(ok->children[0].children[0].kind, ExprKind::kTag);
+  // Saving segment 1 as "in segment 2" would loop 1 → 2 → 1.
+  auto self = parse_expr(Json::parse(R"({"segment":2})"), resolve, 1);
+  ASSERT_FALSE(self.has_value());
+  EXPECT_NE(self.error().message().find("cycle"), std::string::npos);
+  EXPECT_FALSE(parse_expr(Json::parse(R"({"segment":3})"), resolve).has_value());
+  auto missing = parse_expr(Json::parse(R"({"and":[{"tag":"a"},{"segment":9}]})"), resolve);
+  EXPECT_EQ(missing.error().field(), "and[1].segment");
+  EXPECT_FALSE(parse_expr(Json::parse(R"({"segment":5})"), resolve).has_value());
+  EXPECT_FALSE(parse_expr(Json::parse(R"({"segment":1})")).has_value());  // no resolver
+}
+
 /// The reference: customers as plain structs and a direct recursive evaluation.
 struct Row {
   index::IndexedCustomer c;

@@ -452,6 +452,19 @@ TEST_F(ApiTest, SavedSegmentsListExportAndTagTheirMembers) {
   EXPECT_EQ(count.body["count"], 3);
   EXPECT_EQ(call("DELETE", "/v1/segments/" + id + "/tags", key_a_, R"({"tag":"上海会员"})").body["changed"], 3);
   EXPECT_EQ(call("POST", "/v1/segments:count", key_a_, R"({"expression":{"tag":"上海会员"}})").body["count"], 0);
+  // A segment may use another; a loop between them is refused with its path.
+  auto nested = call("POST", "/v1/segments", key_a_,
+                     R"({"name":"上海且有标签","expression":{"and":[{"segment":)" + id + R"(},{"not":{"tag":"none"}}]}})");
+  ASSERT_EQ(nested.status, 201) << nested.raw;
+  EXPECT_EQ(nested.body["size"], 3);
+  const std::string nid = std::to_string(nested.body["id"].get<int>());
+  auto loop = call("PATCH", "/v1/segments/" + id, key_a_, R"({"expression":{"segment":)" + nid + "}}");
+  EXPECT_EQ(loop.status, 400);
+  EXPECT_EQ(loop.body["error"]["field"], "expression.segment");
+  EXPECT_NE(loop.body["error"]["message"].get<std::string>().find("cycle"), std::string::npos);
+  EXPECT_EQ(call("POST", "/v1/segments:count", key_a_, R"({"expression":{"segment":999}})").status, 400);
+  EXPECT_EQ(call("POST", "/v1/segments:count", key_b_, R"({"expression":{"segment":)" + id + "}}").status, 400);
+  EXPECT_EQ(call("DELETE", "/v1/segments/" + nid, key_a_).status, 204);
   // Edit, then delete.
   auto edited = call("PATCH", "/v1/segments/" + id, key_a_, R"({"expression":{"not":{"attr":"city","op":"eq","value":"上海"}}})");
   EXPECT_EQ(edited.body["size"], 2);
