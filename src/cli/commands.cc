@@ -200,17 +200,16 @@ int cmd_demo(const Args& a) {
   auto key = api::issue_api_key(*data->store, out->workspace, "demo", store::Role::kAdmin,
                                 SystemClock::instance().now_ms());
   if (!key) return fail(key.error());
-  std::printf("%s\n", Json{{"workspace", opt.slug},
-                           {"created", out->created},
-                           {"login", {{"workspace", opt.slug},
-                                      {"email", out->owner_email},
-                                      {"password", out->owner_password}}},
-                           {"api_key", key->second},
-                           {"customers", out->customers},
-                           {"events", out->events},
-                           {"orders", out->orders}}
-                          .dump(2)
-                          .c_str());
+  Json summary = {{"workspace", opt.slug},
+                 {"created", out->created},
+                 {"login", {{"workspace", opt.slug},
+                            {"email", out->owner_email},
+                            {"password", out->owner_password}}},
+                 {"api_key", key->second},
+                 {"customers", out->customers},
+                 {"events", out->events}};
+  if (out->created) summary["orders"] = out->orders;
+  std::printf("%s\n", summary.dump(2).c_str());
   return 0;
 }
 

@@ -82,6 +82,9 @@ double day_weight(int64_t day) {
   return w;
 }
 
+/// The slug a demo workspace has while it is being built.
+std::string building_slug(const std::string& slug) { return slug + ".building"; }
+
 std::string pad(int64_t v, int width) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%0*lld", width, static_cast<long long>(v));
@@ -96,8 +99,10 @@ class Builder {
 
   Result<DemoResult> run() {
     DemoResult out;
-    store::Workspace w{WorkspaceId(), opt_.slug, "茶语时光 Tea Time", "Asia/Shanghai",
-                       start_day_ * kMsPerDay};
+    // Built under a temporary slug and renamed when complete, so an interrupted build is
+    // never mistaken for a finished demo.
+    store::Workspace w{WorkspaceId(), building_slug(opt_.slug), "茶语时光 Tea Time",
+                       "Asia/Shanghai", start_day_ * kMsPerDay};
     SIYU_ASSIGN_OR_RETURN(auto ws, store_.create_workspace(w));
     ws_ = ws.id;
     out.workspace = ws_;
@@ -114,6 +119,7 @@ class Builder {
     }
     SIYU_RETURN_IF_ERROR(flush_events(out));
     SIYU_RETURN_IF_ERROR(flush_orders(out));
+    SIYU_RETURN_IF_ERROR(store_.rename_workspace(ws_, opt_.slug));
     return out;
   }
 
@@ -389,6 +395,12 @@ class Builder {
 
 Result<DemoResult> build_demo(store::Store& store, const security::Vault& vault,
                               const DemoOptions& options, const Clock& clock) {
+  // A build that was interrupted is set aside (its slug can't be typed at sign-in) and the
+  // demo is built again.
+  if (auto stale = store.workspace_by_slug(building_slug(options.slug))) {
+    SIYU_RETURN_IF_ERROR(store.rename_workspace(
+        stale->id, options.slug + ".interrupted-" + std::to_string(clock.now_ms())));
+  }
   if (auto existing = store.workspace_by_slug(options.slug)) {
     DemoResult out;
     out.workspace = existing->id;

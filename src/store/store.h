@@ -60,6 +60,8 @@ class Store {
   virtual Result<Workspace> workspace_by_slug(const std::string& slug) = 0;
   virtual Result<Workspace> workspace(WorkspaceId id) = 0;
   virtual Result<std::vector<Workspace>> workspaces() = 0;
+  /// Changes a workspace's slug; kConflict when the new one is taken.
+  virtual Status rename_workspace(WorkspaceId id, const std::string& slug) = 0;
 
   // Staff users and sessions
   virtual Result<User> create_user(const User& u) = 0;

@@ -236,6 +236,20 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status rename_workspace(WorkspaceId id, const std::string& slug) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c, "UPDATE workspaces SET slug=? WHERE id=?");
+      s->bind(1, slug).bind(2, id.value);
+      Status st = s->run();
+      if (st.code() == ErrorCode::kConflict) {
+        return conflict("workspace \"" + slug + "\" already exists", "slug");
+      }
+      SIYU_RETURN_IF_ERROR(st);
+      if (c.changes() == 0) return not_found("workspace " + std::to_string(id.value) + " not found");
+      return Status::ok();
+    });
+  }
+
   // ---------------------------------------------------------------- users and sessions
   Result<User> create_user(const User& u) override {
     return write<User>([&](Connection& c) -> Result<User> {
