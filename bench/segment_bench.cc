@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: %s\n", q.name, expr.error().to_string().c_str());
       return 1;
     }
-    const Timing engine = measure(runs, [&] { return segment::count(ix, *expr); });
+    const Timing engine = measure(runs, [&] { return segment::count(ix, *expr, 0); });
     sqlite3_stmt* st = nullptr;
     sqlite3_prepare_v2(db, q.sql, -1, &st, nullptr);
     const Timing lite = measure(std::max(3, runs / 4), [&] {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "api/request.h"
 #include "api/routes.h"
 #include "api/server.h"
 #include "core/text.h"
@@ -16,83 +17,7 @@
 namespace siyu::api {
 namespace {
 
-constexpr size_t kMaxJsonBody = 1024 * 1024;
 constexpr EpochMs kSessionLifetime = 12 * 3'600'000;
-
-Reply json_reply(Json body, int status = 200) {
-  Reply r;
-  r.status = status;
-  r.body = std::move(body);
-  return r;
-}
-
-Reply no_content() {
-  Reply r;
-  r.status = 204;
-  return r;
-}
-
-Result<Json> json_body(const httplib::Request& req, size_t limit = kMaxJsonBody) {
-  if (req.body.size() > limit) {
-    return Status(ErrorCode::kPayloadTooLarge,
-                  "request body is larger than " + std::to_string(limit) + " bytes");
-  }
-  if (trim(req.body).empty()) return invalid("request body is empty; send a JSON object");
-  return parse_json(req.body);
-}
-
-Result<int64_t> parse_int(std::string_view s, const std::string& name) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) {
-    return invalid(name + " must be an integer", name);
-  }
-  return v;
-}
-
-Result<int64_t> path_id(const httplib::Request& req, size_t group, const std::string& name) {
-  auto v = parse_int(req.matches[static_cast<int>(group)].str(), name);
-  if (!v || *v <= 0 || *v > INT32_MAX) return invalid(name + " must be a positive integer", name);
-  return v;
-}
-
-Result<std::optional<int64_t>> query_int(const httplib::Request& req, const std::string& name,
-                                         int64_t min, int64_t max) {
-  if (!req.has_param(name.c_str())) return std::optional<int64_t>();
-  SIYU_ASSIGN_OR_RETURN(int64_t v, parse_int(req.get_param_value(name.c_str()), name));
-  if (v < min || v > max) {
-    return invalid(name + " must be between " + std::to_string(min) + " and " +
-                       std::to_string(max),
-                   name);
-  }
-  return std::optional<int64_t>(v);
-}
-
-Result<std::optional<std::string>> query_text(const httplib::Request& req, const std::string& name,
-                                              size_t max_chars) {
-  if (!req.has_param(name.c_str())) return std::optional<std::string>();
-  std::string v = req.get_param_value(name.c_str());
-  if (auto p = text_problem(v, max_chars)) return invalid(name + " " + *p, name);
-  return std::optional<std::string>(std::move(v));
-}
-
-Result<int> page_limit(const httplib::Request& req, int def = 50, int max = 500) {
-  SIYU_ASSIGN_OR_RETURN(auto v, query_int(req, "limit", 1, max));
-  return v ? static_cast<int>(*v) : def;
-}
-
-Result<std::optional<EpochMs>> query_time(const httplib::Request& req, const std::string& name) {
-  SIYU_ASSIGN_OR_RETURN(auto text, query_text(req, name, 40));
-  if (!text) return std::optional<EpochMs>();
-  if (text->size() == 10) {
-    auto d = parse_date(*text);
-    if (!d) return invalid(name + " must be a date or ISO 8601 timestamp", name);
-    return std::optional<EpochMs>(days_from_civil(*d) * kMsPerDay - 480 * 60'000);
-  }
-  auto t = parse_timestamp(*text, 480);
-  if (!t) return invalid(name + " must be a date or ISO 8601 timestamp", name);
-  return std::optional<EpochMs>(*t);
-}
 
 Json user_json(const store::User& u) {
   return {{"id", u.id.value},
@@ -237,6 +162,22 @@ class Handlers {
       std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"index refresh failed\",\"error\":%s}\n",
                    Json(st.to_string()).dump().c_str());
     }
+    if (!ids.empty()) s_.tag_engine->touch(who.workspace);
+  }
+
+  /// Lifecycle, RFM and purchase totals from the index (null for a customer not indexed).
+  Result<Json> derived_facts(const Principal& who, uint32_t id) {
+    SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, s_.indexes.get(who.workspace));
+    const int32_t today = ix->day_of(s_.clock.now_ms());
+    return ix->read([&](const index::IndexView& v) -> Json {
+      if (!v.live().contains(id)) return nullptr;
+      const index::Purchases& p = v.purchases()[id];
+      const index::RfmCell& rfm = v.rfm()[id];
+      return {{"lifecycle", std::string(index::lifecycle_name(v.lifecycle(id, today)))},
+              {"paid_orders", p.orders},
+              {"spend", p.spend},
+              {"rfm", p.orders > 0 ? Json{{"r", rfm.r}, {"f", rfm.f}, {"m", rfm.m}} : Json(nullptr)}};
+    });
   }
 
   /// The survivor and the merged customers of an identify answer.
@@ -256,7 +197,7 @@ class Handlers {
     SIYU_ASSIGN_OR_RETURN(segment::Expr parsed, expression_at(*expression, "expression", who));
     SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, s_.indexes.get(who.workspace));
     const auto start = std::chrono::steady_clock::now();
-    const uint64_t n = segment::count(*ix, parsed);
+    const uint64_t n = segment::count(*ix, parsed, s_.clock.now_ms());
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return json_reply({{"count", n}, {"of", ix->size()}, {"engine_ms", ms}});
@@ -284,7 +225,7 @@ class Handlers {
     SIYU_ASSIGN_OR_RETURN(Json j, parse_json(seg.expression_json));
     SIYU_ASSIGN_OR_RETURN(segment::Expr e, expression_at(j, "expression", who, seg.id));
     SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, s_.indexes.get(who.workspace));
-    return ix->read([&](const index::IndexView& v) { return segment::evaluate(v, e); });
+    return ix->read([&](const index::IndexView& v) { return segment::evaluate(v, e, s_.clock.now_ms()); });
   }
 
   Json segment_json(const store::Segment& seg, std::optional<uint64_t> size) {
@@ -408,15 +349,20 @@ class Handlers {
     SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
     JsonFields f(body, "");
     const std::string tag(trim(f.req_string("tag", 32)));
+    const auto expires = f.opt_string("expires_at", 40);
     SIYU_RETURN_IF_ERROR(f.finish());
+    SIYU_ASSIGN_OR_RETURN(auto expires_at, optional_time(expires, "expires_at"));
+    SIYU_RETURN_IF_ERROR(s_.tag_engine->check_manual_edit(who.workspace, tag));
     SIYU_ASSIGN_OR_RETURN(auto seg, s_.store.segment(who.workspace, id));
     SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, seg));
     std::vector<CustomerId> ids;
     ids.reserve(members.cardinality());
     for (uint32_t m : members) ids.emplace_back(m);
     const bool remove = req.method == "DELETE";
+    if (remove && expires_at) return invalid("expires_at is only for adding", "expires_at");
     SIYU_ASSIGN_OR_RETURN(int64_t changed, s_.store.bulk_tag(who.workspace, ids, tag, remove,
-                                                             who.actor, s_.clock.now_ms()));
+                                                             who.actor, s_.clock.now_ms(),
+                                                             expires_at));
     reindex(who, std::move(ids));
     SIYU_RETURN_IF_ERROR(audit(who, remove ? "segment.untag" : "segment.tag",
                                "segment:" + std::to_string(id),
@@ -730,6 +676,7 @@ class Handlers {
     }
     SIYU_ASSIGN_OR_RETURN(Json c, s_.customers.get(who.workspace, CustomerId(id),
                                                    view(who, reveal)));
+    SIYU_ASSIGN_OR_RETURN(c["derived"], derived_facts(who, static_cast<uint32_t>(id)));
     if (reveal) {
       SIYU_RETURN_IF_ERROR(audit(who, "customer.reveal", "customer:" + std::to_string(id)));
     }
@@ -791,17 +738,27 @@ class Handlers {
     SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
     JsonFields f(body, "");
     const std::string tag(trim(f.req_string("tag", 32)));
+    const auto expires = f.opt_string("expires_at", 40);
     SIYU_RETURN_IF_ERROR(f.finish());
+    SIYU_ASSIGN_OR_RETURN(auto expires_at, optional_time(expires, "expires_at"));
+    if (expires_at && *expires_at <= s_.clock.now_ms()) {
+      return invalid("expires_at must be in the future", "expires_at");
+    }
+    SIYU_RETURN_IF_ERROR(s_.tag_engine->check_manual_edit(who.workspace, tag));
     SIYU_RETURN_IF_ERROR(s_.store.add_tag(
-        who.workspace, store::Tag{CustomerId(id), tag, who.actor, s_.clock.now_ms()}));
+        who.workspace, store::Tag{CustomerId(id), tag, who.actor, s_.clock.now_ms(), expires_at}));
     reindex(who, {CustomerId(id)});
-    return json_reply({{"customer_id", id}, {"tag", tag}}, 201);
+    return json_reply({{"customer_id", id},
+                       {"tag", tag},
+                       {"expires_at", expires_at ? Json(format_timestamp(*expires_at)) : Json(nullptr)}},
+                      201);
   }
 
   Result<Reply> remove_tag(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
     const std::string tag = req.matches[2].str();
     if (auto p = text_problem(tag, 32)) return invalid("tag " + *p, "tag");
+    SIYU_RETURN_IF_ERROR(s_.tag_engine->check_manual_edit(who.workspace, tag));
     SIYU_RETURN_IF_ERROR(
         s_.store.remove_tag(who.workspace, CustomerId(id), tag, who.actor, s_.clock.now_ms()));
     reindex(who, {CustomerId(id)});
@@ -1327,7 +1284,7 @@ std::vector<Route> make_routes(Services& s) {
   };
   using P = Permission;
   using H = Handlers;
-  return {
+  std::vector<Route> routes = {
       {"POST", "/v1/auth/login", std::nullopt, "sign in to the console", bind(&H::login)},
       {"POST", "/v1/auth/logout", P::kRead, "sign out", bind(&H::logout)},
       {"GET", "/v1/auth/me", P::kRead, "describe the caller", bind(&H::me)},
@@ -1389,6 +1346,8 @@ std::vector<Route> make_routes(Services& s) {
       {"GET", "/v1/groups", P::kRead, "list groups", bind(&H::list_groups)},
       {"GET", "/v1/audit", P::kReadAudit, "read the audit log", bind(&H::audit_log)},
   };
+  for (Route& r : tag_routes(s, *s.tag_engine)) routes.push_back(std::move(r));
+  return routes;
 }
 
 }  // namespace siyu::api

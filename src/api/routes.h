@@ -14,6 +14,7 @@
 #include "core/json.h"
 #include "customer/customer_service.h"
 #include "index/registry.h"
+#include "rules/tag_engine.h"
 
 namespace siyu::api {
 
@@ -34,6 +35,7 @@ struct Services {
   Metrics metrics;
   LoginLimiter login_limiter;
   index::IndexRegistry indexes;
+  rules::TagEngine* tag_engine = nullptr;  // owned by the server
 };
 
 using Handler = std::function<Result<Reply>(const httplib::Request&, const Principal&)>;
@@ -48,5 +50,8 @@ struct Route {
 
 /// Every /v1 route of the API.
 std::vector<Route> make_routes(Services& s);
+
+/// The routes of the tag engine (tag_handlers.cc), part of make_routes().
+std::vector<Route> tag_routes(Services& s, rules::TagEngine& engine);
 
 }  // namespace siyu::api

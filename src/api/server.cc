@@ -80,10 +80,14 @@ struct Server::Impl {
       : deps(std::move(d)),
         services{deps.store, deps.vault, deps.clock,
                  customer::CustomerService(deps.store, deps.vault, deps.clock), Metrics{},
-                 LoginLimiter{}, index::IndexRegistry(deps.store)} {}
+                 LoginLimiter{}, index::IndexRegistry(deps.store, deps.clock)},
+        tag_engine(deps.store, services.indexes, deps.clock) {
+    services.tag_engine = &tag_engine;
+  }
 
   ServerDeps deps;
   Services services;
+  rules::TagEngine tag_engine;
   httplib::Server http;
   std::vector<Route> routes;
 
@@ -329,7 +333,10 @@ Result<int> Server::bind(const std::string& host, int port) {
 Status Server::build_indexes() { return impl_->services.indexes.build_all(); }
 
 Status Server::serve() {
-  if (!impl_->http.listen_after_bind()) return internal_error("http server stopped with an error");
+  impl_->tag_engine.start();
+  const bool ok = impl_->http.listen_after_bind();
+  impl_->tag_engine.stop();
+  if (!ok) return internal_error("http server stopped with an error");
   return Status::ok();
 }
 

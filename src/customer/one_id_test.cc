@@ -71,7 +71,7 @@ TEST_F(OneIdTest, IdentifyMergesAndSurvivorKeepsEverything) {
   orders[0].order = {"o-1", CustomerId(), "paid", 990, 0, "CNY", "s", "", "", "[]", 3000, 3000,
                      std::nullopt, 0};
   ASSERT_TRUE(store_->upsert_orders(ws_, orders, 4000).has_value());
-  ASSERT_TRUE(store_->add_tag(ws_, {b, "vip", "test", 5000}).is_ok());
+  ASSERT_TRUE(store_->add_tag(ws_, {b, "vip", "test", 5000, std::nullopt}).is_ok());
 
   Json body = {{"identities", {ident("phone", "+86 138-0013-8000"), ident("wechat_openid", "o_1", "wx_app")}}};
   auto out = service_->identify(ws_, body, admin_);

@@ -1,22 +1,30 @@
 // The per-workspace in-memory index: customers on their dense 32-bit ids, a Roaring bitmap
-// (CRoaring) per tag and per value of each enumerated attribute, and flat columns for numbers.
+// (CRoaring) per tag and per value of each enumerated attribute, flat columns for numbers,
+// and per-customer behaviour aggregates (events per type and day, paid orders).
 // Derived state: built from the Store, never the only copy of anything.
 #pragma once
-
-#include <roaring/roaring.hh>
 
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/ids.h"
+#include "index/bitmap.h"
+#include "index/derived.h"
 
 namespace siyu::index {
 
-using Bitmap = Roaring;  // CRoaring 0.2 puts its C++ class in the global namespace
+/// A customer's events of one type on one day of the workspace's time zone.
+struct DayActivity {
+  std::string type;
+  int32_t day = 0;
+  uint32_t count = 0;
+  int64_t amount = 0;  // cents, summed
+};
 
 /// What the index knows of one live customer.
 struct IndexedCustomer {
@@ -27,6 +35,17 @@ struct IndexedCustomer {
   std::string channel_id;      // "" when none
   std::string owner_staff_id;  // "" when none
   EpochMs created_at = 0;
+  std::vector<std::string> groups;  // active group memberships
+  std::vector<DayActivity> activity;
+  Purchases purchases;
+};
+
+/// How the index keeps one DayActivity: the type by number, the count saturated at 65,535.
+struct ActivityCell {
+  int32_t day = 0;
+  uint16_t type = 0;
+  uint16_t count = 0;
+  int64_t amount = 0;
 };
 
 class IndexView;
@@ -34,7 +53,10 @@ class IndexView;
 /// Thread-safe: writers take an exclusive lock for one change; readers share.
 class CustomerIndex {
  public:
-  /// Adds or replaces a customer's attributes (tags are kept).
+  /// Days are cut at this offset from UTC (Asia/Shanghai: 480).
+  explicit CustomerIndex(int zone_offset_minutes = 480) : offset_minutes_(zone_offset_minutes) {}
+
+  /// Adds or replaces a customer's attributes and behaviour (tags are kept).
   void upsert(const IndexedCustomer& c);
   /// Removes a customer (erased or merged away) and its tags.
   void remove(uint32_t id);
@@ -51,20 +73,38 @@ class CustomerIndex {
   uint64_t size() const;
   /// Bytes held by bitmaps and columns (approximate, for /metrics).
   size_t memory_bytes() const;
+  /// The day number (since 1970-01-01, workspace time) of an instant.
+  int32_t day_of(EpochMs t) const;
 
  private:
   friend class IndexView;
   void unset_attributes(uint32_t id);
+  uint16_t type_id(const std::string& type);
 
+  const int offset_minutes_;
   mutable std::shared_mutex mu_;
   Bitmap live_;
   std::unordered_map<std::string, Bitmap> tags_;
   /// attribute → value → customers; attributes are layer, gender, city, channel_id,
-  /// owner_staff_id.
+  /// owner_staff_id and group (several values per customer).
   std::map<std::string, std::map<std::string, Bitmap>, std::less<>> values_;
-  std::vector<IndexedCustomer> rows_;  // by id; id 0 unused
+  std::vector<IndexedCustomer> rows_;  // by id, without activity; id 0 unused
   std::vector<EpochMs> created_;       // by id
   std::map<int64_t, Bitmap> created_days_;  // UTC day number → customers who joined that day
+
+  std::unordered_map<std::string, uint16_t> type_ids_;
+  std::vector<std::string> type_names_;
+  std::vector<Bitmap> with_type_;  // by type id: customers with activity of that type
+  std::vector<std::vector<ActivityCell>> activity_;  // by id, sorted by (type, day)
+  std::vector<int32_t> last_active_;                 // by id: latest activity day or kNoDay
+  std::vector<Purchases> purchases_;                 // by id
+  Bitmap buyers_;
+
+  // RFM scores are computed on first use after purchases change or the day turns.
+  mutable std::mutex rfm_mu_;
+  mutable std::vector<RfmCell> rfm_;
+  mutable uint64_t rfm_version_ = UINT64_MAX;
+  uint64_t purchases_version_ = 0;
 };
 
 /// Read-only accessors for evaluators; valid only inside CustomerIndex::read.
@@ -82,6 +122,28 @@ class IndexView {
   const std::vector<EpochMs>& created_at() const { return ix_.created_; }
   /// Customers by the UTC day they joined (day number since the epoch).
   const std::map<int64_t, Bitmap>& created_days() const { return ix_.created_days_; }
+  int32_t day_of(EpochMs t) const { return ix_.day_of(t); }
+
+  /// The number of an event type, if any customer in the index has such events.
+  std::optional<uint16_t> event_type(const std::string& type) const;
+  /// Customers with activity of the type.
+  const Bitmap& with_type(uint16_t type) const { return ix_.with_type_[type]; }
+  /// A customer's activity cells, sorted by (type, day).
+  std::span<const ActivityCell> activity(uint32_t id) const;
+  /// A customer's latest day with any event, kNoDay when none.
+  int32_t last_active(uint32_t id) const { return ix_.last_active_[id]; }
+  const std::vector<Purchases>& purchases() const { return ix_.purchases_; }
+  /// Customers with at least one paid order.
+  const Bitmap& buyers() const { return ix_.buyers_; }
+  /// RFM scores by id, as of the current purchases.
+  const std::vector<RfmCell>& rfm() const;
+  /// A live customer's lifecycle stage on `today`.
+  Lifecycle lifecycle(uint32_t id, int32_t today) const;
+  /// Calls fn(name, customers) for every tag.
+  template <typename F>
+  void each_tag(F&& fn) const {
+    for (const auto& [name, b] : ix_.tags_) fn(name, b);
+  }
 
  private:
   const CustomerIndex& ix_;

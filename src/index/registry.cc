@@ -1,25 +1,52 @@
 #include "index/registry.h"
 
+#include <map>
+
+#include "core/time_format.h"
+
 namespace siyu::index {
 
-IndexedCustomer indexed(const store::CustomerFacts& f) {
-  return {static_cast<uint32_t>(f.id.value),
-          f.layer,
-          f.gender,
-          f.city,
-          f.channel ? std::to_string(f.channel->value) : std::string(),
-          f.owner_staff ? std::to_string(f.owner_staff->value) : std::string(),
-          f.created_at};
+IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix) {
+  IndexedCustomer c{static_cast<uint32_t>(f.id.value),
+                    f.layer,
+                    f.gender,
+                    f.city,
+                    f.channel ? std::to_string(f.channel->value) : std::string(),
+                    f.owner_staff ? std::to_string(f.owner_staff->value) : std::string(),
+                    f.created_at,
+                    f.groups,
+                    {},
+                    {}};
+  // Events arrive in time order: each (type, day) is summed into one cell.
+  std::map<std::pair<std::string_view, int32_t>, size_t> cell_of;
+  for (const store::ActivityRow& row : f.activity) {
+    const int32_t day = ix.day_of(row.ts);
+    auto [it, fresh] = cell_of.try_emplace({row.type, day}, c.activity.size());
+    if (fresh) c.activity.push_back({row.type, day, 0, 0});
+    DayActivity& cell = c.activity[it->second];
+    ++cell.count;
+    cell.amount += row.amount;
+  }
+  c.purchases.orders = static_cast<int32_t>(f.paid_orders);
+  c.purchases.spend = f.spend;
+  if (f.last_paid_at) c.purchases.last_day = ix.day_of(*f.last_paid_at);
+  return c;
+}
+
+EpochMs IndexRegistry::activity_since() const {
+  return clock_.now_ms() - int64_t{kActivityDays} * 86'400'000;
 }
 
 Result<IndexRegistry::Entry*> IndexRegistry::entry(WorkspaceId ws) {
   std::lock_guard lock(mu_);
   if (auto it = entries_.find(ws); it != entries_.end()) return it->second.get();
-  auto e = std::make_unique<Entry>();
+  SIYU_ASSIGN_OR_RETURN(store::Workspace w, store_.workspace(ws));
+  SIYU_ASSIGN_OR_RETURN(int offset, zone_offset_minutes(w.timezone));
+  auto e = std::make_unique<Entry>(offset);
   // Built while holding the registry lock: a second caller waits instead of building twice.
-  SIYU_RETURN_IF_ERROR(store_.scan_customer_facts(ws, [&](const store::CustomerFacts& f) {
+  SIYU_RETURN_IF_ERROR(store_.scan_customer_facts(ws, activity_since(), [&](const store::CustomerFacts& f) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
-    e->index.upsert(indexed(f));
+    e->index.upsert(indexed(f, e->index));
     e->index.set_tags(id, f.tags);
   }));
   Entry* raw = e.get();
@@ -42,14 +69,14 @@ Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids
     e = it->second.get();
   }
   std::lock_guard refresh_lock(e->refresh_mu);
-  SIYU_ASSIGN_OR_RETURN(auto facts, store_.customer_facts(ws, ids));
+  SIYU_ASSIGN_OR_RETURN(auto facts, store_.customer_facts(ws, ids, activity_since()));
   for (const auto& f : facts) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
     if (!f.live) {
       e->index.remove(id);
       continue;
     }
-    e->index.upsert(indexed(f));
+    e->index.upsert(indexed(f, e->index));
     e->index.set_tags(id, f.tags);
   }
   return Status::ok();

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/clock.h"
 #include "index/customer_index.h"
 #include "store/store.h"
 
@@ -18,7 +19,10 @@ namespace siyu::index {
 /// Thread-safe.
 class IndexRegistry {
  public:
-  explicit IndexRegistry(store::Store& store) : store_(store) {}
+  IndexRegistry(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+
+  /// Behaviour older than this many days is not indexed; windows are at most 365 days.
+  static constexpr int kActivityDays = 400;
 
   /// The workspace's index; builds it from the store the first time (seconds for millions).
   Result<const CustomerIndex*> get(WorkspaceId ws);
@@ -36,17 +40,20 @@ class IndexRegistry {
 
  private:
   struct Entry {
+    explicit Entry(int offset_minutes) : index(offset_minutes) {}
     std::mutex refresh_mu;
     CustomerIndex index;
   };
   Result<Entry*> entry(WorkspaceId ws);
+  EpochMs activity_since() const;
 
   store::Store& store_;
+  const Clock& clock_;
   mutable std::mutex mu_;
   std::map<WorkspaceId, std::unique_ptr<Entry>> entries_;  // guarded by mu_
 };
 
-/// The index's view of a customer's facts.
-IndexedCustomer indexed(const store::CustomerFacts& f);
+/// The index's view of a customer's facts, with days cut as `ix` cuts them.
+IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix);
 
 }  // namespace siyu::index

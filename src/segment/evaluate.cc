@@ -12,15 +12,78 @@ int64_t floor_day(EpochMs t) {
   if (t == INT64_MIN) return INT64_MIN / kDay - 1;
   return t >= 0 ? t / kDay : (t - kDay + 1) / kDay;
 }
+
+/// Customers whose count (or amount) of `e.attr` events in the window lies in [low, high].
+Bitmap behaviour(const index::IndexView& ix, const Expr& e, EpochMs now) {
+  const bool zero_matches = e.low <= 0 && 0 <= e.high;
+  const auto type = ix.event_type(e.attr);
+  if (!type) return zero_matches ? ix.live() : Bitmap();
+  const int32_t first_day = ix.day_of(now) - e.within_days + 1;
+  std::vector<uint32_t> hits;
+  for (uint32_t id : ix.with_type(*type)) {
+    const auto cells = ix.activity(id);
+    auto it = std::lower_bound(cells.begin(), cells.end(), std::pair{*type, first_day},
+                               [](const index::ActivityCell& c, std::pair<uint16_t, int32_t> key) {
+                                 return c.type != key.first ? c.type < key.first : c.day < key.second;
+                               });
+    int64_t measure = 0;
+    for (; it != cells.end() && it->type == *type; ++it) measure += e.sum ? it->amount : it->count;
+    if (measure >= e.low && measure <= e.high) hits.push_back(id);
+  }
+  Bitmap out;
+  out.addMany(hits.size(), hits.data());
+  if (zero_matches) out |= ix.live() - ix.with_type(*type);
+  return out;
+}
+
+/// Customers for whom `keep(id)` holds, among `among`.
+template <typename Keep>
+Bitmap filter(const Bitmap& among, Keep keep) {
+  std::vector<uint32_t> hits;
+  for (uint32_t id : among) {
+    if (keep(id)) hits.push_back(id);
+  }
+  Bitmap out;
+  out.addMany(hits.size(), hits.data());
+  return out;
+}
+
+Bitmap lifecycle(const index::IndexView& ix, const Expr& e, EpochMs now) {
+  uint8_t wanted = 0;
+  for (const auto& v : e.values) wanted = static_cast<uint8_t>(wanted | 1U << static_cast<unsigned>(*index::parse_lifecycle(v)));
+  const int32_t today = ix.day_of(now);
+  return filter(ix.live(), [&](uint32_t id) {
+    return (wanted >> static_cast<unsigned>(ix.lifecycle(id, today)) & 1U) != 0;
+  });
+}
+
+Bitmap rfm(const index::IndexView& ix, const Expr& e) {
+  const auto& scores = ix.rfm();
+  const auto accepts = [](uint8_t mask, uint8_t score) { return mask == 0 || (mask >> score & 1U) != 0; };
+  return filter(ix.buyers(), [&](uint32_t id) {
+    const index::RfmCell& c = scores[id];
+    return accepts(e.rfm[0], c.r) && accepts(e.rfm[1], c.f) && accepts(e.rfm[2], c.m);
+  });
+}
+
+Bitmap number_range(const index::IndexView& ix, const Expr& e) {
+  const auto& purchases = ix.purchases();
+  const bool orders = e.attr == "paid_orders";
+  return filter(ix.live(), [&](uint32_t id) {
+    const int64_t v = orders ? purchases[id].orders : purchases[id].spend;
+    return v >= e.from && v < e.to;
+  });
+}
+
 }  // namespace
 
-Bitmap evaluate(const index::IndexView& ix, const Expr& e) {
+Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now) {
   switch (e.kind) {
     case ExprKind::kAnd: {
       // Intersect smallest first: later intersections then touch fewer containers.
       std::vector<Bitmap> parts;
       parts.reserve(e.children.size());
-      for (const Expr& c : e.children) parts.push_back(evaluate(ix, c));
+      for (const Expr& c : e.children) parts.push_back(evaluate(ix, c, now));
       std::sort(parts.begin(), parts.end(),
                 [](const Bitmap& a, const Bitmap& b) { return a.cardinality() < b.cardinality(); });
       Bitmap out = std::move(parts.front());
@@ -29,11 +92,11 @@ Bitmap evaluate(const index::IndexView& ix, const Expr& e) {
     }
     case ExprKind::kOr: {
       Bitmap out;
-      for (const Expr& c : e.children) out |= evaluate(ix, c);
+      for (const Expr& c : e.children) out |= evaluate(ix, c, now);
       return out;
     }
     case ExprKind::kNot:
-      return ix.live() - evaluate(ix, e.children.front());
+      return ix.live() - evaluate(ix, e.children.front(), now);
     case ExprKind::kTag:
       return ix.tag(e.values.front()) & ix.live();
     case ExprKind::kLayer: {
@@ -90,12 +153,25 @@ Bitmap evaluate(const index::IndexView& ix, const Expr& e) {
       }
       return out;
     }
+    case ExprKind::kNumberRange:
+      return number_range(ix, e);
+    case ExprKind::kBehaviour:
+      return behaviour(ix, e, now);
+    case ExprKind::kGroup: {
+      Bitmap out;
+      for (const auto& g : e.values) out |= ix.value("group", g);
+      return out;
+    }
+    case ExprKind::kLifecycle:
+      return lifecycle(ix, e, now);
+    case ExprKind::kRfm:
+      return rfm(ix, e);
   }
   return {};
 }
 
-uint64_t count(const index::CustomerIndex& ix, const Expr& e) {
-  return ix.read([&](const index::IndexView& v) { return evaluate(v, e).cardinality(); });
+uint64_t count(const index::CustomerIndex& ix, const Expr& e, EpochMs now) {
+  return ix.read([&](const index::IndexView& v) { return evaluate(v, e, now).cardinality(); });
 }
 
 }  // namespace siyu::segment

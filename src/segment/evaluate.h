@@ -6,10 +6,11 @@
 
 namespace siyu::segment {
 
-/// The live customers matching `e`. Call inside CustomerIndex::read.
-index::Bitmap evaluate(const index::IndexView& ix, const Expr& e);
+/// The live customers matching `e` at `now` (behaviour windows and lifecycle end today).
+/// Call inside CustomerIndex::read.
+index::Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now);
 
-/// Members count of `e`, under the index's read lock.
-uint64_t count(const index::CustomerIndex& ix, const Expr& e);
+/// Members count of `e` at `now`, under the index's read lock.
+uint64_t count(const index::CustomerIndex& ix, const Expr& e, EpochMs now);
 
 }  // namespace siyu::segment

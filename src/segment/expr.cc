@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <tuple>
 
 #include "core/time_format.h"
+#include "index/derived.h"
 
 namespace siyu::segment {
 namespace {
@@ -83,8 +85,14 @@ class Parser {
     if (j.contains("layer")) return layer(j, path);
     if (j.contains("attr")) return attribute(j, path);
     if (j.contains("segment")) return reference(j, path, depth);
+    if (j.contains("event")) return behaviour(j, path);
+    if (j.contains("group")) return group_membership(j, path);
+    if (j.contains("lifecycle")) return lifecycle(j, path);
+    if (j.contains("rfm")) return rfm(j, path);
     const std::string key = j.begin().key();
-    return invalid(child_path(path, key) + " is not a known condition (and, or, not, tag, layer, attr, segment)",
+    return invalid(child_path(path, key) +
+                       " is not a known condition (and, or, not, tag, layer, attr, segment, "
+                       "event, group, lifecycle, rfm)",
                    child_path(path, key));
   }
 
@@ -122,6 +130,122 @@ class Parser {
     return e;
   }
 
+  /// {"gte": 3}, {"gte": 1, "lt": 5}, {"eq": 0} → inclusive bounds in e.low and e.high.
+  static Status comparison(const Json& j, const std::string& path, Expr& e) {
+    if (!j.is_object() || j.empty()) {
+      return invalid(path + " must be an object such as {\"gte\": 3}", path);
+    }
+    for (const auto& [op, v] : j.items()) {
+      const std::string p = child_path(path, op);
+      if (!v.is_number_integer()) return invalid(p + " must be an integer", p);
+      const int64_t n = v.get<int64_t>();
+      if (n <= INT64_MIN + 1 || n >= INT64_MAX - 1) return invalid(p + " is out of range", p);
+      if (op == "gte") {
+        e.low = std::max(e.low, n);
+      } else if (op == "gt") {
+        e.low = std::max(e.low, n + 1);
+      } else if (op == "lte") {
+        e.high = std::min(e.high, n);
+      } else if (op == "lt") {
+        e.high = std::min(e.high, n - 1);
+      } else if (op == "eq") {
+        e.low = std::max(e.low, n);
+        e.high = std::min(e.high, n);
+      } else {
+        return invalid(p + " is not a comparison (gte, gt, lte, lt, eq)", p);
+      }
+    }
+    return Status::ok();
+  }
+
+  static Result<Expr> behaviour(const Json& j, const std::string& path) {
+    JsonFields f(j, path);
+    const std::string type = f.req_string("event", 64);
+    const Json* days = f.opt_any("within_days");
+    const Json* count = f.opt_any("count");
+    const Json* sum = f.opt_any("sum");
+    SIYU_RETURN_IF_ERROR(f.finish());
+    const std::string dp = child_path(path, "within_days");
+    if (days == nullptr) return invalid(dp + " is required", dp);
+    if (!days->is_number_integer() || days->get<int64_t>() < 1 || days->get<int64_t>() > 365) {
+      return invalid(dp + " must be a whole number of days from 1 to 365", dp);
+    }
+    if (count != nullptr && sum != nullptr) {
+      return invalid(child_path(path, "sum") + " can't be combined with count", child_path(path, "sum"));
+    }
+    Expr e;
+    e.kind = ExprKind::kBehaviour;
+    e.attr = type;
+    e.within_days = static_cast<int>(days->get<int64_t>());
+    e.sum = sum != nullptr;
+    if (count == nullptr && sum == nullptr) {
+      e.low = 1;
+      return e;
+    }
+    const std::string key = e.sum ? "sum" : "count";
+    SIYU_RETURN_IF_ERROR(comparison(e.sum ? *sum : *count, child_path(path, key), e));
+    if (e.low > e.high) {
+      return invalid(child_path(path, key) + " matches no value", child_path(path, key));
+    }
+    return e;
+  }
+
+  static Result<Expr> group_membership(const Json& j, const std::string& path) {
+    const std::string p = child_path(path, "group");
+    if (j.size() != 1) return invalid((path.empty() ? "expression" : path) + " must have only \"group\"", path);
+    const Json& list = j["group"];
+    if (!list.is_array() || list.empty()) return invalid(p + " must be a non-empty array of group ids", p);
+    Expr e;
+    e.kind = ExprKind::kGroup;
+    for (size_t i = 0; i < list.size(); ++i) {
+      SIYU_ASSIGN_OR_RETURN(std::string v, value_text(list[i], p + "[" + std::to_string(i) + "]"));
+      e.values.push_back(std::move(v));
+    }
+    return e;
+  }
+
+  static Result<Expr> lifecycle(const Json& j, const std::string& path) {
+    const std::string p = child_path(path, "lifecycle");
+    if (j.size() != 1) return invalid((path.empty() ? "expression" : path) + " must have only \"lifecycle\"", path);
+    const Json& list = j["lifecycle"];
+    if (!list.is_array() || list.empty()) return invalid(p + " must be a non-empty array of stages", p);
+    Expr e;
+    e.kind = ExprKind::kLifecycle;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string ip = p + "[" + std::to_string(i) + "]";
+      if (!list[i].is_string() || !index::parse_lifecycle(list[i].get_ref<const std::string&>())) {
+        return invalid(ip + " must be one of new, active, repeat, loyal, at_risk, churned", ip);
+      }
+      e.values.push_back(list[i].get<std::string>());
+    }
+    return e;
+  }
+
+  static Result<Expr> rfm(const Json& j, const std::string& path) {
+    const std::string p = child_path(path, "rfm");
+    if (j.size() != 1) return invalid((path.empty() ? "expression" : path) + " must have only \"rfm\"", path);
+    const Json& cells = j["rfm"];
+    if (!cells.is_object() || cells.empty()) {
+      return invalid(p + " must be an object such as {\"r\": [4, 5]}", p);
+    }
+    Expr e;
+    e.kind = ExprKind::kRfm;
+    for (const auto& [key, list] : cells.items()) {
+      const std::string kp = child_path(p, key);
+      const size_t axis = key == "r" ? 0 : key == "f" ? 1 : key == "m" ? 2 : 3;
+      if (axis == 3) return invalid(kp + " is not r, f or m", kp);
+      if (!list.is_array() || list.empty()) return invalid(kp + " must be a non-empty array of scores 1 to 5", kp);
+      for (size_t i = 0; i < list.size(); ++i) {
+        const std::string ip = kp + "[" + std::to_string(i) + "]";
+        if (!list[i].is_number_integer() || list[i].get<int64_t>() < 1 || list[i].get<int64_t>() > 5) {
+          return invalid(ip + " must be a score from 1 to 5", ip);
+        }
+        e.rfm[axis] |= static_cast<uint8_t>(1U << list[i].get<int>());
+      }
+    }
+    return e;
+  }
+
   static Result<Expr> attribute(const Json& j, const std::string& path) {
     JsonFields f(j, path);
     const std::string attr = f.req_string("attr", 32);
@@ -150,8 +274,24 @@ class Parser {
       }
       return e;
     }
+    if (attr == "paid_orders" || attr == "spend") {
+      if (op != "range") return invalid(op_path + " must be range for " + attr, op_path);
+      if (from == nullptr && to == nullptr) {
+        return invalid(child_path(path, "from") + " or to is required", child_path(path, "from"));
+      }
+      e.kind = ExprKind::kNumberRange;
+      for (auto [bound, key, out] : {std::tuple{from, "from", &e.from}, std::tuple{to, "to", &e.to}}) {
+        if (bound == nullptr) continue;
+        if (!bound->is_number_integer()) {
+          return invalid(child_path(path, key) + " must be an integer", child_path(path, key));
+        }
+        *out = bound->get<int64_t>();
+      }
+      return e;
+    }
     if (!is_enumerated_attr(attr)) {
-      return invalid(ap + " must be gender, city, channel_id, owner_staff_id or created_at", ap);
+      return invalid(ap + " must be gender, city, channel_id, owner_staff_id, created_at, "
+                          "paid_orders or spend", ap);
     }
     const std::string vp = child_path(path, "value");
     if (op == "eq" || op == "ne" || op == "prefix") {

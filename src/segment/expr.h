@@ -9,9 +9,18 @@
 //   {"attr": A, "op": "exists"}
 //   {"attr": "created_at", "op": "range", "from": T, "to": T}   T: ISO 8601 or epoch ms
 //   {"segment": 3}                                   members of saved segment 3
-// A is gender, city, channel_id or owner_staff_id (enumerated), or created_at (a column).
+//   {"attr": "paid_orders"|"spend", "op": "range", "from": N, "to": N}   numbers, to exclusive
+//   {"event": "order_paid", "within_days": 90, "count": {"gte": 3}}      behaviour
+//   {"event": "order_paid", "within_days": 365, "sum": {"gte": 50000}}   amounts in cents
+//   {"group": ["12", "13"]}                          member of one of the groups
+//   {"lifecycle": ["at_risk", "churned"]}            lifecycle stage is one of
+//   {"rfm": {"r": [4, 5], "f": [1, 2]}}              RFM scores (each list optional)
+// A is gender, city, channel_id or owner_staff_id (enumerated), created_at, paid_orders or
+// spend (columns). Comparisons are gte, gt, lte, lt and eq; a behaviour without count or sum
+// means count ≥ 1, and {"count": {"eq": 0}} means none in the window.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -24,7 +33,8 @@
 namespace siyu::segment {
 
 enum class ExprKind { kAnd, kOr, kNot, kTag, kLayer, kAttrEq, kAttrNe, kAttrIn, kAttrPrefix,
-                      kAttrExists, kCreatedRange };
+                      kAttrExists, kCreatedRange, kNumberRange, kBehaviour, kGroup, kLifecycle,
+                      kRfm };
 
 /// One node of a validated expression. Values of enumerated attributes are kept as text
 /// ("3" for channel 3) because the index keys them that way.
@@ -33,8 +43,16 @@ struct Expr {
   std::vector<Expr> children;       // and, or, not (one child)
   std::string attr;                 // attribute nodes
   std::vector<std::string> values;  // tag, layer, eq/ne (one), in, prefix (one)
-  EpochMs from = INT64_MIN;         // created_at range, inclusive
+  EpochMs from = INT64_MIN;         // created_at and number ranges, inclusive
   EpochMs to = INT64_MAX;           // exclusive
+  // Behaviour: events of type `attr` in the last `within_days` days (today included) whose
+  // count, or with `sum` amount, lies in [low, high].
+  int within_days = 0;
+  bool sum = false;
+  int64_t low = INT64_MIN;
+  int64_t high = INT64_MAX;
+  /// RFM: bit s of rfm[0|1|2] accepts score s of r, f, m; 0 accepts any score.
+  std::array<uint8_t, 3> rfm = {0, 0, 0};
 };
 
 /// The attributes an expression may name, and whether they are enumerated text.

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "index/registry.h"
 #include "segment/evaluate.h"
 
 namespace siyu::segment {
@@ -66,11 +67,60 @@ TEST(SegmentExprTest, ReferencesExpandAndCyclesAreRefused) {
   EXPECT_FALSE(parse_expr(Json::parse(R"({"segment":1})")).has_value());  // no resolver
 }
 
-/// The reference: customers as plain structs and a direct recursive evaluation.
+/// The reference: customers as plain structs and a direct recursive evaluation over their raw
+/// events and orders.
 struct Row {
   index::IndexedCustomer c;
   std::set<std::string> tags;
+  store::CustomerFacts facts;  // groups, raw events and purchase totals
 };
+
+constexpr EpochMs kNow = 1'730'000'000'000;  // 2024-10-27 11:33 in Beijing
+constexpr EpochMs kDayMs = 86'400'000;
+
+/// Day number in Beijing time, computed independently of the index.
+int64_t beijing_day(EpochMs t) {
+  const EpochMs local = t + 8 * 3'600'000;
+  return local >= 0 ? local / kDayMs : (local - kDayMs + 1) / kDayMs;
+}
+
+/// RFM scores of every buyer by the plain definition: 1 + ⌊5 × (worse buyers) / buyers⌋.
+std::map<uint32_t, std::array<int, 3>> reference_rfm(const std::map<uint32_t, Row>& rows) {
+  std::vector<std::pair<uint32_t, std::array<int64_t, 3>>> buyers;
+  for (const auto& [id, r] : rows) {
+    if (r.facts.paid_orders == 0) continue;
+    buyers.push_back({id, {beijing_day(*r.facts.last_paid_at), r.facts.paid_orders, r.facts.spend}});
+  }
+  std::map<uint32_t, std::array<int, 3>> out;
+  const auto n = static_cast<int64_t>(buyers.size());
+  for (const auto& [id, v] : buyers) {
+    std::array<int, 3> score{};
+    for (int axis = 0; axis < 3; ++axis) {
+      int64_t worse = 0;
+      for (const auto& other : buyers) worse += other.second[axis] < v[axis] ? 1 : 0;
+      score[axis] = static_cast<int>(1 + std::min<int64_t>(4, 5 * worse / n));
+    }
+    out[id] = score;
+  }
+  return out;
+}
+
+std::string reference_lifecycle(const Row& r) {
+  const int64_t today = beijing_day(kNow);
+  const int64_t joined = beijing_day(r.c.created_at);
+  const int64_t orders = r.facts.paid_orders;
+  const int64_t last_paid = r.facts.last_paid_at ? beijing_day(*r.facts.last_paid_at) : INT32_MIN;
+  int64_t last = std::max(joined, last_paid);
+  for (const auto& ev : r.facts.activity) last = std::max(last, beijing_day(ev.ts));
+  if (today - joined < 30 && orders < 2) return "new";
+  if (orders >= 5 && today - last_paid < 90) return "loyal";
+  if (orders >= 2 && today - last_paid < 90) return "repeat";
+  if (today - last < 30) return "active";
+  if (today - last < 90) return "at_risk";
+  return "churned";
+}
+
+const std::map<uint32_t, std::array<int, 3>>* g_rfm = nullptr;  // of the data being checked
 
 bool matches(const Row& r, const Expr& e) {
   switch (e.kind) {
@@ -88,6 +138,34 @@ bool matches(const Row& r, const Expr& e) {
     case ExprKind::kTag: return r.tags.contains(e.values.front());
     case ExprKind::kLayer:
       return std::find(e.values.begin(), e.values.end(), r.c.layer) != e.values.end();
+    case ExprKind::kGroup:
+      for (const auto& g : r.facts.groups) {
+        if (std::find(e.values.begin(), e.values.end(), g) != e.values.end()) return true;
+      }
+      return false;
+    case ExprKind::kBehaviour: {
+      int64_t measure = 0;
+      for (const auto& ev : r.facts.activity) {
+        if (ev.type == e.attr && beijing_day(kNow) - beijing_day(ev.ts) < e.within_days) {
+          measure += e.sum ? ev.amount : 1;
+        }
+      }
+      return measure >= e.low && measure <= e.high;
+    }
+    case ExprKind::kNumberRange: {
+      const int64_t v = e.attr == "spend" ? r.facts.spend : r.facts.paid_orders;
+      return v >= e.from && v < e.to;
+    }
+    case ExprKind::kLifecycle:
+      return std::find(e.values.begin(), e.values.end(), reference_lifecycle(r)) != e.values.end();
+    case ExprKind::kRfm: {
+      auto it = g_rfm->find(r.c.id);
+      if (it == g_rfm->end()) return false;
+      for (int axis = 0; axis < 3; ++axis) {
+        if (e.rfm[axis] != 0 && (e.rfm[axis] >> it->second[axis] & 1) == 0) return false;
+      }
+      return true;
+    }
     default: break;
   }
   const std::string& v = e.attr == "gender" ? r.c.gender
@@ -120,13 +198,40 @@ class RandomData {
   const std::vector<std::string> owners = {"", "1", "2", "3"};
   const std::vector<std::string> tags = {"vip", "茶饮", "new", "lapsed", "coupon", "kol"};
 
-  index::IndexedCustomer customer(uint32_t id) {
-    return {id, pick(layers), pick(genders), pick(cities), pick(channels), pick(owners),
-            1'700'000'000'000 + below(1000) * 86'400'000};
+  const std::vector<std::string> groups = {"1", "2", "3", "17"};
+  const std::vector<std::string> types = {"order_paid", "login", "view"};
+
+  /// A customer with random attributes, group memberships, events in the 400 days before
+  /// kNow and paid orders; the index sees it through index::indexed().
+  Row customer(uint32_t id) {
+    Row r;
+    store::CustomerFacts& f = r.facts;
+    f.id = CustomerId(id);
+    f.live = true;
+    f.layer = pick(layers);
+    f.gender = pick(genders);
+    f.city = pick(cities);
+    if (const auto& ch = pick(channels); !ch.empty()) f.channel = ChannelId(std::stoll(ch));
+    if (const auto& o = pick(owners); !o.empty()) f.owner_staff = UserId(std::stoll(o));
+    f.created_at = kNow - below(500) * kDayMs - below(kDayMs);
+    for (const auto& g : groups) {
+      if (chance(0.2)) f.groups.push_back(g);
+    }
+    for (int64_t i = 0, n = below(4) == 0 ? 0 : below(12); i < n; ++i) {
+      f.activity.push_back({pick(types), kNow - below(400 * kDayMs), below(3) == 0 ? below(90000) : 0});
+    }
+    std::sort(f.activity.begin(), f.activity.end(),
+              [](const auto& a, const auto& b) { return a.ts < b.ts; });
+    if (chance(0.4)) {
+      f.paid_orders = 1 + below(7);
+      f.spend = 100 * (1 + below(3000));
+      f.last_paid_at = kNow - below(300) * kDayMs - below(kDayMs);
+    }
+    return r;
   }
 
   Json expression(int depth) {
-    const int64_t k = below(depth > 0 ? 9 : 6);
+    const int64_t k = below(14);
     switch (k) {
       case 0: return {{"tag", pick(tags)}};
       case 1: return {{"layer", Json::array({pick(layers), pick(layers)})}};
@@ -145,17 +250,50 @@ class RandomData {
       }
       case 3: return {{"attr", "city"}, {"op", "prefix"}, {"value", pick(std::vector<std::string>{"上", "北", "杭州", "x"})}};
       case 4: {
-        const int64_t a = 1'700'000'000'000 + below(1000) * 86'400'000;
-        return {{"attr", "created_at"}, {"op", "range"}, {"from", a}, {"to", a + below(400) * 86'400'000}};
+        const int64_t a = kNow - below(500) * kDayMs;
+        return {{"attr", "created_at"}, {"op", "range"}, {"from", a}, {"to", a + below(400) * kDayMs}};
+      }
+      case 9: {
+        Json b = {{"event", pick(types)}, {"within_days", 1 + below(365)}};
+        const std::string op = pick(std::vector<std::string>{"gte", "lt", "eq", "lte"});
+        if (chance(0.3)) {
+          b["sum"] = {{op, below(100000)}};
+        } else if (chance(0.8)) {
+          b["count"] = {{op, below(4)}};
+        }
+        return b;
+      }
+      case 10: return {{"group", Json::array({pick(groups), pick(groups)})}};
+      case 11:
+        return {{"lifecycle", Json::array({pick(std::vector<std::string>{"new", "active", "repeat"}),
+                                           pick(std::vector<std::string>{"loyal", "at_risk", "churned"})})}};
+      case 12: {
+        Json cells = Json::object();
+        for (const char* axis : {"r", "f", "m"}) {
+          if (chance(0.5)) cells[axis] = Json::array({1 + below(5), 1 + below(5)});
+        }
+        if (cells.empty()) cells["m"] = Json::array({5});
+        return {{"rfm", cells}};
+      }
+      case 13: {
+        const bool spend = chance(0.5);
+        const int64_t a = spend ? 100 * below(3000) : below(8);
+        return {{"attr", spend ? "spend" : "paid_orders"}, {"op", "range"}, {"from", a},
+                {"to", a + (spend ? 100 * below(3000) : below(4))}};
       }
       case 5: return {{"attr", "channel_id"}, {"op", "eq"}, {"value", below(4)}};
-      case 6: return {{"not", expression(depth - 1)}};
-      default: {
+      case 6:
+        if (depth == 0) return expression(0);
+        return {{"not", expression(depth - 1)}};
+      case 7:
+      case 8: {
+        if (depth == 0) return expression(0);
         Json list = Json::array();
         for (int64_t i = 0, n = 2 + below(3); i < n; ++i) list.push_back(expression(depth - 1));
         return {{k == 7 ? "and" : "or", list}};
       }
     }
+    return {{"tag", pick(tags)}};
   }
 
  private:
@@ -167,9 +305,14 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
     RandomData rnd(seed);
     index::CustomerIndex ix;
     std::map<uint32_t, Row> ref;
+    const auto fresh = [&](uint32_t id) {
+      Row r = rnd.customer(id);
+      r.c = index::indexed(r.facts, ix);
+      return r;
+    };
     // Creates, attribute changes, tag churn and removals, mirrored in the reference.
     for (uint32_t id = 1; id <= 3000; ++id) {
-      Row r{rnd.customer(id), {}};
+      Row r = fresh(id);
       ix.upsert(r.c);
       for (const auto& t : rnd.tags) {
         if (rnd.chance(t == "vip" ? 0.5 : 0.08)) {
@@ -184,7 +327,9 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
       if (!ref.contains(id)) continue;
       const int64_t what = rnd.below(10);
       if (what < 4) {
-        ref[id].c = rnd.customer(id);
+        std::set<std::string> tags = std::move(ref[id].tags);
+        ref[id] = fresh(id);
+        ref[id].tags = std::move(tags);
         ix.upsert(ref[id].c);
       } else if (what < 7) {
         const std::string& t = rnd.pick(rnd.tags);
@@ -200,7 +345,9 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
       }
     }
     ASSERT_EQ(ix.size(), ref.size());
-    for (int q = 0; q < 300; ++q) {
+    const auto rfm = reference_rfm(ref);
+    g_rfm = &rfm;
+    for (int q = 0; q < 400; ++q) {
       const Json j = rnd.expression(3);
       auto e = parse_expr(j);
       ASSERT_TRUE(e.has_value()) << j.dump() << ": " << e.error().message();
@@ -209,13 +356,13 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
         if (matches(row, *e)) want.push_back(id);
       }
       const std::vector<uint32_t> got = ix.read([&](const index::IndexView& v) {
-        const index::Bitmap b = evaluate(v, *e);
+        const index::Bitmap b = evaluate(v, *e, kNow);
         std::vector<uint32_t> ids(b.cardinality());
         b.toUint32Array(ids.data());
         return ids;
       });
       ASSERT_EQ(got, want) << "seed " << seed << ": " << j.dump();
-      EXPECT_EQ(count(ix, *e), want.size());
+      EXPECT_EQ(count(ix, *e, kNow), want.size());
     }
   }
 }

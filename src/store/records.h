@@ -224,6 +224,66 @@ struct Tag {
   std::string tag;
   std::string added_by;
   EpochMs added_at = 0;
+  std::optional<EpochMs> expires_at;  // removed by the next sweep after this time
+};
+
+/// A named family of tags (interest, lifecycle, value, source, ...).
+struct TagGroup {
+  int64_t id = 0;
+  std::string name;
+  std::string description;
+  EpochMs created_at = 0;
+};
+
+/// A tag in the workspace's catalogue. Customers may carry tags with no definition.
+struct TagDef {
+  std::string name;
+  std::optional<int64_t> group_id;
+  std::string description;
+  std::string created_by;
+  EpochMs created_at = 0;
+};
+
+/// An auto-tag rule: while enabled, exactly the customers matching `expression_json` (a
+/// segment expression) carry `tag`.
+struct TagRule {
+  int64_t id = 0;
+  std::string name;
+  std::string tag;
+  std::string expression_json;
+  bool enabled = false;
+  std::string created_by;
+  EpochMs created_at = 0;
+  EpochMs updated_at = 0;
+  std::optional<EpochMs> swept_at;
+  int64_t last_gained = 0;
+  int64_t last_lost = 0;
+};
+
+/// A customer entering or leaving a saved segment, in the order the sweeps found them.
+struct SegmentChange {
+  int64_t seq = 0;
+  int64_t segment_id = 0;
+  CustomerId customer;
+  bool entered = false;
+  EpochMs at = 0;
+};
+
+/// A segment's size as of the last sweep of a day (`day` is YYYY-MM-DD, workspace time).
+struct SegmentSize {
+  std::string day;
+  int64_t size = 0;
+};
+
+/// What one sweep found for a saved segment.
+struct SegmentSweep {
+  int64_t segment_id = 0;
+  std::vector<CustomerId> entered;
+  std::vector<CustomerId> exited;
+  std::string members_blob;  // the new membership, serialized by the index
+  int64_t size = 0;
+  std::string day;
+  EpochMs at = 0;
 };
 
 struct MergeRecord {
@@ -267,6 +327,13 @@ struct Segment {
   EpochMs updated_at = 0;
 };
 
+/// One event as the index's behaviour aggregates see it.
+struct ActivityRow {
+  std::string type;
+  EpochMs ts = 0;
+  int64_t amount = 0;
+};
+
 /// What the in-memory index needs of one customer.
 struct CustomerFacts {
   CustomerId id;
@@ -278,6 +345,13 @@ struct CustomerFacts {
   std::optional<UserId> owner_staff;
   EpochMs created_at = 0;
   std::vector<std::string> tags;
+  std::vector<std::string> groups;  // active group memberships (group ids as text)
+  /// Events since the `activity_since` the caller asked for, in time order.
+  std::vector<ActivityRow> activity;
+  /// Paid orders with a positive net amount (amount less refunds) and their sum.
+  int64_t paid_orders = 0;
+  int64_t spend = 0;
+  std::optional<EpochMs> last_paid_at;
 };
 
 /// One row of a customer's timeline.

@@ -133,7 +133,8 @@ class Store {
   virtual Result<std::vector<std::pair<std::string, std::string>>> relations(WorkspaceId ws,
                                                                              CustomerId c) = 0;
 
-  // Tags (manual; the tag engine builds on these)
+  // Tags
+  /// Adds a tag (or moves its expiry when the customer has it already).
   virtual Status add_tag(WorkspaceId ws, const Tag& t) = 0;
   virtual Status remove_tag(WorkspaceId ws, CustomerId c, const std::string& tag,
                             const std::string& by, EpochMs at) = 0;
@@ -151,14 +152,55 @@ class Store {
   /// history; returns how many customers changed. Ids that are not live are skipped.
   virtual Result<int64_t> bulk_tag(WorkspaceId ws, const std::vector<CustomerId>& ids,
                                    const std::string& tag, bool remove, const std::string& by,
-                                   EpochMs at) = 0;
+                                   EpochMs at, std::optional<EpochMs> expires_at) = 0;
+  /// Removes every tag whose expiry is at or before `now` (history by "expiry"); returns the
+  /// customers that lost one.
+  virtual Result<std::vector<CustomerId>> expire_tags(WorkspaceId ws, EpochMs now) = 0;
+
+  // Tag catalogue: groups and definitions. kConflict for a taken name.
+  virtual Result<TagGroup> create_tag_group(WorkspaceId ws, const TagGroup& g) = 0;
+  virtual Result<std::vector<TagGroup>> tag_groups(WorkspaceId ws) = 0;
+  virtual Status update_tag_group(WorkspaceId ws, const TagGroup& g) = 0;
+  /// Tags of a deleted group become ungrouped.
+  virtual Status delete_tag_group(WorkspaceId ws, int64_t id) = 0;
+  /// Creates or replaces a definition; kNotFound for an unknown group.
+  virtual Status put_tag_def(WorkspaceId ws, const TagDef& d) = 0;
+  virtual Result<std::vector<TagDef>> tag_defs(WorkspaceId ws) = 0;
+  /// Deletes the definition and removes the tag from every customer (with history).
+  virtual Result<std::vector<CustomerId>> delete_tag(WorkspaceId ws, const std::string& name,
+                                                     const std::string& by, EpochMs at) = 0;
+
+  // Auto-tag rules. kConflict when another rule manages the same tag.
+  virtual Result<TagRule> create_tag_rule(WorkspaceId ws, const TagRule& r) = 0;
+  virtual Result<TagRule> tag_rule(WorkspaceId ws, int64_t id) = 0;
+  virtual Result<std::vector<TagRule>> tag_rules(WorkspaceId ws) = 0;
+  /// Replaces name, tag, expression and enabled.
+  virtual Status update_tag_rule(WorkspaceId ws, const TagRule& r) = 0;
+  virtual Status delete_tag_rule(WorkspaceId ws, int64_t id) = 0;
+  /// Records the outcome of a sweep of the rule.
+  virtual Status note_rule_sweep(WorkspaceId ws, int64_t id, EpochMs at, int64_t gained,
+                                 int64_t lost) = 0;
+
+  // Segment change feed
+  /// The membership recorded by the last sweep ("" before the first).
+  virtual Result<std::string> segment_members_blob(WorkspaceId ws, int64_t id) = 0;
+  /// Stores one sweep's changes, new membership and the day's size, atomically.
+  virtual Status record_segment_sweep(WorkspaceId ws, const SegmentSweep& s) = 0;
+  /// Changes after `after_seq`, oldest first.
+  virtual Result<std::vector<SegmentChange>> segment_changes(WorkspaceId ws, int64_t id,
+                                                             int64_t after_seq, int limit) = 0;
+  /// Daily sizes from `from_day` (YYYY-MM-DD) on, oldest first.
+  virtual Result<std::vector<SegmentSize>> segment_sizes(WorkspaceId ws, int64_t id,
+                                                         const std::string& from_day) = 0;
 
   // Index feeds
-  /// Current facts of the given customers, in the same order (live=false for gone ones).
+  /// Current facts of the given customers, in the same order (live=false for gone ones), with
+  /// their events at or after `activity_since`.
   virtual Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,
-                                                            const std::vector<CustomerId>& ids) = 0;
+                                                            const std::vector<CustomerId>& ids,
+                                                            EpochMs activity_since) = 0;
   /// Calls `fn` for every live customer of the workspace, in id order, from one snapshot.
-  virtual Status scan_customer_facts(WorkspaceId ws,
+  virtual Status scan_customer_facts(WorkspaceId ws, EpochMs activity_since,
                                      const std::function<void(const CustomerFacts&)>& fn) = 0;
 
   // Timeline

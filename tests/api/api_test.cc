@@ -1,84 +1,13 @@
 // API behaviour against the real HTTP server on a loopback port: authentication, roles,
 // CSRF, bad input, events and orders, import/export with audit, and workspace isolation
 // across every route of the OpenAPI document.
-#include <gtest/gtest.h>
-#include <httplib.h>
-
 #include <algorithm>
-#include <thread>
 
-#include "api/server.h"
-#include "core/json.h"
+#include "api/api_fixture.h"
 #include "core/time_format.h"
-#include "support/temp_dir.h"
 
 namespace siyu::api {
 namespace {
-
-class ApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(security::init().is_ok());
-    store::StoreConfig cfg;
-    cfg.data_dir = dir_.str();
-    store_ = std::move(store::open_store(cfg)).value();
-    a_ = store_->create_workspace({WorkspaceId(), "brand-a", "A", "Asia/Shanghai", 0})->id;
-    b_ = store_->create_workspace({WorkspaceId(), "brand-b", "B", "Asia/Shanghai", 0})->id;
-    key_a_ = issue_api_key(*store_, a_, "t", store::Role::kAdmin, 1)->second;
-    key_b_ = issue_api_key(*store_, b_, "t", store::Role::kAdmin, 1)->second;
-    analyst_a_ = issue_api_key(*store_, a_, "t", store::Role::kAnalyst, 1)->second;
-    server_ = std::make_unique<Server>(ServerDeps{*store_, vault_, SystemClock::instance(), ""});
-    port_ = *server_->bind("127.0.0.1", 0);
-    thread_ = std::thread([this] { (void)server_->serve(); });
-  }
-
-  void TearDown() override {
-    server_->stop();
-    thread_.join();
-  }
-
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(30, 0);
-    return c;
-  }
-
-  static httplib::Headers bearer(const std::string& key) {
-    return {{"Authorization", "Bearer " + key}};
-  }
-
-  struct Response {
-    int status = 0;
-    Json body;
-    std::string raw;
-  };
-
-  Response call(const std::string& method, const std::string& path, const std::string& key,
-                const std::string& body = "", const std::string& type = "application/json",
-                httplib::Headers headers = {}) const {
-    auto c = client();
-    if (!key.empty()) headers.emplace("Authorization", "Bearer " + key);
-    httplib::Result r = method == "GET"     ? c.Get(path, headers)
-                        : method == "POST"  ? c.Post(path, headers, body, type)
-                        : method == "PATCH" ? c.Patch(path, headers, body, type)
-                                            : c.Delete(path, headers, body, type);
-    Response out;
-    if (!r) return out;
-    out.status = r->status;
-    out.raw = r->body;
-    out.body = parse_json(r->body).value_or(Json());
-    return out;
-  }
-
-  testing::TempDir dir_;
-  security::Vault vault_ = security::Vault::from_key({});
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<Server> server_;
-  std::thread thread_;
-  int port_ = 0;
-  WorkspaceId a_, b_;
-  std::string key_a_, key_b_, analyst_a_;
-};
 
 TEST_F(ApiTest, RequiresCredentials) {
   auto r = call("GET", "/v1/customers", "");
@@ -286,6 +215,13 @@ TEST_F(ApiTest, NoRouteReadsOrChangesAnotherWorkspace) {
     ASSERT_EQ(call("POST", "/v1/segments", key_a_, R"({"name":"s)" + std::to_string(i) + R"(","expression":{"tag":"vip"}})").status, 201);
   }
   const std::string sid = "3";
+  auto group = call("POST", "/v1/tag-groups", key_a_, R"({"name":"兴趣"})");
+  ASSERT_EQ(group.status, 201) << group.raw;
+  const std::string gid = std::to_string(group.body["id"].get<int>());
+  auto rule = call("POST", "/v1/rules", key_a_,
+                   R"({"name":"r","tag":"auto","expression":{"tag":"vip"},"enabled":true})");
+  ASSERT_EQ(rule.status, 201) << rule.raw;
+  const std::string rid = std::to_string(rule.body["id"].get<int>());
   const auto customers_before = *store_->count_customers(a_);
 
   // Every route of the API document, with A's ids but B's key.
@@ -303,6 +239,8 @@ TEST_F(ApiTest, NoRouteReadsOrChangesAnotherWorkspace) {
              {"/v1/keys/{id}", "/v1/keys/" + kid},
              {"/v1/segments/{id}", "/v1/segments/" + sid},
              {"/v1/orders/{order_id}", "/v1/orders/X1"},
+             {"/v1/tag-groups/{id}", "/v1/tag-groups/" + gid},
+             {"/v1/rules/{id}", "/v1/rules/" + rid},
              {"{tag}", "vip"}}) {
       if (auto p = path.find(from); p != std::string::npos) path.replace(p, from.size(), to);
     }
@@ -324,11 +262,13 @@ TEST_F(ApiTest, NoRouteReadsOrChangesAnotherWorkspace) {
       EXPECT_EQ(r.raw.find("门店"), std::string::npos) << method << " " << path;
     }
   }
-  EXPECT_GE(tried, 30);
+  EXPECT_GE(tried, 45);
   // A's data is unchanged.
+  EXPECT_EQ(call("GET", "/v1/rules/" + rid, key_a_).body["tag"], "auto");
+  EXPECT_EQ(call("GET", "/v1/tag-groups", key_a_).body["items"].size(), 1U);
   EXPECT_EQ(*store_->count_customers(a_), customers_before);
   auto still = call("GET", "/v1/customers/" + cid, key_a_);
-  EXPECT_EQ(still.body["tags"], Json::array({"vip"}));
+  EXPECT_EQ(still.body["tags"], Json::array({"auto", "vip"}));  // "auto" by A's own rule
   EXPECT_EQ(still.body["name"], "甲");
   const Json keys = call("GET", "/v1/keys", key_a_).body["items"];
   for (const auto& k : keys) {

@@ -553,6 +553,7 @@ class SqliteStore final : public Store {
           "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM tag_history WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM relations WHERE workspace_id=?1 AND customer_id=?2",
+          "DELETE FROM segment_changes WHERE workspace_id=?1 AND customer_id=?2",
           "UPDATE events SET properties='{}' WHERE workspace_id=?1 AND customer_id=?2",
           "UPDATE customers SET name='', gender='unknown', birthday='', city='', "
           "phone_sealed=NULL, phone_masked='', phone_last4='', email_sealed=NULL, "
@@ -857,15 +858,29 @@ class SqliteStore final : public Store {
   Status add_tag(WorkspaceId ws, const Tag& t) override {
     return write_status([&](Connection& c) -> Status {
       SIYU_RETURN_IF_ERROR(require_live(c, ws, t.customer));
-      SIYU_PREPARE(s, c,
-                   "INSERT INTO customer_tags (workspace_id, customer_id, tag, added_by, added_at) "
-                   "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING");
-      s->bind(1, ws.value).bind(2, t.customer.value).bind(3, t.tag).bind(4, t.added_by).bind(
-          5, t.added_at);
-      SIYU_RETURN_IF_ERROR(s->run());
-      if (c.changes() == 0) return Status::ok();
-      return tag_history(c, ws, t.customer, t.tag, "add", t.added_by, t.added_at);
+      return put_tag(c, ws, t.customer, t.tag, t.added_by, t.added_at, t.expires_at).status();
     });
+  }
+
+  /// Adds a tag with history, or moves the expiry of one the customer has; true when added.
+  Result<bool> put_tag(Connection& c, WorkspaceId ws, CustomerId cust, const std::string& tag,
+                       const std::string& by, EpochMs at, std::optional<EpochMs> expires_at) {
+    SIYU_PREPARE(s, c,
+                 "INSERT INTO customer_tags (workspace_id, customer_id, tag, added_by, added_at, "
+                 "expires_at) VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+    s->bind(1, ws.value).bind(2, cust.value).bind(3, tag).bind(4, by).bind(5, at).bind_opt(
+        6, expires_at);
+    SIYU_RETURN_IF_ERROR(s->run());
+    if (c.changes() == 0) {
+      SIYU_PREPARE(u, c,
+                   "UPDATE customer_tags SET expires_at=? WHERE workspace_id=? AND customer_id=? "
+                   "AND tag=?");
+      u->bind_opt(1, expires_at).bind(2, ws.value).bind(3, cust.value).bind(4, tag);
+      SIYU_RETURN_IF_ERROR(u->run());
+      return false;
+    }
+    SIYU_RETURN_IF_ERROR(tag_history(c, ws, cust, tag, "add", by, at));
+    return true;
   }
 
   Status remove_tag(WorkspaceId ws, CustomerId cust, const std::string& tag, const std::string& by,
@@ -884,11 +899,12 @@ class SqliteStore final : public Store {
   Result<std::vector<Tag>> tags(WorkspaceId ws, CustomerId cust) override {
     return read<std::vector<Tag>>([&](Connection& c) -> Result<std::vector<Tag>> {
       SIYU_PREPARE(s, c,
-                   "SELECT customer_id, tag, added_by, added_at FROM customer_tags WHERE "
-                   "workspace_id=? AND customer_id=? ORDER BY tag");
+                   "SELECT customer_id, tag, added_by, added_at, expires_at FROM customer_tags "
+                   "WHERE workspace_id=? AND customer_id=? ORDER BY tag");
       s->bind(1, ws.value).bind(2, cust.value);
       return all<Tag>(*s, [](const Statement& r) {
-        return Tag{CustomerId(r.int_at(0)), r.text_at(1), r.text_at(2), r.int_at(3)};
+        return Tag{CustomerId(r.int_at(0)), r.text_at(1), r.text_at(2), r.int_at(3),
+                   r.opt_int_at(4)};
       });
     });
   }
@@ -958,31 +974,321 @@ class SqliteStore final : public Store {
       s->bind(1, ws.value).bind(2, id);
       SIYU_RETURN_IF_ERROR(s->run());
       if (c.changes() == 0) return not_found("segment " + std::to_string(id) + " not found");
+      for (const char* sql : {"DELETE FROM segment_changes WHERE workspace_id=? AND segment_id=?",
+                              "DELETE FROM segment_sizes WHERE workspace_id=? AND segment_id=?"}) {
+        SIYU_PREPARE(d, c, sql);
+        d->bind(1, ws.value).bind(2, id);
+        SIYU_RETURN_IF_ERROR(d->run());
+      }
       return Status::ok();
     });
   }
 
   Result<int64_t> bulk_tag(WorkspaceId ws, const std::vector<CustomerId>& ids,
                            const std::string& tag, bool remove, const std::string& by,
-                           EpochMs at) override {
+                           EpochMs at, std::optional<EpochMs> expires_at) override {
     return write<int64_t>([&](Connection& c) -> Result<int64_t> {
       int64_t changed = 0;
       for (CustomerId id : ids) {
         SIYU_ASSIGN_OR_RETURN(auto live, live_customer(c, ws, id));
         if (!live || *live != id) continue;
+        if (!remove) {
+          SIYU_ASSIGN_OR_RETURN(bool added, put_tag(c, ws, id, tag, by, at, expires_at));
+          changed += added ? 1 : 0;
+          continue;
+        }
         SIYU_PREPARE(s, c,
-                     remove ? "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?2 "
-                              "AND tag=?3"
-                            : "INSERT INTO customer_tags (workspace_id, customer_id, tag, "
-                              "added_by, added_at) VALUES (?1,?2,?3,?4,?5) ON CONFLICT DO NOTHING");
+                     "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?2 AND tag=?3");
         s->bind(1, ws.value).bind(2, id.value).bind(3, tag);
-        if (!remove) s->bind(4, by).bind(5, at);
         SIYU_RETURN_IF_ERROR(s->run());
         if (c.changes() == 0) continue;
         ++changed;
-        SIYU_RETURN_IF_ERROR(tag_history(c, ws, id, tag, remove ? "remove" : "add", by, at));
+        SIYU_RETURN_IF_ERROR(tag_history(c, ws, id, tag, "remove", by, at));
       }
       return changed;
+    });
+  }
+
+  Result<std::vector<CustomerId>> expire_tags(WorkspaceId ws, EpochMs now) override {
+    return write<std::vector<CustomerId>>([&](Connection& c) -> Result<std::vector<CustomerId>> {
+      SIYU_PREPARE(s, c,
+                   "DELETE FROM customer_tags WHERE workspace_id=? AND expires_at IS NOT NULL AND "
+                   "expires_at<=? RETURNING customer_id, tag");
+      s->bind(1, ws.value).bind(2, now);
+      std::vector<std::pair<CustomerId, std::string>> gone;
+      while (s->step()) gone.emplace_back(CustomerId(s->int_at(0)), s->text_at(1));
+      Status st = s->status();
+      s->reset();
+      SIYU_RETURN_IF_ERROR(st);
+      std::vector<CustomerId> out;
+      for (const auto& [id, tag] : gone) {
+        SIYU_RETURN_IF_ERROR(tag_history(c, ws, id, tag, "remove", "expiry", now));
+        out.push_back(id);
+      }
+      return out;
+    });
+  }
+
+  // ---------------------------------------------------------------- tag catalogue
+  Result<TagGroup> create_tag_group(WorkspaceId ws, const TagGroup& g) override {
+    return write<TagGroup>([&](Connection& c) -> Result<TagGroup> {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO tag_groups (workspace_id, id, name, description, created_at) "
+                   "VALUES (?1, (SELECT coalesce(max(id), 0) + 1 FROM tag_groups WHERE "
+                   "workspace_id=?1), ?2, ?3, ?4) RETURNING id");
+      s->bind(1, ws.value).bind(2, g.name).bind(3, g.description).bind(4, g.created_at);
+      TagGroup out = g;
+      if (s->step()) out.id = s->int_at(0);
+      Status st = s->status();
+      s->reset();
+      if (st.code() == ErrorCode::kConflict) {
+        return conflict("a tag group named \"" + g.name + "\" exists", "name");
+      }
+      SIYU_RETURN_IF_ERROR(st);
+      return out;
+    });
+  }
+
+  Result<std::vector<TagGroup>> tag_groups(WorkspaceId ws) override {
+    return read<std::vector<TagGroup>>([&](Connection& c) -> Result<std::vector<TagGroup>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT id, name, description, created_at FROM tag_groups WHERE workspace_id=? "
+                   "ORDER BY id");
+      s->bind(1, ws.value);
+      return all<TagGroup>(*s, [](const Statement& r) {
+        return TagGroup{r.int_at(0), r.text_at(1), r.text_at(2), r.int_at(3)};
+      });
+    });
+  }
+
+  Status update_tag_group(WorkspaceId ws, const TagGroup& g) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c,
+                   "UPDATE tag_groups SET name=?, description=? WHERE workspace_id=? AND id=?");
+      s->bind(1, g.name).bind(2, g.description).bind(3, ws.value).bind(4, g.id);
+      Status st = s->run();
+      if (st.code() == ErrorCode::kConflict) {
+        return conflict("a tag group named \"" + g.name + "\" exists", "name");
+      }
+      SIYU_RETURN_IF_ERROR(st);
+      if (c.changes() == 0) return not_found("tag group " + std::to_string(g.id) + " not found");
+      return Status::ok();
+    });
+  }
+
+  Status delete_tag_group(WorkspaceId ws, int64_t id) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c, "DELETE FROM tag_groups WHERE workspace_id=? AND id=?");
+      s->bind(1, ws.value).bind(2, id);
+      SIYU_RETURN_IF_ERROR(s->run());
+      if (c.changes() == 0) return not_found("tag group " + std::to_string(id) + " not found");
+      SIYU_PREPARE(u, c, "UPDATE tag_defs SET group_id=NULL WHERE workspace_id=? AND group_id=?");
+      u->bind(1, ws.value).bind(2, id);
+      return u->run();
+    });
+  }
+
+  Status put_tag_def(WorkspaceId ws, const TagDef& d) override {
+    return write_status([&](Connection& c) -> Status {
+      if (d.group_id) {
+        SIYU_PREPARE(g, c, "SELECT count(*) FROM tag_groups WHERE workspace_id=? AND id=?");
+        g->bind(1, ws.value).bind(2, *d.group_id);
+        SIYU_ASSIGN_OR_RETURN(int64_t n, scalar(*g));
+        if (n == 0) {
+          return Status(ErrorCode::kNotFound,
+                        "tag group " + std::to_string(*d.group_id) + " not found", "group_id");
+        }
+      }
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO tag_defs (workspace_id, name, group_id, description, created_by, "
+                   "created_at) VALUES (?,?,?,?,?,?) ON CONFLICT DO UPDATE SET "
+                   "group_id=excluded.group_id, description=excluded.description");
+      s->bind(1, ws.value).bind(2, d.name).bind_opt(3, d.group_id).bind(4, d.description).bind(
+          5, d.created_by).bind(6, d.created_at);
+      return s->run();
+    });
+  }
+
+  Result<std::vector<TagDef>> tag_defs(WorkspaceId ws) override {
+    return read<std::vector<TagDef>>([&](Connection& c) -> Result<std::vector<TagDef>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT name, group_id, description, created_by, created_at FROM tag_defs "
+                   "WHERE workspace_id=? ORDER BY name");
+      s->bind(1, ws.value);
+      return all<TagDef>(*s, [](const Statement& r) {
+        return TagDef{r.text_at(0), r.opt_int_at(1), r.text_at(2), r.text_at(3), r.int_at(4)};
+      });
+    });
+  }
+
+  Result<std::vector<CustomerId>> delete_tag(WorkspaceId ws, const std::string& name,
+                                             const std::string& by, EpochMs at) override {
+    return write<std::vector<CustomerId>>([&](Connection& c) -> Result<std::vector<CustomerId>> {
+      SIYU_PREPARE(d, c, "DELETE FROM tag_defs WHERE workspace_id=? AND name=?");
+      d->bind(1, ws.value).bind(2, name);
+      SIYU_RETURN_IF_ERROR(d->run());
+      const bool defined = c.changes() > 0;
+      SIYU_PREPARE(s, c,
+                   "DELETE FROM customer_tags WHERE workspace_id=? AND tag=? RETURNING customer_id");
+      s->bind(1, ws.value).bind(2, name);
+      std::vector<CustomerId> out;
+      while (s->step()) out.emplace_back(s->int_at(0));
+      Status st = s->status();
+      s->reset();
+      SIYU_RETURN_IF_ERROR(st);
+      if (!defined && out.empty()) return not_found("tag \"" + name + "\" not found");
+      for (CustomerId id : out) SIYU_RETURN_IF_ERROR(tag_history(c, ws, id, name, "remove", by, at));
+      return out;
+    });
+  }
+
+  // ---------------------------------------------------------------- auto-tag rules
+  static constexpr const char* kRuleCols =
+      "id, name, tag, expression, enabled, created_by, created_at, updated_at, swept_at, "
+      "last_gained, last_lost";
+  static TagRule read_rule(const Statement& r) {
+    return TagRule{r.int_at(0),  r.text_at(1),     r.text_at(2), r.text_at(3),
+                   r.int_at(4) != 0, r.text_at(5), r.int_at(6),  r.int_at(7),
+                   r.opt_int_at(8), r.int_at(9),   r.int_at(10)};
+  }
+
+  static Status rule_conflict(const Status& st, const TagRule& r) {
+    if (st.code() == ErrorCode::kConflict) {
+      return conflict("another rule already manages the tag \"" + r.tag + "\"", "tag");
+    }
+    return st;
+  }
+
+  Result<TagRule> create_tag_rule(WorkspaceId ws, const TagRule& r) override {
+    return write<TagRule>([&](Connection& c) -> Result<TagRule> {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO tag_rules (workspace_id, id, name, tag, expression, enabled, "
+                   "created_by, created_at, updated_at) VALUES (?1, (SELECT coalesce(max(id), 0) "
+                   "+ 1 FROM tag_rules WHERE workspace_id=?1), ?2, ?3, ?4, ?5, ?6, ?7, ?7) "
+                   "RETURNING id");
+      s->bind(1, ws.value).bind(2, r.name).bind(3, r.tag).bind(4, r.expression_json).bind(
+          5, int64_t{r.enabled}).bind(6, r.created_by).bind(7, r.created_at);
+      TagRule out = r;
+      out.updated_at = r.created_at;
+      if (s->step()) out.id = s->int_at(0);
+      Status st = s->status();
+      s->reset();
+      SIYU_RETURN_IF_ERROR(rule_conflict(st, r));
+      return out;
+    });
+  }
+
+  Result<TagRule> tag_rule(WorkspaceId ws, int64_t id) override {
+    return read<TagRule>([&](Connection& c) -> Result<TagRule> {
+      SIYU_PREPARE(s, c, std::string("SELECT ") + kRuleCols +
+                             " FROM tag_rules WHERE workspace_id=? AND id=?");
+      s->bind(1, ws.value).bind(2, id);
+      return one<TagRule>(*s, read_rule, "rule " + std::to_string(id) + " not found");
+    });
+  }
+
+  Result<std::vector<TagRule>> tag_rules(WorkspaceId ws) override {
+    return read<std::vector<TagRule>>([&](Connection& c) -> Result<std::vector<TagRule>> {
+      SIYU_PREPARE(s, c, std::string("SELECT ") + kRuleCols +
+                             " FROM tag_rules WHERE workspace_id=? ORDER BY id");
+      s->bind(1, ws.value);
+      return all<TagRule>(*s, read_rule);
+    });
+  }
+
+  Status update_tag_rule(WorkspaceId ws, const TagRule& r) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c,
+                   "UPDATE tag_rules SET name=?, tag=?, expression=?, enabled=?, updated_at=? "
+                   "WHERE workspace_id=? AND id=?");
+      s->bind(1, r.name).bind(2, r.tag).bind(3, r.expression_json).bind(4, int64_t{r.enabled}).bind(
+          5, r.updated_at).bind(6, ws.value).bind(7, r.id);
+      SIYU_RETURN_IF_ERROR(rule_conflict(s->run(), r));
+      if (c.changes() == 0) return not_found("rule " + std::to_string(r.id) + " not found");
+      return Status::ok();
+    });
+  }
+
+  Status delete_tag_rule(WorkspaceId ws, int64_t id) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c, "DELETE FROM tag_rules WHERE workspace_id=? AND id=?");
+      s->bind(1, ws.value).bind(2, id);
+      SIYU_RETURN_IF_ERROR(s->run());
+      if (c.changes() == 0) return not_found("rule " + std::to_string(id) + " not found");
+      return Status::ok();
+    });
+  }
+
+  Status note_rule_sweep(WorkspaceId ws, int64_t id, EpochMs at, int64_t gained,
+                         int64_t lost) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c,
+                   "UPDATE tag_rules SET swept_at=?, last_gained=?, last_lost=? WHERE "
+                   "workspace_id=? AND id=?");
+      s->bind(1, at).bind(2, gained).bind(3, lost).bind(4, ws.value).bind(5, id);
+      return s->run();
+    });
+  }
+
+  // ---------------------------------------------------------------- segment change feed
+  Result<std::string> segment_members_blob(WorkspaceId ws, int64_t id) override {
+    return read<std::string>([&](Connection& c) -> Result<std::string> {
+      SIYU_PREPARE(s, c, "SELECT members FROM segments WHERE workspace_id=? AND id=?");
+      s->bind(1, ws.value).bind(2, id);
+      return one<std::string>(*s, [](const Statement& r) { return r.blob_at(0); },
+                              "segment " + std::to_string(id) + " not found");
+    });
+  }
+
+  Status record_segment_sweep(WorkspaceId ws, const SegmentSweep& sw) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(m, c, "UPDATE segments SET members=? WHERE workspace_id=? AND id=?");
+      m->bind_blob(1, sw.members_blob).bind(2, ws.value).bind(3, sw.segment_id);
+      SIYU_RETURN_IF_ERROR(m->run());
+      if (c.changes() == 0) return Status::ok();  // deleted meanwhile
+      SIYU_PREPARE(ch, c,
+                   "INSERT INTO segment_changes (workspace_id, segment_id, customer_id, entered, "
+                   "at) VALUES (?,?,?,?,?)");
+      for (bool entered : {true, false}) {
+        for (CustomerId id : entered ? sw.entered : sw.exited) {
+          ch->bind(1, ws.value).bind(2, sw.segment_id).bind(3, id.value).bind(
+              4, int64_t{entered}).bind(5, sw.at);
+          SIYU_RETURN_IF_ERROR(ch->run());
+        }
+      }
+      SIYU_PREPARE(z, c,
+                   "INSERT INTO segment_sizes (workspace_id, segment_id, day, size) VALUES "
+                   "(?,?,?,?) ON CONFLICT DO UPDATE SET size=excluded.size");
+      z->bind(1, ws.value).bind(2, sw.segment_id).bind(3, sw.day).bind(4, sw.size);
+      return z->run();
+    });
+  }
+
+  Result<std::vector<SegmentChange>> segment_changes(WorkspaceId ws, int64_t id,
+                                                     int64_t after_seq, int limit) override {
+    return read<std::vector<SegmentChange>>(
+        [&](Connection& c) -> Result<std::vector<SegmentChange>> {
+          SIYU_PREPARE(s, c,
+                       "SELECT id, segment_id, customer_id, entered, at FROM segment_changes "
+                       "WHERE workspace_id=? AND segment_id=? AND id>? ORDER BY id LIMIT ?");
+          s->bind(1, ws.value).bind(2, id).bind(3, after_seq).bind(4, int64_t{limit});
+          return all<SegmentChange>(*s, [](const Statement& r) {
+            return SegmentChange{r.int_at(0), r.int_at(1), CustomerId(r.int_at(2)),
+                                 r.int_at(3) != 0, r.int_at(4)};
+          });
+        });
+  }
+
+  Result<std::vector<SegmentSize>> segment_sizes(WorkspaceId ws, int64_t id,
+                                                 const std::string& from_day) override {
+    return read<std::vector<SegmentSize>>([&](Connection& c) -> Result<std::vector<SegmentSize>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT day, size FROM segment_sizes WHERE workspace_id=? AND segment_id=? AND "
+                   "day>=? ORDER BY day");
+      s->bind(1, ws.value).bind(2, id).bind(3, from_day);
+      return all<SegmentSize>(*s, [](const Statement& r) {
+        return SegmentSize{r.text_at(0), r.int_at(1)};
+      });
     });
   }
 
@@ -992,14 +1298,17 @@ class SqliteStore final : public Store {
 
   // ---------------------------------------------------------------- index feeds
   Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,
-                                                    const std::vector<CustomerId>& ids) override {
+                                                    const std::vector<CustomerId>& ids,
+                                                    EpochMs activity_since) override {
     return read<std::vector<CustomerFacts>>([&](Connection& c) -> Result<std::vector<CustomerFacts>> {
       std::vector<CustomerFacts> out;
       out.reserve(ids.size());
       SIYU_PREPARE(row, c,
                    "SELECT layer, gender, city, channel_id, owner_staff, created_at FROM customers "
                    "WHERE workspace_id=? AND id=? AND merged_into IS NULL AND erased_at IS NULL");
-      SIYU_PREPARE(tags, c, "SELECT tag FROM customer_tags WHERE workspace_id=? AND customer_id=?");
+      FactFeeds feeds;
+      SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, "=?2"));
+      Status st;
       for (CustomerId id : ids) {
         CustomerFacts f;
         f.id = id;
@@ -1008,52 +1317,125 @@ class SqliteStore final : public Store {
           f.live = true;
           read_facts(*row, f);
         }
-        Status st = row->status();
+        st = row->status();
         row->reset();
-        SIYU_RETURN_IF_ERROR(st);
+        if (!st.is_ok()) break;
         if (f.live) {
-          tags->bind(1, ws.value).bind(2, id.value);
-          while (tags->step()) f.tags.push_back(tags->text_at(0));
-          st = tags->status();
-          tags->reset();
-          SIYU_RETURN_IF_ERROR(st);
+          feeds.bind(id);
+          st = feeds.fill(f);
+          if (!st.is_ok()) break;
         }
         out.push_back(std::move(f));
       }
+      feeds.reset();
+      SIYU_RETURN_IF_ERROR(st);
       return out;
     });
   }
 
-  Status scan_customer_facts(WorkspaceId ws,
+  /// The per-customer queries behind CustomerFacts beyond the customer row: tags, groups,
+  /// recent events and paid orders. `customer_filter` is "=?2" for one customer (bind it
+  /// with bind) or "IS NOT NULL" to stream the whole workspace in customer order.
+  struct FactFeeds {
+    Statement* tags = nullptr;
+    Statement* groups = nullptr;
+    Statement* events = nullptr;
+    Statement* orders = nullptr;
+    WorkspaceId ws;
+    EpochMs since = 0;
+    bool started[4] = {false, false, false, false};
+    bool more[4] = {false, false, false, false};
+
+    void bind(std::optional<CustomerId> customer) {
+      for (Statement* s : {tags, groups, events, orders}) {
+        s->reset();
+        s->bind(1, ws.value);
+        if (customer) s->bind(2, customer->value);
+      }
+      events->bind(3, since);
+      for (bool& b : started) b = false;
+    }
+    /// Steps every feed to `f.id` and collects its rows (feeds sorted by customer).
+    Status fill(CustomerFacts& f) {
+      Statement* feeds[4] = {tags, groups, events, orders};
+      for (int i = 0; i < 4; ++i) {
+        Statement& s = *feeds[i];
+        if (!started[i]) {
+          more[i] = s.step();
+          started[i] = true;
+        }
+        while (more[i] && s.int_at(0) < f.id.value) more[i] = s.step();
+        while (more[i] && s.int_at(0) == f.id.value) {
+          switch (i) {
+            case 0: f.tags.push_back(s.text_at(1)); break;
+            case 1: f.groups.push_back(s.text_at(1)); break;
+            case 2: f.activity.push_back({s.text_at(1), s.int_at(2), s.int_at(3)}); break;
+            default:
+              f.paid_orders = s.int_at(1);
+              f.spend = s.int_at(2);
+              f.last_paid_at = s.opt_int_at(3);
+          }
+          more[i] = s.step();
+        }
+        SIYU_RETURN_IF_ERROR(s.status());
+      }
+      return Status::ok();
+    }
+    void reset() {
+      for (Statement* s : {tags, groups, events, orders}) s->reset();
+    }
+  };
+
+  static Result<FactFeeds> prepare_feeds(Connection& c, WorkspaceId ws, EpochMs since,
+                                         const std::string& customer_filter) {
+    FactFeeds f;
+    SIYU_ASSIGN_OR_RETURN(
+        f.tags, c.prepare("SELECT customer_id, tag FROM customer_tags WHERE workspace_id=?1 AND "
+                          "customer_id " + customer_filter + " ORDER BY customer_id"));
+    SIYU_ASSIGN_OR_RETURN(
+        f.groups, c.prepare("SELECT customer_id, target FROM relations WHERE workspace_id=?1 AND "
+                            "customer_id " + customer_filter +
+                            " AND kind='group' AND until_at IS NULL ORDER BY customer_id"));
+    SIYU_ASSIGN_OR_RETURN(
+        f.events, c.prepare("SELECT customer_id, type, ts, amount FROM events INDEXED BY "
+                            "events_by_customer WHERE workspace_id=?1 AND customer_id " +
+                            customer_filter + " AND ts>=?3 ORDER BY customer_id, ts"));
+    SIYU_ASSIGN_OR_RETURN(
+        f.orders, c.prepare("SELECT customer_id, count(*), sum(amount-refund_amount), "
+                            "max(paid_at) FROM orders WHERE workspace_id=?1 AND customer_id " +
+                            customer_filter + " AND customer_id>0 AND paid_at IS NOT NULL AND "
+                            "amount>refund_amount GROUP BY customer_id ORDER BY customer_id"));
+    f.ws = ws;
+    f.since = since;
+    f.bind(std::nullopt);
+    return f;
+  }
+
+  Status scan_customer_facts(WorkspaceId ws, EpochMs activity_since,
                              const std::function<void(const CustomerFacts&)>& fn) override {
     struct Unit {};
     return read<Unit>([&](Connection& c) -> Result<Unit> {
-      // Customers and tags both in id order, merged in one pass.
+      // The customers and every feed in customer order, merged in one pass.
       SIYU_PREPARE(rows, c,
                    "SELECT layer, gender, city, channel_id, owner_staff, created_at, id FROM "
                    "customers WHERE workspace_id=? AND merged_into IS NULL AND erased_at IS NULL "
                    "ORDER BY id");
-      SIYU_PREPARE(tags, c,
-                   "SELECT customer_id, tag FROM customer_tags WHERE workspace_id=? ORDER BY "
-                   "customer_id");
       rows->bind(1, ws.value);
-      tags->bind(1, ws.value);
-      bool more_tags = tags->step();
+      FactFeeds feeds;
+      SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, "IS NOT NULL"));
+      Status st;
       while (rows->step()) {
         CustomerFacts f;
         f.live = true;
         read_facts(*rows, f);
         f.id = CustomerId(rows->int_at(6));
-        while (more_tags && tags->int_at(0) < f.id.value) more_tags = tags->step();
-        while (more_tags && tags->int_at(0) == f.id.value) {
-          f.tags.push_back(tags->text_at(1));
-          more_tags = tags->step();
-        }
+        st = feeds.fill(f);
+        if (!st.is_ok()) break;
         fn(f);
       }
-      Status st = rows->status().is_ok() ? tags->status() : rows->status();
+      if (st.is_ok()) st = rows->status();
       rows->reset();
-      tags->reset();
+      feeds.reset();
       SIYU_RETURN_IF_ERROR(st);
       return Unit{};
     }).status();
@@ -1637,9 +2019,9 @@ class SqliteStore final : public Store {
         "UPDATE identities SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
         "UPDATE events SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
         "UPDATE orders SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
-        "INSERT INTO customer_tags (workspace_id, customer_id, tag, added_by, added_at) SELECT "
-        "workspace_id, ?2, tag, added_by, added_at FROM customer_tags WHERE workspace_id=?1 AND "
-        "customer_id=?3 ON CONFLICT DO NOTHING",
+        "INSERT INTO customer_tags (workspace_id, customer_id, tag, added_by, added_at, "
+        "expires_at) SELECT workspace_id, ?2, tag, added_by, added_at, expires_at FROM "
+        "customer_tags WHERE workspace_id=?1 AND customer_id=?3 ON CONFLICT DO NOTHING",
         "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?3",
         "UPDATE tag_history SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
         "UPDATE layer_changes SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",

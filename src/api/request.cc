@@ -1,0 +1,90 @@
+#include "api/request.h"
+
+#include <charconv>
+
+#include "core/text.h"
+#include "core/time_format.h"
+
+namespace siyu::api {
+
+Reply json_reply(Json body, int status) {
+  Reply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Reply no_content() {
+  Reply r;
+  r.status = 204;
+  return r;
+}
+
+Result<Json> json_body(const httplib::Request& req, size_t limit) {
+  if (req.body.size() > limit) {
+    return Status(ErrorCode::kPayloadTooLarge,
+                  "request body is larger than " + std::to_string(limit) + " bytes");
+  }
+  if (trim(req.body).empty()) return invalid("request body is empty; send a JSON object");
+  return parse_json(req.body);
+}
+
+Result<int64_t> parse_int(std::string_view s, const std::string& name) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) {
+    return invalid(name + " must be an integer", name);
+  }
+  return v;
+}
+
+Result<int64_t> path_id(const httplib::Request& req, size_t group, const std::string& name) {
+  auto v = parse_int(req.matches[static_cast<int>(group)].str(), name);
+  if (!v || *v <= 0 || *v > INT32_MAX) return invalid(name + " must be a positive integer", name);
+  return v;
+}
+
+Result<std::optional<int64_t>> query_int(const httplib::Request& req, const std::string& name,
+                                         int64_t min, int64_t max) {
+  if (!req.has_param(name.c_str())) return std::optional<int64_t>();
+  SIYU_ASSIGN_OR_RETURN(int64_t v, parse_int(req.get_param_value(name.c_str()), name));
+  if (v < min || v > max) {
+    return invalid(name + " must be between " + std::to_string(min) + " and " +
+                       std::to_string(max),
+                   name);
+  }
+  return std::optional<int64_t>(v);
+}
+
+Result<std::optional<std::string>> query_text(const httplib::Request& req, const std::string& name,
+                                              size_t max_chars) {
+  if (!req.has_param(name.c_str())) return std::optional<std::string>();
+  std::string v = req.get_param_value(name.c_str());
+  if (auto p = text_problem(v, max_chars)) return invalid(name + " " + *p, name);
+  return std::optional<std::string>(std::move(v));
+}
+
+Result<int> page_limit(const httplib::Request& req, int def, int max) {
+  SIYU_ASSIGN_OR_RETURN(auto v, query_int(req, "limit", 1, max));
+  return v ? static_cast<int>(*v) : def;
+}
+
+Result<std::optional<EpochMs>> query_time(const httplib::Request& req, const std::string& name) {
+  SIYU_ASSIGN_OR_RETURN(auto text, query_text(req, name, 40));
+  return optional_time(text, name);
+}
+
+Result<std::optional<EpochMs>> optional_time(const std::optional<std::string>& text,
+                                             const std::string& name) {
+  if (!text) return std::optional<EpochMs>();
+  if (text->size() == 10) {
+    auto d = parse_date(*text);
+    if (!d) return invalid(name + " must be a date or ISO 8601 timestamp", name);
+    return std::optional<EpochMs>(days_from_civil(*d) * kMsPerDay - 480 * 60'000);
+  }
+  auto t = parse_timestamp(*text, 480);
+  if (!t) return invalid(name + " must be a date or ISO 8601 timestamp", name);
+  return std::optional<EpochMs>(*t);
+}
+
+}  // namespace siyu::api

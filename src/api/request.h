@@ -1,0 +1,37 @@
+// Internal to api/: reading requests and building replies, shared by the handler files.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "api/routes.h"
+
+namespace siyu::api {
+
+constexpr size_t kMaxJsonBody = 1024 * 1024;
+
+/// A JSON reply with `status`.
+Reply json_reply(Json body, int status = 200);
+/// 204 with no body.
+Reply no_content();
+/// The request body as JSON: 413 over `limit`, 400 when empty or malformed.
+Result<Json> json_body(const httplib::Request& req, size_t limit = kMaxJsonBody);
+/// A whole decimal integer, or a 400 naming `name`.
+Result<int64_t> parse_int(std::string_view s, const std::string& name);
+/// Path capture `group` as a positive id.
+Result<int64_t> path_id(const httplib::Request& req, size_t group, const std::string& name);
+/// An optional integer query parameter within [min, max].
+Result<std::optional<int64_t>> query_int(const httplib::Request& req, const std::string& name,
+                                         int64_t min, int64_t max);
+/// An optional text query parameter of at most `max_chars` clean characters.
+Result<std::optional<std::string>> query_text(const httplib::Request& req, const std::string& name,
+                                              size_t max_chars);
+/// ?limit= within [1, max], `def` when absent.
+Result<int> page_limit(const httplib::Request& req, int def = 50, int max = 500);
+/// An optional date ("2026-01-31", midnight in Beijing) or ISO 8601 timestamp.
+Result<std::optional<EpochMs>> query_time(const httplib::Request& req, const std::string& name);
+/// The same reading for a body field's text.
+Result<std::optional<EpochMs>> optional_time(const std::optional<std::string>& text,
+                                             const std::string& name);
+
+}  // namespace siyu::api

@@ -1,0 +1,88 @@
+// The tag engine's moving parts: auto-tag rules, tag expiry and the change feed of saved
+// segments. A sweep of a workspace (1) removes expired tags, (2) makes each enabled rule's tag
+// exactly the rule's matches, and (3) records who entered and left each saved segment since
+// the last sweep, with the day's size. Sweeps run in the background soon after any write
+// (touch), every hour for time-based rules, and on demand.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/clock.h"
+#include "index/registry.h"
+#include "segment/expr.h"
+#include "store/store.h"
+
+namespace siyu::rules {
+
+/// Who would gain and lose a rule's tag if it were applied now.
+struct RulePreview {
+  uint64_t matches = 0;
+  uint64_t gain = 0;
+  uint64_t lose = 0;
+  std::vector<uint32_t> sample_gain;  // up to 20 customer ids each
+  std::vector<uint32_t> sample_lose;
+};
+
+struct SweepReport {
+  int64_t expired = 0;   // tags removed by expiry
+  int64_t rules = 0;     // enabled rules applied
+  int64_t gained = 0;    // tags added by rules
+  int64_t lost = 0;      // tags removed by rules
+  int64_t segments = 0;  // saved segments checked
+  int64_t entered = 0;
+  int64_t exited = 0;
+  std::vector<std::string> problems;  // rules or segments skipped, with the reason
+};
+
+/// The author recorded on tags a rule adds or removes: "rule:<id>".
+std::string rule_author(int64_t rule_id);
+
+/// Thread-safe.
+class TagEngine {
+ public:
+  TagEngine(store::Store& store, index::IndexRegistry& indexes, const Clock& clock)
+      : store_(store), indexes_(indexes), clock_(clock) {}
+  ~TagEngine();
+  TagEngine(const TagEngine&) = delete;
+  TagEngine& operator=(const TagEngine&) = delete;
+
+  /// Starts the background sweeper.
+  void start();
+  /// Stops it, finishing the sweep in progress.
+  void stop();
+  /// Notes that the workspace changed; the sweeper sweeps it within about 100 ms.
+  void touch(WorkspaceId ws);
+  /// Sweeps the workspace now (sweeps of one workspace never overlap).
+  Result<SweepReport> sweep(WorkspaceId ws);
+  /// Gains and losses of `tag` if exactly the matches of `e` carried it.
+  Result<RulePreview> preview(WorkspaceId ws, const std::string& tag, const segment::Expr& e);
+  /// OK when `tag` may be edited by hand; kConflict naming the enabled rule that manages it.
+  Status check_manual_edit(WorkspaceId ws, const std::string& tag);
+
+ private:
+  Status apply_rule(WorkspaceId ws, const index::CustomerIndex& ix, const store::TagRule& rule,
+                    EpochMs now, SweepReport& report);
+  Status feed_segment(WorkspaceId ws, const index::CustomerIndex& ix, const store::Segment& seg,
+                      EpochMs now, SweepReport& report);
+  void run();
+  std::mutex& workspace_lock(WorkspaceId ws);
+
+  store::Store& store_;
+  index::IndexRegistry& indexes_;
+  const Clock& clock_;
+
+  std::mutex mu_;  // guards everything below
+  std::condition_variable wake_;
+  std::set<WorkspaceId> touched_;
+  bool stopping_ = false;
+  std::thread thread_;
+  std::map<WorkspaceId, std::unique_ptr<std::mutex>> sweep_locks_;
+  /// (workspace, segment) → the last day whose size was recorded.
+  std::map<std::pair<WorkspaceId, int64_t>, std::string> sized_on_;
+};
+
+}  // namespace siyu::rules

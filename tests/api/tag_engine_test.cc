@@ -1,0 +1,205 @@
+// The tag engine through the API: auto-tag rules over behaviour (applied in the background
+// after ingestion, previewed before they are switched on, owning their tag), tag expiry, bulk
+// tagging by CSV, the tag catalogue, lifecycle and RFM, and the enter/exit feed of segments.
+#include <chrono>
+#include <set>
+
+#include "api/api_fixture.h"
+#include "core/time_format.h"
+
+namespace siyu::api {
+namespace {
+
+class TagEngineApiTest : public ApiTest {
+ protected:
+  const Clock& clock() const override { return clock_; }
+
+  int64_t count(const std::string& expr) {
+    auto r = call("POST", "/v1/segments:count", analyst_a_, R"({"expression":)" + expr + "}");
+    EXPECT_EQ(r.status, 200) << expr << " → " << r.raw;
+    return r.body["count"].get<int64_t>();
+  }
+
+  Json sweep() {
+    auto r = call("POST", "/v1/rules:sweep", key_a_, "{}");
+    EXPECT_EQ(r.status, 200) << r.raw;
+    return r.body;
+  }
+
+  /// Posts one event of `type` for the customer with app_user_id `user`, `days_ago` days ago.
+  void event(const std::string& id, const std::string& type, const std::string& user,
+             int days_ago, int amount = 0) {
+    const std::string ts = format_timestamp(clock_.now_ms() - int64_t{days_ago} * kMsPerDay);
+    auto r = call("POST", "/v1/events", key_a_,
+                  R"([{"event_id":")" + id + R"(","type":")" + type + R"(","timestamp":")" + ts +
+                      R"(","customer":{"type":"app_user_id","value":")" + user +
+                      R"("},"amount":)" + std::to_string(amount) + "}]");
+    ASSERT_EQ(r.status, 200) << r.raw;
+  }
+
+  ManualClock clock_{SystemClock::instance().now_ms()};
+};
+
+TEST_F(TagEngineApiTest, RuleTagsFollowBehaviourSoonAfterIngestion) {
+  event("a1", "order_paid", "u1", 10, 3000);
+  event("a2", "order_paid", "u1", 100, 3000);  // outside the 90-day window
+  event("b1", "login", "u2", 1);
+  const std::string repeat = R"({"event":"order_paid","within_days":90,"count":{"gte":2}})";
+  EXPECT_EQ(count(repeat), 0);
+  // Preview before switching on: who would gain the tag.
+  auto preview = call("POST", "/v1/rules:preview", analyst_a_,
+                      R"({"tag":"复购","expression":{"event":"order_paid","within_days":365,"count":{"gte":2}}})");
+  ASSERT_EQ(preview.status, 200) << preview.raw;
+  EXPECT_EQ(preview.body["gain"], 1);
+  EXPECT_EQ(preview.body["lose"], 0);
+  auto rule = call("POST", "/v1/rules", key_a_,
+                   R"({"name":"90天复购","tag":"复购","enabled":true,"expression":)" + repeat + "}");
+  ASSERT_EQ(rule.status, 201) << rule.raw;
+  EXPECT_EQ(sweep()["rules"], 1);
+  EXPECT_EQ(count(R"({"tag":"复购"})"), 0);
+
+  // A second order within the window: the background sweeper tags the customer.
+  event("a3", "order_paid", "u1", 0, 2000);
+  const auto start = std::chrono::steady_clock::now();
+  while (count(R"({"tag":"复购"})") == 0 &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(count(R"({"tag":"复购"})"), 1);
+
+  // The rule owns its tag: hand edits are refused while it is enabled.
+  auto manual = call("POST", "/v1/customers/2/tags", key_a_, R"({"tag":"复购"})");
+  EXPECT_EQ(manual.status, 409) << manual.raw;
+  EXPECT_EQ(manual.body["error"]["field"], "tag");
+  // 85 days later only the latest order is inside the 90-day window and the tag goes.
+  clock_.advance(85 * kMsPerDay);
+  auto swept = sweep();
+  EXPECT_EQ(swept["lost"], 1) << swept.dump();
+  EXPECT_EQ(count(R"({"tag":"复购"})"), 0);
+  // Inactivity: no login in 30 days (u2 logged in 86 days ago now).
+  EXPECT_EQ(count(R"({"and":[{"event":"login","within_days":30,"count":{"eq":0}},{"event":"login","within_days":90}]})"), 1);
+  // Disabled, the tag may be edited by hand again; bad rules name their path.
+  ASSERT_EQ(call("PATCH", "/v1/rules/" + std::to_string(rule.body["id"].get<int>()), key_a_,
+                 R"({"enabled":false})").status, 200);
+  EXPECT_EQ(call("POST", "/v1/customers/2/tags", key_a_, R"({"tag":"复购"})").status, 201);
+  auto bad = call("POST", "/v1/rules", key_a_,
+                  R"({"name":"x","tag":"y","expression":{"event":"login","within_days":400}})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body["error"]["field"], "expression.within_days");
+  auto twice = call("POST", "/v1/rules", key_a_,
+                    R"({"name":"again","tag":"复购","expression":{"tag":"vip"}})");
+  EXPECT_EQ(twice.status, 409);
+}
+
+TEST_F(TagEngineApiTest, TagsExpireAndBulkCsvTagsByPhone) {
+  for (const char* phone : {"13800000001", "13800000002", "13800000003"}) {
+    ASSERT_EQ(call("POST", "/v1/customers", key_a_, std::string(R"({"phone":")") + phone + R"("})").status, 201);
+  }
+  const std::string tomorrow = format_timestamp(clock_.now_ms() + kMsPerDay);
+  auto tagged = call("POST", "/v1/customers/1/tags", key_a_,
+                     R"({"tag":"试用券","expires_at":")" + tomorrow + R"("})");
+  ASSERT_EQ(tagged.status, 201) << tagged.raw;
+  EXPECT_EQ(call("POST", "/v1/customers/1/tags", key_a_,
+                 R"({"tag":"x","expires_at":"2001-01-01"})").status, 400);
+  EXPECT_EQ(sweep()["expired"], 0);
+  clock_.advance(2 * kMsPerDay);
+  EXPECT_EQ(sweep()["expired"], 1);
+  EXPECT_EQ(count(R"({"tag":"试用券"})"), 0);
+  auto timeline = call("GET", "/v1/customers/1/timeline", key_a_);
+  EXPECT_NE(timeline.raw.find("expiry"), std::string::npos) << timeline.raw;
+
+  const std::string csv = "phone\r\n138 0000 0001\r\n13800000003\r\n13999999999\r\n";
+  auto bulk = call("POST", "/v1/tags:bulk?tag=%E8%80%81%E5%AE%A2&action=add", key_a_, csv, "text/csv");
+  ASSERT_EQ(bulk.status, 200) << bulk.raw;
+  EXPECT_EQ(bulk.body["matched"], 2);
+  EXPECT_EQ(bulk.body["changed"], 2);
+  EXPECT_EQ(bulk.body["unmatched_lines"], Json::array({4}));
+  EXPECT_EQ(count(R"({"tag":"老客"})"), 2);
+  EXPECT_EQ(call("POST", "/v1/tags:bulk?tag=a", key_a_, "shoe\r\n1\r\n", "text/csv").status, 400);
+  auto removed = call("POST", "/v1/tags:bulk?tag=%E8%80%81%E5%AE%A2&action=remove", key_a_,
+                      "customer_id\n3\n", "text/csv");
+  EXPECT_EQ(removed.body["changed"], 1);
+  EXPECT_EQ(count(R"({"tag":"老客"})"), 1);
+}
+
+TEST_F(TagEngineApiTest, CatalogueGroupsTagsAndCountsCustomers) {
+  ASSERT_EQ(call("POST", "/v1/customers", key_a_, "{}").status, 201);
+  auto group = call("POST", "/v1/tag-groups", key_a_, R"({"name":"兴趣","description":"品类偏好"})");
+  ASSERT_EQ(group.status, 201) << group.raw;
+  EXPECT_EQ(call("POST", "/v1/tag-groups", key_a_, R"({"name":"兴趣"})").status, 409);
+  const int gid = group.body["id"];
+  ASSERT_EQ(call("POST", "/v1/tags", key_a_, R"({"name":"茶饮","group_id":)" + std::to_string(gid) + "}").status, 201);
+  EXPECT_EQ(call("POST", "/v1/tags", key_a_, R"({"name":"x","group_id":99})").status, 404);
+  ASSERT_EQ(call("POST", "/v1/customers/1/tags", key_a_, R"({"tag":"茶饮"})").status, 201);
+  ASSERT_EQ(call("POST", "/v1/customers/1/tags", key_a_, R"({"tag":"未分组"})").status, 201);
+  auto tags = call("GET", "/v1/tags", analyst_a_);
+  ASSERT_EQ(tags.status, 200);
+  ASSERT_EQ(tags.body["items"].size(), 2U) << tags.raw;
+  for (const auto& t : tags.body["items"]) {
+    EXPECT_EQ(t["customers"], 1);
+    EXPECT_EQ(t["group_id"].is_null(), t["name"] == "未分组");
+  }
+  // Deleting the group ungroups its tags; deleting a tag removes it everywhere.
+  EXPECT_EQ(call("DELETE", "/v1/tag-groups/" + std::to_string(gid), key_a_).status, 204);
+  auto gone = call("DELETE", "/v1/tags/%E8%8C%B6%E9%A5%AE", key_a_);
+  EXPECT_EQ(gone.status, 200) << gone.raw;
+  EXPECT_EQ(gone.body["removed_from"], 1);
+  EXPECT_EQ(count(R"({"tag":"茶饮"})"), 0);
+  EXPECT_EQ(call("DELETE", "/v1/tags/nothing", key_a_).status, 404);
+}
+
+TEST_F(TagEngineApiTest, LifecycleRfmAndTheSegmentChangeFeed) {
+  // Three buyers: u1 bought 5 times lately (loyal), u2 twice (repeat), u3 once long ago.
+  for (int i = 0; i < 5; ++i) {
+    auto r = call("POST", "/v1/orders", key_a_,
+                  R"({"order_id":"o1-)" + std::to_string(i) + R"(","customer":{"type":"app_user_id","value":"u1"},"amount":10000,"status":"paid","ordered_at":")" +
+                      format_timestamp(clock_.now_ms() - (i + 1) * kMsPerDay) + R"("})");
+    ASSERT_EQ(r.status, 201) << r.raw;
+  }
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(call("POST", "/v1/orders", key_a_,
+                   R"({"order_id":"o2-)" + std::to_string(i) + R"(","customer":{"type":"app_user_id","value":"u2"},"amount":3000,"status":"paid","ordered_at":")" +
+                       format_timestamp(clock_.now_ms() - 5 * kMsPerDay) + R"("})").status, 201);
+  }
+  ASSERT_EQ(call("POST", "/v1/orders", key_a_,
+                 R"({"order_id":"o3","customer":{"type":"app_user_id","value":"u3"},"amount":500,"status":"paid","ordered_at":")" +
+                     format_timestamp(clock_.now_ms() - 200 * kMsPerDay) + R"("})").status, 201);
+  auto u1 = call("GET", "/v1/customers/1", key_a_);
+  ASSERT_EQ(u1.status, 200);
+  EXPECT_EQ(u1.body["derived"]["paid_orders"], 5) << u1.raw;
+  EXPECT_EQ(u1.body["derived"]["spend"], 50000);
+  // Three buyers: two spent less than u1, so M = 1 + ⌊5 × 2 / 3⌋ = 4.
+  EXPECT_EQ(u1.body["derived"]["rfm"]["m"], 4);
+  EXPECT_EQ(u1.body["derived"]["lifecycle"], "loyal");
+  EXPECT_EQ(count(R"({"lifecycle":["loyal"]})"), 1);
+  EXPECT_EQ(count(R"({"lifecycle":["new"]})"), 1);  // u3 joined today with one order
+  EXPECT_EQ(count(R"({"rfm":{"r":[1]}})"), 1);
+  EXPECT_EQ(count(R"({"attr":"spend","op":"range","from":6000,"to":50001})"), 2);
+
+  // The feed: the first sweep is the baseline, later ones record who entered and left.
+  auto seg = call("POST", "/v1/segments", key_a_, R"({"name":"VIP","expression":{"tag":"vip"}})");
+  ASSERT_EQ(seg.status, 201);
+  const std::string base = "/v1/segments/" + std::to_string(seg.body["id"].get<int>());
+  ASSERT_EQ(call("POST", "/v1/customers/1/tags", key_a_, R"({"tag":"vip"})").status, 201);
+  sweep();
+  EXPECT_EQ(call("GET", base + "/changes", analyst_a_).body["items"].size(), 0U);
+  ASSERT_EQ(call("POST", "/v1/customers/2/tags", key_a_, R"({"tag":"vip"})").status, 201);
+  ASSERT_EQ(call("DELETE", "/v1/customers/1/tags/vip", key_a_).status, 204);
+  auto report = sweep();
+  EXPECT_EQ(report["entered"], 1) << report.dump();
+  EXPECT_EQ(report["exited"], 1);
+  auto changes = call("GET", base + "/changes", analyst_a_);
+  ASSERT_EQ(changes.body["items"].size(), 2U) << changes.raw;
+  std::set<std::pair<int, std::string>> seen;
+  for (const auto& c : changes.body["items"]) seen.insert({c["customer_id"].get<int>(), c["change"]});
+  EXPECT_TRUE(seen.contains({2, "enter"}));
+  EXPECT_TRUE(seen.contains({1, "exit"}));
+  auto later = call("GET", base + "/changes?after=" + std::to_string(changes.body["next_after"].get<int64_t>()), analyst_a_);
+  EXPECT_EQ(later.body["items"].size(), 0U);
+  auto sizes = call("GET", base + "/sizes?days=7", analyst_a_);
+  ASSERT_EQ(sizes.body["items"].size(), 1U) << sizes.raw;
+  EXPECT_EQ(sizes.body["items"][0]["size"], 1);
+}
+
+}  // namespace
+}  // namespace siyu::api
