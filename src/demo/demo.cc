@@ -1,5 +1,6 @@
 #include "demo/demo.h"
 
+#include <map>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -119,6 +120,7 @@ class Builder {
     }
     SIYU_RETURN_IF_ERROR(flush_events(out));
     SIYU_RETURN_IF_ERROR(flush_orders(out));
+    SIYU_RETURN_IF_ERROR(make_tag_catalogue());
     SIYU_RETURN_IF_ERROR(store_.rename_workspace(ws_, opt_.slug));
     return out;
   }
@@ -143,6 +145,54 @@ class Builder {
       store::User u{UserId(), ws_, s.email, s.name, s.role, hash, false, at};
       SIYU_ASSIGN_OR_RETURN(auto made, store_.create_user(u));
       if (s.role == store::Role::kStaff || s.role == store::Role::kOperator) staff_.push_back(made.id);
+    }
+    return Status::ok();
+  }
+
+  /// Tag groups, auto-tag rules (applied by the server's first sweep) and saved segments an
+  /// operations team would start from.
+  Status make_tag_catalogue() {
+    const EpochMs at = end_day_ * kMsPerDay;
+    const std::string by = "demo";
+    struct GroupSpec { const char* name; const char* description; };
+    std::map<std::string, int64_t> group_ids;
+    for (const GroupSpec& g : {GroupSpec{"价值", "消费金额与频次"}, GroupSpec{"生命周期", "新客、活跃、沉睡"},
+                               GroupSpec{"兴趣偏好", "品类与口味"}, GroupSpec{"来源", "获客渠道与活动"}}) {
+      SIYU_ASSIGN_OR_RETURN(auto made, store_.create_tag_group(ws_, {0, g.name, g.description, at}));
+      group_ids[g.name] = made.id;
+    }
+    struct RuleSpec { const char* tag; const char* group; const char* name; const char* expression; };
+    const RuleSpec rules[] = {
+        {"高价值", "价值", "一年消费满500元", R"({"event":"order_paid","within_days":365,"sum":{"gte":50000}})"},
+        {"复购客", "价值", "90天内下单3次及以上", R"({"event":"order_paid","within_days":90,"count":{"gte":3}})"},
+        {"沉睡客", "生命周期", "90天无任何互动", R"({"lifecycle":["churned"]})"},
+        {"流失预警", "生命周期", "30–90天未互动的老客", R"({"and":[{"lifecycle":["at_risk"]},{"attr":"paid_orders","op":"range","from":1}]})"},
+    };
+    for (const RuleSpec& r : rules) {
+      SIYU_RETURN_IF_ERROR(store_.put_tag_def(ws_, {r.tag, group_ids[r.group], r.name, by, at}));
+      store::TagRule rule;
+      rule.name = r.name;
+      rule.tag = r.tag;
+      rule.expression_json = r.expression;
+      rule.enabled = true;
+      rule.created_by = by;
+      rule.created_at = at;
+      SIYU_RETURN_IF_ERROR(store_.create_tag_rule(ws_, rule).status());
+    }
+    for (const char* tag : {"抹茶控", "低糖偏好", "奶盖党"}) {
+      SIYU_RETURN_IF_ERROR(store_.put_tag_def(ws_, {tag, group_ids["兴趣偏好"], "", by, at}));
+    }
+    struct SegmentSpec { const char* name; const char* expression; };
+    for (const SegmentSpec& seg :
+         {SegmentSpec{"高价值流失预警", R"({"and":[{"rfm":{"m":[4,5]}},{"lifecycle":["at_risk","churned"]}]})"},
+          SegmentSpec{"会员复购", R"({"and":[{"layer":["member"]},{"event":"order_paid","within_days":90,"count":{"gte":2}}]})"},
+          SegmentSpec{"社群活跃未购", R"({"and":[{"layer":["community"]},{"event":"view","within_days":30},{"attr":"paid_orders","op":"range","to":1}]})"}}) {
+      store::Segment s;
+      s.name = seg.name;
+      s.expression_json = seg.expression;
+      s.created_by = by;
+      s.created_at = at;
+      SIYU_RETURN_IF_ERROR(store_.create_segment(ws_, s).status());
     }
     return Status::ok();
   }

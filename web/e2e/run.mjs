@@ -151,6 +151,17 @@ try {
     await page.waitForSelector(`[data-test=member-table] .el-table__row:has-text("${target.id}")`)
     await shot('segment')
   })
+  await step('the tags page lists the demo rules and previews a new one', async () => {
+    await page.click('[data-nav=tags]')
+    await page.waitForSelector('[data-test=rule-table] .el-table__row:has-text("高价值")')
+    await page.waitForSelector('[data-test=tag-table] .el-table__row:has-text("复购客")')
+    await page.click('[data-test=new-rule]')
+    await page.fill('input[data-test=rule-name]', 'e2e 规则')
+    await page.fill('input[data-test=rule-tag]', 'e2e-rule')
+    await page.click('[data-test=rule-preview-button]')
+    await page.waitForSelector('[data-test=rule-preview]:has-text("将新增")')
+    await shot('tags')
+  })
   await step('bulk-tag selected customers', async () => {
     await page.goto(base + '/customers?layer=member')
     await page.waitForSelector('[data-test=customer-table] .el-table__body-wrapper .el-table__row')

@@ -76,7 +76,16 @@ export interface Me {
   csrf_token?: string
 }
 
+/** Facts the index derives (docs/segments.md): lifecycle, RFM 1–5 (null without orders). */
+export interface Derived {
+  lifecycle: string
+  paid_orders: number
+  spend: number
+  rfm: { r: number; f: number; m: number } | null
+}
+
 export interface Customer {
+  derived?: Derived | null
   id: number
   name: string
   gender: string

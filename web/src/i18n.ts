@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n'
 
 const zh = {
   app: { name: '私域运营台', signOut: '退出登录', language: 'English' },
-  nav: { overview: '数据概览', customers: '客户', segments: '人群', orders: '订单', channels: '渠道', staff: '员工与角色', keys: 'API 密钥', audit: '审计日志' },
+  nav: { overview: '数据概览', customers: '客户', tags: '标签', segments: '人群', orders: '订单', channels: '渠道', staff: '员工与角色', keys: 'API 密钥', audit: '审计日志' },
   common: {
     loading: '加载中…', empty: '暂无数据', retry: '重试', search: '搜索', reset: '重置', save: '保存', cancel: '取消',
     create: '新建', add: '添加', actions: '操作', prev: '上一页', next: '下一页', export: '导出 CSV', columns: '列设置',
@@ -34,7 +34,7 @@ const zh = {
     reveal: '查看完整信息', revealed: '已显示完整信息（已记录审计）', gender: '性别', birthday: '生日', email: '邮箱',
     campaign: '活动', content: '内容', reassign: '更换归属员工', reassigned: '已更换归属员工', newTag: '新标签',
     group: '社群', follow: '关注', friend: '好友', membership: '会员', orderId: '订单号', amount: '金额', status: '状态',
-    store: '门店', orderedAt: '下单时间', type: '类型', value: '值', back: '返回客户列表',
+    store: '门店', orderedAt: '下单时间', type: '类型', value: '值', back: '返回客户列表', lifecycle: '生命周期',
   },
   channels: {
     kind: '来源类型', name: '名称', code: '渠道码', customers: '获客数', cost: '投入', cpa: '单客成本', costs: '投入记录',
@@ -45,7 +45,18 @@ const zh = {
     new: '新建人群', name: '名称', size: '人数', updated: '更新时间', members: '成员', delete: '删除', match: '满足',
     all: '全部条件', any: '任一条件', not: '不满足', addCondition: '添加条件', liveCount: '实时人数', saved: '人群已保存',
     tagAll: '为全部成员打标签',
-    kind: { tag: '标签', layer: '分层', city: '城市', city_prefix: '城市前缀', gender: '性别', channel_id: '渠道', owner_staff_id: '归属员工', joined: '加入时间' },
+    kind: { tag: '标签', layer: '分层', city: '城市', city_prefix: '城市前缀', gender: '性别', channel_id: '渠道', owner_staff_id: '归属员工', joined: '加入时间',
+      behaviour: '行为', lifecycle: '生命周期', rfm_r: 'RFM 最近购买', rfm_f: 'RFM 购买频次', rfm_m: 'RFM 消费金额', group: '所在社群', spend: '累计消费', segment: '已存人群' },
+    days: '天内', times: '次数', yuan: '金额(元)', fromYuan: '最低(元)', toYuan: '低于(元)', sizeOverTime: '人数变化',
+    changes: '进出记录', enter: '进入', exit: '退出', change: '变化', customer: '客户',
+  },
+  lifecycle: { new: '新客', active: '活跃', repeat: '复购', loyal: '忠诚', at_risk: '流失预警', churned: '沉睡' },
+  tags: {
+    groups: '标签组', newGroup: '新建标签组', tags: '标签', name: '名称', group: '标签组', ungrouped: '未分组', customers: '人数',
+    rule: '规则', manual: '手动', define: '定义标签', description: '说明', rules: '自动标签规则', newRule: '新建规则',
+    editRule: '编辑规则', tag: '标签', expression: '条件（人群表达式 JSON）', enabled: '启用', preview: '预览',
+    matches: '符合 {n} 人', gain: '将新增 {n} 人', lose: '将移除 {n} 人', sweptAt: '最近执行', sweep: '立即执行',
+    swept: '已执行：新增 {gained}，移除 {lost}', lastRun: '上次 +{gained} / -{lost}', badJson: '条件不是合法的 JSON',
   },
   staff: { email: '邮箱', name: '姓名', role: '角色', disabled: '停用', password: '初始密码（至少 10 位）', created: '员工已创建' },
   keys: { name: '名称', role: '角色', prefix: '前缀', createdAt: '创建时间', lastUsed: '最近使用', revokedAt: '吊销时间', shownOnce: '请立即复制，此密钥只显示一次', revoked: '已吊销' },
@@ -54,7 +65,7 @@ const zh = {
 
 const en: typeof zh = {
   app: { name: 'Siyu Console', signOut: 'Sign out', language: '中文' },
-  nav: { overview: 'Overview', customers: 'Customers', segments: 'Segments', orders: 'Orders', channels: 'Channels', staff: 'Staff & roles', keys: 'API keys', audit: 'Audit log' },
+  nav: { overview: 'Overview', customers: 'Customers', tags: 'Tags', segments: 'Segments', orders: 'Orders', channels: 'Channels', staff: 'Staff & roles', keys: 'API keys', audit: 'Audit log' },
   common: {
     loading: 'Loading…', empty: 'No data', retry: 'Retry', search: 'Search', reset: 'Reset', save: 'Save', cancel: 'Cancel',
     create: 'Create', add: 'Add', actions: 'Actions', prev: 'Previous', next: 'Next', export: 'Export CSV', columns: 'Columns',
@@ -86,7 +97,7 @@ const en: typeof zh = {
     reveal: 'Reveal', revealed: 'Personal data shown (audited)', gender: 'Gender', birthday: 'Birthday', email: 'E-mail',
     campaign: 'Campaign', content: 'Content', reassign: 'Reassign owner', reassigned: 'Owner reassigned', newTag: 'New tag',
     group: 'Group', follow: 'Follows', friend: 'Friend of', membership: 'Membership', orderId: 'Order', amount: 'Amount', status: 'Status',
-    store: 'Store', orderedAt: 'Ordered', type: 'Type', value: 'Value', back: 'Back to customers',
+    store: 'Store', orderedAt: 'Ordered', type: 'Type', value: 'Value', back: 'Back to customers', lifecycle: 'Lifecycle',
   },
   channels: {
     kind: 'Source', name: 'Name', code: 'Code', customers: 'Customers', cost: 'Cost', cpa: 'Cost per customer', costs: 'Cost entries',
@@ -97,7 +108,18 @@ const en: typeof zh = {
     new: 'New segment', name: 'Name', size: 'Size', updated: 'Updated', members: 'Members', delete: 'Delete', match: 'Match',
     all: 'All conditions', any: 'Any condition', not: 'Not', addCondition: 'Add condition', liveCount: 'Live count', saved: 'Segment saved',
     tagAll: 'Tag every member',
-    kind: { tag: 'Tag', layer: 'Layer', city: 'City', city_prefix: 'City starts with', gender: 'Gender', channel_id: 'Channel', owner_staff_id: 'Owner staff', joined: 'Joined' },
+    kind: { tag: 'Tag', layer: 'Layer', city: 'City', city_prefix: 'City starts with', gender: 'Gender', channel_id: 'Channel', owner_staff_id: 'Owner staff', joined: 'Joined',
+      behaviour: 'Behaviour', lifecycle: 'Lifecycle', rfm_r: 'RFM recency', rfm_f: 'RFM frequency', rfm_m: 'RFM monetary', group: 'In group', spend: 'Total spend', segment: 'Saved segment' },
+    days: 'days', times: 'times', yuan: 'yuan', fromYuan: 'from (yuan)', toYuan: 'below (yuan)', sizeOverTime: 'Size over time',
+    changes: 'Enter / exit', enter: 'entered', exit: 'left', change: 'Change', customer: 'Customer',
+  },
+  lifecycle: { new: 'New', active: 'Active', repeat: 'Repeat buyer', loyal: 'Loyal', at_risk: 'At risk', churned: 'Churned' },
+  tags: {
+    groups: 'Tag groups', newGroup: 'New group', tags: 'Tags', name: 'Name', group: 'Group', ungrouped: 'Ungrouped', customers: 'Customers',
+    rule: 'Rule', manual: 'Manual', define: 'Define tag', description: 'Description', rules: 'Auto-tag rules', newRule: 'New rule',
+    editRule: 'Edit rule', tag: 'Tag', expression: 'Condition (segment expression JSON)', enabled: 'Enabled', preview: 'Preview',
+    matches: '{n} match', gain: '{n} would gain it', lose: '{n} would lose it', sweptAt: 'Last run', sweep: 'Run now',
+    swept: 'Done: {gained} gained, {lost} lost', lastRun: 'last +{gained} / -{lost}', badJson: 'The condition is not valid JSON',
   },
   staff: { email: 'E-mail', name: 'Name', role: 'Role', disabled: 'Disabled', password: 'Initial password (10+ characters)', created: 'Staff created' },
   keys: { name: 'Name', role: 'Role', prefix: 'Prefix', createdAt: 'Created', lastUsed: 'Last used', revokedAt: 'Revoked', shownOnce: 'Copy it now: this key is shown only once', revoked: 'Revoked' },

@@ -14,6 +14,7 @@ export const router = createRouter({
         { path: 'overview', name: 'overview', component: () => import('./views/OverviewView.vue') },
         { path: 'customers', name: 'customers', component: () => import('./views/CustomersView.vue') },
         { path: 'customers/:id', name: 'customer', component: () => import('./views/CustomerView.vue') },
+        { path: 'tags', name: 'tags', component: () => import('./views/TagsView.vue') },
         { path: 'segments', name: 'segments', component: () => import('./views/SegmentsView.vue') },
         { path: 'segments/:id', name: 'segment', component: () => import('./views/SegmentView.vue') },
         { path: 'orders', name: 'orders', component: () => import('./views/OrdersView.vue') },

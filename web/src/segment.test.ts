@@ -23,4 +23,22 @@ describe('buildExpression', () => {
       attr: 'created_at', op: 'range', from: '2026-09-01',
     })
   })
+
+  it('builds behaviour windows with counts or yuan sums, RFM cells, spend and saved segments', () => {
+    const orders = { ...newCondition('behaviour'), value: 'order_paid', days: 90, amount: 3 }
+    const spend = { ...newCondition('behaviour'), value: 'order_paid', days: 365, measure: 'sum' as const, amount: 500 }
+    const idle = { ...newCondition('behaviour'), value: 'login', days: 30, op: 'eq' as const, amount: 0 }
+    expect(buildExpression('and', [orders, spend, idle])).toEqual({
+      and: [
+        { event: 'order_paid', within_days: 90, count: { gte: 3 } },
+        { event: 'order_paid', within_days: 365, sum: { gte: 50000 } },
+        { event: 'login', within_days: 30, count: { eq: 0 } },
+      ],
+    })
+    expect(buildExpression('or', [{ ...newCondition('rfm_m'), values: ['4', '5'] }, { ...newCondition('spend'), from: '100' },
+      { ...newCondition('segment'), value: '7' }, { ...newCondition('lifecycle'), values: ['at_risk'] }])).toEqual({
+      or: [{ rfm: { m: [4, 5] } }, { attr: 'spend', op: 'range', from: 10000 }, { segment: 7 }, { lifecycle: ['at_risk'] }],
+    })
+    expect(buildExpression('and', [{ ...newCondition('behaviour'), value: ' ' }])).toBeNull()
+  })
 })

@@ -1,7 +1,9 @@
 // The segment builder's model: a list of conditions joined by and/or, each optionally negated,
 // turned into the API's expression JSON (docs/segments.md).
 
-export type ConditionKind = 'tag' | 'layer' | 'city' | 'city_prefix' | 'gender' | 'channel_id' | 'owner_staff_id' | 'joined'
+export type ConditionKind =
+  | 'tag' | 'layer' | 'city' | 'city_prefix' | 'gender' | 'channel_id' | 'owner_staff_id' | 'joined'
+  | 'behaviour' | 'lifecycle' | 'rfm_r' | 'rfm_f' | 'rfm_m' | 'group' | 'spend' | 'segment'
 
 export interface Condition {
   kind: ConditionKind
@@ -10,10 +12,21 @@ export interface Condition {
   values: string[]
   from: string
   to: string
+  /** behaviour: event type in `value`, window in days, count or sum compared with `amount` */
+  days: number
+  measure: 'count' | 'sum'
+  op: 'gte' | 'lte' | 'eq'
+  amount: number
 }
 
 export function newCondition(kind: ConditionKind = 'tag'): Condition {
-  return { kind, negate: false, value: '', values: [], from: '', to: '' }
+  return { kind, negate: false, value: '', values: [], from: '', to: '', days: 30, measure: 'count', op: 'gte', amount: 1 }
+}
+
+/** Yuan typed by an operator → cents for the API; empty stays empty. */
+function cents(yuan: string): number | undefined {
+  if (yuan.trim() === '' || Number.isNaN(Number(yuan))) return undefined
+  return Math.round(Number(yuan) * 100)
 }
 
 /** The expression for one condition, or null while it is incomplete. */
@@ -31,6 +44,31 @@ export function conditionExpression(c: Condition): Record<string, unknown> | nul
       break
     case 'joined':
       e = c.from || c.to ? { attr: 'created_at', op: 'range', ...(c.from ? { from: c.from } : {}), ...(c.to ? { to: c.to } : {}) } : null
+      break
+    case 'behaviour': {
+      const amount = c.measure === 'sum' ? Math.round(c.amount * 100) : Math.round(c.amount)
+      e = c.value.trim() && c.days >= 1 ? { event: c.value.trim(), within_days: c.days, [c.measure]: { [c.op]: amount } } : null
+      break
+    }
+    case 'lifecycle':
+      e = c.values.length ? { lifecycle: c.values } : null
+      break
+    case 'rfm_r':
+    case 'rfm_f':
+    case 'rfm_m':
+      e = c.values.length ? { rfm: { [c.kind.slice(4)]: c.values.map(Number) } } : null
+      break
+    case 'group':
+      e = c.values.length ? { group: c.values } : null
+      break
+    case 'spend': {
+      const from = cents(c.from)
+      const to = cents(c.to)
+      e = from !== undefined || to !== undefined ? { attr: 'spend', op: 'range', ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) } : null
+      break
+    }
+    case 'segment':
+      e = c.value ? { segment: Number(c.value) } : null
       break
     default:
       e = c.values.length ? { attr: c.kind, op: 'in', values: c.values } : null
