@@ -73,8 +73,7 @@ TEST_F(TagEngineApiTest, RuleTagsFollowBehaviourSoonAfterIngestion) {
   EXPECT_EQ(manual.body["error"]["field"], "tag");
   // 85 days later only the latest order is inside the 90-day window and the tag goes.
   clock_.advance(85 * kMsPerDay);
-  auto swept = sweep();
-  EXPECT_EQ(swept["lost"], 1) << swept.dump();
+  sweep();
   EXPECT_EQ(count(R"({"tag":"复购"})"), 0);
   // Inactivity: no login in 30 days (u2 logged in 86 days ago now).
   EXPECT_EQ(count(R"({"and":[{"event":"login","within_days":30,"count":{"eq":0}},{"event":"login","within_days":90}]})"), 1);
@@ -101,9 +100,10 @@ TEST_F(TagEngineApiTest, TagsExpireAndBulkCsvTagsByPhone) {
   ASSERT_EQ(tagged.status, 201) << tagged.raw;
   EXPECT_EQ(call("POST", "/v1/customers/1/tags", key_a_,
                  R"({"tag":"x","expires_at":"2001-01-01"})").status, 400);
-  EXPECT_EQ(sweep()["expired"], 0);
+  sweep();
+  EXPECT_EQ(count(R"({"tag":"试用券"})"), 1);
   clock_.advance(2 * kMsPerDay);
-  EXPECT_EQ(sweep()["expired"], 1);
+  sweep();  // the background sweeper may have been first; either removes it
   EXPECT_EQ(count(R"({"tag":"试用券"})"), 0);
   auto timeline = call("GET", "/v1/customers/1/timeline", key_a_);
   EXPECT_NE(timeline.raw.find("expiry"), std::string::npos) << timeline.raw;
@@ -176,18 +176,17 @@ TEST_F(TagEngineApiTest, LifecycleRfmAndTheSegmentChangeFeed) {
   EXPECT_EQ(count(R"({"rfm":{"r":[1]}})"), 1);
   EXPECT_EQ(count(R"({"attr":"spend","op":"range","from":6000,"to":50001})"), 2);
 
-  // The feed: the first sweep is the baseline, later ones record who entered and left.
+  // The feed: the first sweep is the baseline, later ones record who entered and left. (The
+  // background sweeper may run any of these sweeps first; the feed is the same.)
+  ASSERT_EQ(call("POST", "/v1/customers/1/tags", key_a_, R"({"tag":"vip"})").status, 201);
   auto seg = call("POST", "/v1/segments", key_a_, R"({"name":"VIP","expression":{"tag":"vip"}})");
   ASSERT_EQ(seg.status, 201);
   const std::string base = "/v1/segments/" + std::to_string(seg.body["id"].get<int>());
-  ASSERT_EQ(call("POST", "/v1/customers/1/tags", key_a_, R"({"tag":"vip"})").status, 201);
   sweep();
   EXPECT_EQ(call("GET", base + "/changes", analyst_a_).body["items"].size(), 0U);
   ASSERT_EQ(call("POST", "/v1/customers/2/tags", key_a_, R"({"tag":"vip"})").status, 201);
   ASSERT_EQ(call("DELETE", "/v1/customers/1/tags/vip", key_a_).status, 204);
-  auto report = sweep();
-  EXPECT_EQ(report["entered"], 1) << report.dump();
-  EXPECT_EQ(report["exited"], 1);
+  sweep();
   auto changes = call("GET", base + "/changes", analyst_a_);
   ASSERT_EQ(changes.body["items"].size(), 2U) << changes.raw;
   std::set<std::pair<int, std::string>> seen;

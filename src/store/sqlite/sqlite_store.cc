@@ -1402,7 +1402,7 @@ class SqliteStore final : public Store {
                             customer_filter + " AND ts>=?3 ORDER BY customer_id, ts"));
     SIYU_ASSIGN_OR_RETURN(
         f.orders, c.prepare("SELECT customer_id, count(*), sum(amount-refund_amount), "
-                            "max(paid_at) FROM orders WHERE workspace_id=?1 AND customer_id " +
+                            "max(paid_at) FROM orders INDEXED BY orders_by_customer WHERE workspace_id=?1 AND customer_id " +
                             customer_filter + " AND customer_id>0 AND paid_at IS NOT NULL AND "
                             "amount>refund_amount GROUP BY customer_id ORDER BY customer_id"));
     f.ws = ws;
@@ -2096,7 +2096,8 @@ class SqliteStore final : public Store {
                  "SELECT CASE "
                  "WHEN EXISTS (SELECT 1 FROM relations WHERE workspace_id=?1 AND customer_id=?2 "
                  "AND kind='membership' AND until_at IS NULL) OR (SELECT count(*) FROM orders "
-                 "WHERE workspace_id=?1 AND customer_id=?2 AND status='paid') >= 2 THEN 'member' "
+                 "INDEXED BY orders_by_customer WHERE workspace_id=?1 AND customer_id=?2 AND "
+                 "status='paid') >= 2 THEN 'member' "
                  "WHEN EXISTS (SELECT 1 FROM relations WHERE workspace_id=?1 AND customer_id=?2 "
                  "AND kind='friend' AND until_at IS NULL) THEN 'friend' "
                  "WHEN EXISTS (SELECT 1 FROM relations WHERE workspace_id=?1 AND customer_id=?2 "
