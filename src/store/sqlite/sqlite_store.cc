@@ -1335,7 +1335,8 @@ class SqliteStore final : public Store {
 
   /// The per-customer queries behind CustomerFacts beyond the customer row: tags, groups,
   /// recent events and paid orders. `customer_filter` is "=?2" for one customer (bind it
-  /// with bind) or "IS NOT NULL" to stream the whole workspace in customer order.
+  /// with bind) or "> 0" to stream the whole workspace in customer order (guest orders have
+  /// customer 0). Nothing else may constrain customer_id, or SQLite may range-scan instead.
   struct FactFeeds {
     Statement* tags = nullptr;
     Statement* groups = nullptr;
@@ -1403,7 +1404,7 @@ class SqliteStore final : public Store {
     SIYU_ASSIGN_OR_RETURN(
         f.orders, c.prepare("SELECT customer_id, count(*), sum(amount-refund_amount), "
                             "max(paid_at) FROM orders INDEXED BY orders_by_customer WHERE workspace_id=?1 AND customer_id " +
-                            customer_filter + " AND customer_id>0 AND paid_at IS NOT NULL AND "
+                            customer_filter + " AND paid_at IS NOT NULL AND "
                             "amount>refund_amount GROUP BY customer_id ORDER BY customer_id"));
     f.ws = ws;
     f.since = since;
@@ -1422,7 +1423,7 @@ class SqliteStore final : public Store {
                    "ORDER BY id");
       rows->bind(1, ws.value);
       FactFeeds feeds;
-      SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, "IS NOT NULL"));
+      SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, "> 0"));
       Status st;
       while (rows->step()) {
         CustomerFacts f;
