@@ -146,9 +146,8 @@ class Handlers {
   explicit Handlers(Services& s) : s_(s) {}
 
   Status audit(const Principal& who, const std::string& action, const std::string& target,
-               Json detail = Json::object()) {
-    return s_.store.audit(who.workspace, store::AuditEntry{0, s_.clock.now_ms(), who.actor, action,
-                                                           target, detail.dump()});
+               const Json& detail = Json::object()) {
+    return api::audit(s_, who, action, target, detail);
   }
 
   /// Brings the segment index up to date with customers a committed write touched. The write
@@ -208,16 +207,7 @@ class Handlers {
   Result<segment::Expr> expression_at(const Json& j, const std::string& field,
                                       const Principal& who,
                                       std::optional<int64_t> self = std::nullopt) {
-    const segment::SegmentResolver resolve = [&](int64_t id) -> Result<Json> {
-      SIYU_ASSIGN_OR_RETURN(auto saved, s_.store.segment(who.workspace, id));
-      return parse_json(saved.expression_json);
-    };
-    auto parsed = segment::parse_expr(j, resolve, self);
-    if (!parsed) {
-      const Status& e = parsed.error();
-      return Status(e.code(), e.message(), e.field().empty() ? field : field + "." + e.field());
-    }
-    return parsed;
+    return api::expression_at(s_, who, j, field, self);
   }
 
   /// The members of a saved segment, ascending ids.

@@ -4,6 +4,7 @@
 
 #include "core/text.h"
 #include "core/time_format.h"
+#include "segment/saved.h"
 
 namespace siyu::api {
 
@@ -85,6 +86,22 @@ Result<std::optional<EpochMs>> optional_time(const std::optional<std::string>& t
   auto t = parse_timestamp(*text, 480);
   if (!t) return invalid(name + " must be a date or ISO 8601 timestamp", name);
   return std::optional<EpochMs>(*t);
+}
+
+Result<segment::Expr> expression_at(Services& s, const Principal& who, const Json& j,
+                                    const std::string& field, std::optional<int64_t> self) {
+  auto parsed = segment::parse_in_workspace(s.store, who.workspace, j, self);
+  if (!parsed) {
+    const Status& e = parsed.error();
+    return Status(e.code(), e.message(), e.field().empty() ? field : field + "." + e.field());
+  }
+  return parsed;
+}
+
+Status audit(Services& s, const Principal& who, const std::string& action,
+             const std::string& target, const Json& detail) {
+  return s.store.audit(who.workspace, store::AuditEntry{0, s.clock.now_ms(), who.actor, action,
+                                                        target, detail.dump()});
 }
 
 }  // namespace siyu::api

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "api/routes.h"
+#include "segment/expr.h"
 
 namespace siyu::api {
 
@@ -33,5 +34,15 @@ Result<std::optional<EpochMs>> query_time(const httplib::Request& req, const std
 /// The same reading for a body field's text.
 Result<std::optional<EpochMs>> optional_time(const std::optional<std::string>& text,
                                              const std::string& name);
+
+/// Parses a segment expression given at body field `field` in the caller's workspace (saved
+/// segments resolve there); error paths are prefixed with `field`. `self`: segment being saved.
+Result<segment::Expr> expression_at(Services& s, const Principal& who, const Json& j,
+                                    const std::string& field,
+                                    std::optional<int64_t> self = std::nullopt);
+
+/// Writes an audit entry for the caller, now.
+Status audit(Services& s, const Principal& who, const std::string& action,
+             const std::string& target, const Json& detail = Json::object());
 
 }  // namespace siyu::api

@@ -6,7 +6,6 @@
 #include "customer/identity.h"
 #include "io/csv.h"
 #include "rules/tag_engine.h"
-#include "segment/saved.h"
 
 namespace siyu::api {
 namespace {
@@ -55,9 +54,8 @@ class TagHandlers {
   TagHandlers(Services& s, rules::TagEngine& engine) : s_(s), engine_(engine) {}
 
   Status audit(const Principal& who, const std::string& action, const std::string& target,
-               Json detail = Json::object()) {
-    return s_.store.audit(who.workspace, store::AuditEntry{0, s_.clock.now_ms(), who.actor, action,
-                                                           target, detail.dump()});
+               const Json& detail = Json::object()) {
+    return api::audit(s_, who, action, target, detail);
   }
 
   // ------------------------------------------------------------ tag groups
@@ -267,21 +265,11 @@ class TagHandlers {
     if (r.name.empty()) return invalid("name is required", "name");
     if (r.tag.empty()) return invalid("tag is required", "tag");
     if (expression != nullptr) {
-      SIYU_RETURN_IF_ERROR(parse_expression(who, *expression).status());
+      SIYU_RETURN_IF_ERROR(expression_at(s_, who, *expression, "expression").status());
       r.expression_json = expression->dump();
     }
     if (r.expression_json.empty()) return invalid("expression is required", "expression");
     return r;
-  }
-
-  Result<segment::Expr> parse_expression(const Principal& who, const Json& j) {
-    auto parsed = segment::parse_in_workspace(s_.store, who.workspace, j);
-    if (!parsed) {
-      const Status& e = parsed.error();
-      return Status(e.code(), e.message(),
-                    e.field().empty() ? "expression" : "expression." + e.field());
-    }
-    return parsed;
   }
 
   Result<Reply> create_rule(const httplib::Request& req, const Principal& who) {
@@ -324,7 +312,7 @@ class TagHandlers {
     SIYU_RETURN_IF_ERROR(f.finish());
     SIYU_ASSIGN_OR_RETURN(std::string tag, tag_name(raw_tag, "tag"));
     if (expression == nullptr) return invalid("expression is required", "expression");
-    SIYU_ASSIGN_OR_RETURN(segment::Expr e, parse_expression(who, *expression));
+    SIYU_ASSIGN_OR_RETURN(segment::Expr e, expression_at(s_, who, *expression, "expression"));
     SIYU_ASSIGN_OR_RETURN(auto preview, engine_.preview(who.workspace, tag, e));
     return json_reply(preview_json(preview));
   }
