@@ -8,53 +8,92 @@ const Bitmap& empty_bitmap() {
   static const Bitmap kEmpty;
   return kEmpty;
 }
+
+int64_t utc_day(EpochMs t) { return t >= 0 ? t / 86'400'000 : (t - 86'399'999) / 86'400'000; }
+
+constexpr std::string_view kBuiltinEnums[] = {"layer", "gender", "city", "channel_id",
+                                              "owner_staff_id"};
 }  // namespace
+
+EnumAttribute& CustomerIndex::enum_attribute(std::string_view name) {
+  auto it = enums_.find(name);
+  if (it == enums_.end()) it = enums_.try_emplace(std::string(name)).first;
+  return it->second;
+}
 
 namespace {
-int64_t utc_day(EpochMs t) { return t >= 0 ? t / 86'400'000 : (t - 86'399'999) / 86'400'000; }
+std::string_view text_of(const IndexedCustomer& c, std::string_view attr) {
+  if (attr == "layer") return c.layer;
+  if (attr == "gender") return c.gender;
+  if (attr == "city") return c.city;
+  if (attr == "channel_id") return c.channel_id;
+  if (attr == "owner_staff_id") return c.owner_staff_id;
+  for (const auto& [name, value] : c.custom_text) {
+    if (name == attr) return value;
+  }
+  return {};
+}
+
+std::optional<double> number_of(const IndexedCustomer& c, std::string_view attr) {
+  for (const auto& [name, value] : c.custom_numbers) {
+    if (name == attr) return value;
+  }
+  return std::nullopt;
+}
 }  // namespace
 
-void CustomerIndex::unset_attributes(uint32_t id) {
-  if (id >= rows_.size() || !live_.contains(id)) return;
-  const IndexedCustomer& old = rows_[id];
-  if (auto d = created_days_.find(utc_day(old.created_at)); d != created_days_.end()) {
-    d->second.remove(id);
-    if (d->second.isEmpty()) created_days_.erase(d);
-  }
-  const std::pair<const char*, const std::string*> fields[] = {
-      {"layer", &old.layer},     {"gender", &old.gender},
-      {"city", &old.city},       {"channel_id", &old.channel_id},
-      {"owner_staff_id", &old.owner_staff_id}};
-  for (const auto& [attr, value] : fields) {
-    if (value->empty()) continue;
-    auto a = values_.find(attr);
-    if (a == values_.end()) continue;
-    auto v = a->second.find(*value);
-    if (v == a->second.end()) continue;
-    v->second.remove(id);
-    if (v->second.isEmpty()) a->second.erase(v);
-  }
-  if (auto a = values_.find("group"); a != values_.end()) {
-    for (const auto& g : old.groups) {
-      auto v = a->second.find(g);
-      if (v == a->second.end()) continue;
-      v->second.remove(id);
-      if (v->second.isEmpty()) a->second.erase(v);
+void CustomerIndex::set_attributes(uint32_t id, const IndexedCustomer* c) {
+  if (c != nullptr) {
+    for (auto name : kBuiltinEnums) enum_attribute(name);
+    for (const auto& [name, value] : c->custom_text) enum_attribute(name);
+    for (const auto& [name, value] : c->custom_numbers) {
+      if (numbers_.find(name) == numbers_.end()) numbers_.try_emplace(name);
     }
   }
-  for (const ActivityCell& cell : activity_[id]) with_type_[cell.type].remove(id);
-  activity_[id].clear();
-  activity_[id].shrink_to_fit();
-  last_active_[id] = kNoDay;
-  purchases_[id] = Purchases{};
-  buyers_.remove(id);
+  // Every known attribute is written, so values the customer no longer has are cleared.
+  for (auto& [name, attribute] : enums_) attribute.set(id, c != nullptr ? text_of(*c, name) : "");
+  for (auto& [name, column] : numbers_) {
+    column.set(id, c != nullptr ? number_of(*c, name) : std::nullopt);
+  }
+  groups_.set(id, c != nullptr ? c->groups : std::vector<std::string>());
+}
+
+void CustomerIndex::set_activity(uint32_t id, const std::vector<DayActivity>& activity) {
+  for (const ActivityCell& cell : activity_.cells(id)) with_type_[cell.type].remove(id);
+  std::vector<ActivityCell> cells;
+  cells.reserve(activity.size());
+  int32_t last = kNoDay;
+  for (const DayActivity& a : activity) {
+    const uint16_t type = type_id(a.type);
+    const auto day = static_cast<uint32_t>(std::clamp(a.day, 0, int32_t{UINT16_MAX}));
+    // Counts above a cell's 63 and amounts beyond int32 continue in further cells.
+    uint32_t count = a.count;
+    int64_t amount = a.amount;
+    do {
+      const uint32_t c = std::min(count, ActivityCell::kMaxCount);
+      const auto part = static_cast<int32_t>(std::clamp<int64_t>(amount, INT32_MIN, INT32_MAX));
+      ActivityCell cell{};
+      cell.day = day & 0xFFFFU;
+      cell.type = type & ActivityCell::kMaxType;
+      cell.count = c & ActivityCell::kMaxCount;
+      cell.amount = part;
+      cells.push_back(cell);
+      count -= c;
+      amount -= part;
+    } while (count > 0 || amount != 0);
+    with_type_[type].add(id);
+    last = std::max(last, a.day);
+  }
+  std::sort(cells.begin(), cells.end(), cell_before);
+  activity_.assign(id, cells);
+  last_active_[id] = last;
 }
 
 uint16_t CustomerIndex::type_id(const std::string& type) {
   if (auto it = type_ids_.find(type); it != type_ids_.end()) return it->second;
-  // More than 65,535 distinct event types would share the last number; types are a
-  // workspace's small vocabulary, so this does not happen in practice.
-  const auto id = static_cast<uint16_t>(std::min<size_t>(type_names_.size(), UINT16_MAX));
+  // Types beyond the cell's 1,024 share the last number; event types are a workspace's small
+  // vocabulary, so this does not happen in practice.
+  const auto id = static_cast<uint16_t>(std::min<size_t>(type_names_.size(), ActivityCell::kMaxType));
   if (id == type_names_.size()) {
     type_names_.push_back(type);
     with_type_.emplace_back();
@@ -69,53 +108,45 @@ int32_t CustomerIndex::day_of(EpochMs t) const {
 
 void CustomerIndex::upsert(const IndexedCustomer& c) {
   std::unique_lock lock(mu_);
-  const bool was_live = c.id < rows_.size() && live_.contains(c.id);
-  const Purchases before = was_live ? purchases_[c.id] : Purchases{};
-  unset_attributes(c.id);
-  if (c.id >= rows_.size()) {
+  const bool was_live = live_.contains(c.id);
+  if (c.id >= created_.size()) {
     const size_t n = c.id + 1;
-    rows_.resize(n);
     created_.resize(n, 0);
-    activity_.resize(n);
     last_active_.resize(n, kNoDay);
     purchases_.resize(n);
   }
-  IndexedCustomer& row = rows_[c.id];
-  row = c;
-  row.activity.clear();
-  row.activity.shrink_to_fit();
+  if (was_live) {
+    if (auto d = created_days_.find(utc_day(created_[c.id])); d != created_days_.end()) {
+      d->second.remove(c.id);
+      if (d->second.isEmpty()) created_days_.erase(d);
+    }
+  }
+  set_attributes(c.id, &c);
+  set_activity(c.id, c.activity);
   created_[c.id] = c.created_at;
-  auto& cells = activity_[c.id];
-  cells.reserve(c.activity.size());
-  for (const DayActivity& a : c.activity) {
-    const uint16_t type = type_id(a.type);
-    cells.push_back({a.day, type, static_cast<uint16_t>(std::min<uint32_t>(a.count, UINT16_MAX)),
-                     a.amount});
-    with_type_[type].add(c.id);
-    last_active_[c.id] = std::max(last_active_[c.id], a.day);
-  }
-  std::sort(cells.begin(), cells.end(), [](const ActivityCell& a, const ActivityCell& b) {
-    return a.type != b.type ? a.type < b.type : a.day < b.day;
-  });
-  purchases_[c.id] = c.purchases;
-  if (c.purchases.orders > 0) buyers_.add(c.id);
-  if (before != c.purchases) ++purchases_version_;
   created_days_[utc_day(c.created_at)].add(c.id);
-  live_.add(c.id);
-  const std::pair<const char*, const std::string*> fields[] = {
-      {"layer", &c.layer},     {"gender", &c.gender},
-      {"city", &c.city},       {"channel_id", &c.channel_id},
-      {"owner_staff_id", &c.owner_staff_id}};
-  for (const auto& [attr, value] : fields) {
-    if (!value->empty()) values_[attr][*value].add(c.id);
+  if (purchases_[c.id] != c.purchases) ++purchases_version_;
+  purchases_[c.id] = c.purchases;
+  if (c.purchases.orders > 0) {
+    buyers_.add(c.id);
+  } else {
+    buyers_.remove(c.id);
   }
-  for (const auto& g : c.groups) values_["group"][g].add(c.id);
+  live_.add(c.id);
 }
 
 void CustomerIndex::remove(uint32_t id) {
   std::unique_lock lock(mu_);
-  if (id < purchases_.size() && purchases_[id].orders > 0) ++purchases_version_;
-  unset_attributes(id);
+  if (!live_.contains(id)) return;
+  if (purchases_[id].orders > 0) ++purchases_version_;
+  if (auto d = created_days_.find(utc_day(created_[id])); d != created_days_.end()) {
+    d->second.remove(id);
+    if (d->second.isEmpty()) created_days_.erase(d);
+  }
+  set_attributes(id, nullptr);
+  set_activity(id, {});
+  purchases_[id] = Purchases{};
+  buyers_.remove(id);
   live_.remove(id);
   for (auto it = tags_.begin(); it != tags_.end();) {
     it->second.remove(id);
@@ -152,24 +183,36 @@ uint64_t CustomerIndex::size() const {
   return live_.cardinality();
 }
 
+void CustomerIndex::shrink() {
+  std::unique_lock lock(mu_);
+  activity_.shrink();
+  created_.shrink_to_fit();
+  last_active_.shrink_to_fit();
+  purchases_.shrink_to_fit();
+  live_.runOptimize();
+  live_.shrinkToFit();
+  for (auto& [name, b] : tags_) {
+    b.runOptimize();
+    b.shrinkToFit();
+  }
+}
+
 size_t CustomerIndex::memory_bytes() const {
   std::shared_lock lock(mu_);
-  size_t bytes = live_.getSizeInBytes();
-  for (const auto& [name, b] : tags_) bytes += name.size() + b.getSizeInBytes();
-  for (const auto& [attr, m] : values_) {
-    for (const auto& [value, b] : m) bytes += value.size() + b.getSizeInBytes();
-  }
-  for (const auto& [day, b] : created_days_) bytes += sizeof(day) + b.getSizeInBytes();
-  bytes += rows_.capacity() * sizeof(IndexedCustomer) + created_.capacity() * sizeof(EpochMs);
-  for (const auto& r : rows_) {
-    bytes += r.city.capacity() > 15 ? r.city.capacity() : 0;
-    bytes += r.groups.capacity() * sizeof(std::string);
-  }
+  size_t bytes = live_.getSizeInBytes() + buyers_.getSizeInBytes();
+  for (const auto& [name, b] : tags_) bytes += name.size() + 64 + b.getSizeInBytes();
+  for (const auto& [name, attribute] : enums_) bytes += attribute.memory_bytes();
+  for (const auto& [name, column] : numbers_) bytes += column.memory_bytes();
+  bytes += groups_.memory_bytes();
+  for (const auto& [day, b] : created_days_) bytes += sizeof(day) + 64 + b.getSizeInBytes();
   for (const auto& b : with_type_) bytes += b.getSizeInBytes();
-  bytes += activity_.capacity() * sizeof(activity_[0]);
-  for (const auto& cells : activity_) bytes += cells.capacity() * sizeof(ActivityCell);
-  bytes += last_active_.capacity() * sizeof(int32_t) + purchases_.capacity() * sizeof(Purchases) +
-           buyers_.getSizeInBytes();
+  bytes += activity_.memory_bytes();
+  bytes += created_.capacity() * sizeof(EpochMs) + last_active_.capacity() * sizeof(int32_t) +
+           purchases_.capacity() * sizeof(Purchases);
+  {
+    std::lock_guard rfm_lock(rfm_mu_);
+    bytes += rfm_.capacity() * sizeof(RfmCell);
+  }
   return bytes;
 }
 
@@ -179,26 +222,27 @@ const Bitmap& IndexView::tag(const std::string& name) const {
 }
 
 const Bitmap& IndexView::value(const std::string& attr, const std::string& value) const {
-  auto a = ix_.values_.find(attr);
-  if (a == ix_.values_.end()) return empty_bitmap();
-  auto v = a->second.find(value);
-  return v == a->second.end() ? empty_bitmap() : v->second;
+  const auto* all = values(attr);
+  if (all == nullptr) return empty_bitmap();
+  auto v = all->find(value);
+  return v == all->end() ? empty_bitmap() : v->second;
 }
 
-const std::map<std::string, Bitmap>* IndexView::values(const std::string& attr) const {
-  auto a = ix_.values_.find(attr);
-  return a == ix_.values_.end() ? nullptr : &a->second;
+const std::map<std::string, Bitmap, std::less<>>* IndexView::values(const std::string& attr) const {
+  if (attr == "group") return &ix_.groups_.values();
+  auto a = ix_.enums_.find(attr);
+  return a == ix_.enums_.end() ? nullptr : &a->second.values();
+}
+
+const NumberColumn* IndexView::numbers(const std::string& attr) const {
+  auto a = ix_.numbers_.find(attr);
+  return a == ix_.numbers_.end() ? nullptr : &a->second;
 }
 
 std::optional<uint16_t> IndexView::event_type(const std::string& type) const {
   auto it = ix_.type_ids_.find(type);
   if (it == ix_.type_ids_.end()) return std::nullopt;
   return it->second;
-}
-
-std::span<const ActivityCell> IndexView::activity(uint32_t id) const {
-  if (id >= ix_.activity_.size()) return {};
-  return ix_.activity_[id];
 }
 
 Lifecycle IndexView::lifecycle(uint32_t id, int32_t today) const {

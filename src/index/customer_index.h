@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "index/attribute.h"
 #include "index/bitmap.h"
+#include "index/cell_pool.h"
 #include "index/derived.h"
 
 namespace siyu::index {
@@ -38,14 +40,10 @@ struct IndexedCustomer {
   std::vector<std::string> groups;  // active group memberships
   std::vector<DayActivity> activity;
   Purchases purchases;
-};
-
-/// How the index keeps one DayActivity: the type by number, the count saturated at 65,535.
-struct ActivityCell {
-  int32_t day = 0;
-  uint16_t type = 0;
-  uint16_t count = 0;
-  int64_t amount = 0;
+  /// Custom fields that are not personal, by attribute name ("custom.level"): text and
+  /// boolean fields as text, number fields as numbers and date fields as day numbers.
+  std::vector<std::pair<std::string, std::string>> custom_text;
+  std::vector<std::pair<std::string, double>> custom_numbers;
 };
 
 class IndexView;
@@ -73,31 +71,35 @@ class CustomerIndex {
   uint64_t size() const;
   /// Bytes held by bitmaps and columns (approximate, for /metrics).
   size_t memory_bytes() const;
+  /// Returns spare capacity after a bulk build.
+  void shrink();
   /// The day number (since 1970-01-01, workspace time) of an instant.
   int32_t day_of(EpochMs t) const;
 
  private:
   friend class IndexView;
-  void unset_attributes(uint32_t id);
+  void set_attributes(uint32_t id, const IndexedCustomer* c);
+  void set_activity(uint32_t id, const std::vector<DayActivity>& activity);
   uint16_t type_id(const std::string& type);
+  EnumAttribute& enum_attribute(std::string_view name);
 
   const int offset_minutes_;
   mutable std::shared_mutex mu_;
   Bitmap live_;
   std::unordered_map<std::string, Bitmap> tags_;
-  /// attribute → value → customers; attributes are layer, gender, city, channel_id,
-  /// owner_staff_id and group (several values per customer).
-  std::map<std::string, std::map<std::string, Bitmap>, std::less<>> values_;
-  std::vector<IndexedCustomer> rows_;  // by id, without activity; id 0 unused
-  std::vector<EpochMs> created_;       // by id
+  /// layer, gender, city, channel_id, owner_staff_id and custom text fields.
+  std::map<std::string, EnumAttribute, std::less<>> enums_;
+  MultiAttribute groups_;
+  std::map<std::string, NumberColumn, std::less<>> numbers_;  // custom number and date fields
+  std::vector<EpochMs> created_;            // by id
   std::map<int64_t, Bitmap> created_days_;  // UTC day number → customers who joined that day
 
   std::unordered_map<std::string, uint16_t> type_ids_;
   std::vector<std::string> type_names_;
   std::vector<Bitmap> with_type_;  // by type id: customers with activity of that type
-  std::vector<std::vector<ActivityCell>> activity_;  // by id, sorted by (type, day)
-  std::vector<int32_t> last_active_;                 // by id: latest activity day or kNoDay
-  std::vector<Purchases> purchases_;                 // by id
+  CellPool activity_;              // sorted by (type, day)
+  std::vector<int32_t> last_active_;  // by id: latest activity day or kNoDay
+  std::vector<Purchases> purchases_;  // by id
   Bitmap buyers_;
 
   // RFM scores are computed on first use after purchases change or the day turns.
@@ -116,8 +118,11 @@ class IndexView {
   const Bitmap& tag(const std::string& name) const;
   /// Customers whose `attr` equals `value`, or an empty bitmap.
   const Bitmap& value(const std::string& attr, const std::string& value) const;
-  /// Every value bitmap of `attr`, ordered by value (for prefix and exists).
-  const std::map<std::string, Bitmap>* values(const std::string& attr) const;
+  /// Every value bitmap of `attr`, ordered by value (for prefix and exists); may include
+  /// empty bitmaps.
+  const std::map<std::string, Bitmap, std::less<>>* values(const std::string& attr) const;
+  /// The numeric custom field `attr` ("custom.age"), or null when nobody has it.
+  const NumberColumn* numbers(const std::string& attr) const;
   /// created_at by id.
   const std::vector<EpochMs>& created_at() const { return ix_.created_; }
   /// Customers by the UTC day they joined (day number since the epoch).
@@ -129,7 +134,7 @@ class IndexView {
   /// Customers with activity of the type.
   const Bitmap& with_type(uint16_t type) const { return ix_.with_type_[type]; }
   /// A customer's activity cells, sorted by (type, day).
-  std::span<const ActivityCell> activity(uint32_t id) const;
+  std::span<const ActivityCell> activity(uint32_t id) const { return ix_.activity_.cells(id); }
   /// A customer's latest day with any event, kNoDay when none.
   int32_t last_active(uint32_t id) const { return ix_.last_active_[id]; }
   const std::vector<Purchases>& purchases() const { return ix_.purchases_; }

@@ -2,11 +2,40 @@
 
 #include <map>
 
+#include "core/json.h"
 #include "core/time_format.h"
 
 namespace siyu::index {
 
-IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix) {
+namespace {
+/// The customer's non-personal custom fields in the index's terms.
+void index_custom_fields(const store::CustomerFacts& f, const std::vector<store::FieldDef>& fields,
+                         IndexedCustomer& c) {
+  if (fields.empty() || f.custom_json.size() <= 2) return;
+  auto custom = parse_json(f.custom_json);
+  if (!custom || !custom->is_object()) return;
+  for (const store::FieldDef& d : fields) {
+    if (d.personal) continue;
+    auto it = custom->find(d.name);
+    if (it == custom->end() || it->is_null()) continue;
+    const std::string attr = "custom." + d.name;
+    if (d.type == "number" && it->is_number()) {
+      c.custom_numbers.emplace_back(attr, it->get<double>());
+    } else if (d.type == "date" && it->is_string()) {
+      if (auto day = parse_date(it->get_ref<const std::string&>())) {
+        c.custom_numbers.emplace_back(attr, static_cast<double>(days_from_civil(*day)));
+      }
+    } else if (d.type == "boolean" && it->is_boolean()) {
+      c.custom_text.emplace_back(attr, it->get<bool>() ? "true" : "false");
+    } else if (d.type == "string" && it->is_string() && !it->get_ref<const std::string&>().empty()) {
+      c.custom_text.emplace_back(attr, it->get<std::string>());
+    }
+  }
+}
+}  // namespace
+
+IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
+                        const std::vector<store::FieldDef>& fields) {
   IndexedCustomer c{static_cast<uint32_t>(f.id.value),
                     f.layer,
                     f.gender,
@@ -15,6 +44,8 @@ IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix) 
                     f.owner_staff ? std::to_string(f.owner_staff->value) : std::string(),
                     f.created_at,
                     f.groups,
+                    {},
+                    {},
                     {},
                     {}};
   // Events arrive in time order: each (type, day) is summed into one cell.
@@ -30,6 +61,7 @@ IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix) 
   c.purchases.orders = static_cast<int32_t>(f.paid_orders);
   c.purchases.spend = f.spend;
   if (f.last_paid_at) c.purchases.last_day = ix.day_of(*f.last_paid_at);
+  index_custom_fields(f, fields, c);
   return c;
 }
 
@@ -42,13 +74,15 @@ Result<IndexRegistry::Entry*> IndexRegistry::entry(WorkspaceId ws) {
   if (auto it = entries_.find(ws); it != entries_.end()) return it->second.get();
   SIYU_ASSIGN_OR_RETURN(store::Workspace w, store_.workspace(ws));
   SIYU_ASSIGN_OR_RETURN(int offset, zone_offset_minutes(w.timezone));
+  SIYU_ASSIGN_OR_RETURN(auto fields, store_.field_defs(ws));
   auto e = std::make_unique<Entry>(offset);
   // Built while holding the registry lock: a second caller waits instead of building twice.
   SIYU_RETURN_IF_ERROR(store_.scan_customer_facts(ws, activity_since(), [&](const store::CustomerFacts& f) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
-    e->index.upsert(indexed(f, e->index));
+    e->index.upsert(indexed(f, e->index, fields));
     e->index.set_tags(id, f.tags);
   }));
+  e->index.shrink();
   Entry* raw = e.get();
   entries_.emplace(ws, std::move(e));
   return raw;
@@ -69,6 +103,7 @@ Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids
     e = it->second.get();
   }
   std::lock_guard refresh_lock(e->refresh_mu);
+  SIYU_ASSIGN_OR_RETURN(auto fields, store_.field_defs(ws));
   SIYU_ASSIGN_OR_RETURN(auto facts, store_.customer_facts(ws, ids, activity_since()));
   for (const auto& f : facts) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
@@ -76,7 +111,7 @@ Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids
       e->index.remove(id);
       continue;
     }
-    e->index.upsert(indexed(f, e->index));
+    e->index.upsert(indexed(f, e->index, fields));
     e->index.set_tags(id, f.tags);
   }
   return Status::ok();

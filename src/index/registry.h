@@ -53,7 +53,9 @@ class IndexRegistry {
   std::map<WorkspaceId, std::unique_ptr<Entry>> entries_;  // guarded by mu_
 };
 
-/// The index's view of a customer's facts, with days cut as `ix` cuts them.
-IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix);
+/// The index's view of a customer's facts, with days cut as `ix` cuts them and the
+/// non-personal custom fields among `fields`.
+IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
+                        const std::vector<store::FieldDef>& fields = {});
 
 }  // namespace siyu::index

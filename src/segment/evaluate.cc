@@ -24,7 +24,8 @@ Bitmap behaviour(const index::IndexView& ix, const Expr& e, EpochMs now) {
     const auto cells = ix.activity(id);
     auto it = std::lower_bound(cells.begin(), cells.end(), std::pair{*type, first_day},
                                [](const index::ActivityCell& c, std::pair<uint16_t, int32_t> key) {
-                                 return c.type != key.first ? c.type < key.first : c.day < key.second;
+                                 return c.type != key.first ? c.type < key.first
+                                                            : static_cast<int32_t>(c.day) < key.second;
                                });
     int64_t measure = 0;
     for (; it != cells.end() && it->type == *type; ++it) measure += e.sum ? it->amount : it->count;
@@ -46,6 +47,17 @@ Bitmap filter(const Bitmap& among, Keep keep) {
   Bitmap out;
   out.addMany(hits.size(), hits.data());
   return out;
+}
+
+/// Number and date custom fields: values in the range or in the list.
+Bitmap number_field(const index::IndexView& ix, const Expr& e) {
+  const index::NumberColumn* column = ix.numbers(e.attr);
+  if (column == nullptr) return {};
+  return filter(column->present(), [&](uint32_t id) {
+    const double v = column->at(id);
+    if (v >= e.number_from && v < e.number_to) return true;
+    return std::find(e.numbers.begin(), e.numbers.end(), v) != e.numbers.end();
+  });
 }
 
 Bitmap lifecycle(const index::IndexView& ix, const Expr& e, EpochMs now) {
@@ -126,6 +138,7 @@ Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now) {
     }
     case ExprKind::kAttrExists: {
       Bitmap out;
+      if (const index::NumberColumn* column = ix.numbers(e.attr)) return column->present();
       if (const auto* all = ix.values(e.attr)) {
         for (const auto& [value, b] : *all) {
           // "unknown" is how the store writes a gender nobody gave.
@@ -166,6 +179,8 @@ Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now) {
       return lifecycle(ix, e, now);
     case ExprKind::kRfm:
       return rfm(ix, e);
+    case ExprKind::kNumberField:
+      return number_field(ix, e);
   }
   return {};
 }

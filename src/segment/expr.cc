@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <tuple>
 
 #include "core/time_format.h"
@@ -51,7 +52,8 @@ Result<EpochMs> time_value(const Json& v, const std::string& path) {
 
 class Parser {
  public:
-  Parser(const SegmentResolver& resolve, std::optional<int64_t> self) : resolve_(resolve) {
+  Parser(const SegmentResolver& resolve, std::optional<int64_t> self, const FieldTypes& field_types)
+      : resolve_(resolve), field_types_(field_types) {
     if (self) chain_.push_back(*self);
   }
 
@@ -246,9 +248,9 @@ class Parser {
     return e;
   }
 
-  static Result<Expr> attribute(const Json& j, const std::string& path) {
+  Result<Expr> attribute(const Json& j, const std::string& path) {
     JsonFields f(j, path);
-    const std::string attr = f.req_string("attr", 32);
+    const std::string attr = f.req_string("attr", 48);
     const std::string op = f.opt_enum("op", {"eq", "ne", "in", "prefix", "exists", "range"}).value_or("");
     const Json* value = f.opt_any("value");
     const Json* values = f.opt_any("values");
@@ -289,15 +291,34 @@ class Parser {
       }
       return e;
     }
-    if (!is_enumerated_attr(attr)) {
-      return invalid(ap + " must be gender, city, channel_id, owner_staff_id, created_at, "
-                          "paid_orders or spend", ap);
+    const bool custom = attr.rfind("custom.", 0) == 0;
+    std::string field_type;
+    if (custom) {
+      SIYU_ASSIGN_OR_RETURN(field_type, custom_field_type(attr.substr(7), ap));
+      if (field_type == "number" || field_type == "date") {
+        return number_field(field_type == "date", op, value, values, from, to, path, std::move(e));
+      }
+      if (op == "prefix" && field_type == "boolean") {
+        return invalid(op_path + " prefix is only for text", op_path);
+      }
     }
+    if (!custom && !is_enumerated_attr(attr)) {
+      return invalid(ap + " must be gender, city, channel_id, owner_staff_id, created_at, "
+                          "paid_orders, spend or custom.NAME", ap);
+    }
+    const auto text = [&](const Json& v, const std::string& p) -> Result<std::string> {
+      if (field_type == "boolean") {
+        if (!v.is_boolean()) return invalid(p + " must be true or false", p);
+        return std::string(v.get<bool>() ? "true" : "false");
+      }
+      if (field_type == "string" && !v.is_string()) return invalid(p + " must be text", p);
+      return value_text(v, p);
+    };
     const std::string vp = child_path(path, "value");
     if (op == "eq" || op == "ne" || op == "prefix") {
       if (value == nullptr || value->is_null()) return invalid(vp + " is required", vp);
       if (op == "prefix" && !value->is_string()) return invalid(vp + " must be text for prefix", vp);
-      SIYU_ASSIGN_OR_RETURN(std::string v, value_text(*value, vp));
+      SIYU_ASSIGN_OR_RETURN(std::string v, text(*value, vp));
       e.kind = op == "eq" ? ExprKind::kAttrEq : op == "ne" ? ExprKind::kAttrNe : ExprKind::kAttrPrefix;
       e.values.push_back(std::move(v));
       return e;
@@ -309,7 +330,7 @@ class Parser {
       }
       e.kind = ExprKind::kAttrIn;
       for (size_t i = 0; i < values->size(); ++i) {
-        SIYU_ASSIGN_OR_RETURN(std::string v, value_text((*values)[i], lp + "[" + std::to_string(i) + "]"));
+        SIYU_ASSIGN_OR_RETURN(std::string v, text((*values)[i], lp + "[" + std::to_string(i) + "]"));
         e.values.push_back(std::move(v));
       }
       return e;
@@ -318,7 +339,76 @@ class Parser {
       e.kind = ExprKind::kAttrExists;
       return e;
     }
-    return invalid(op_path + " range is only for created_at", op_path);
+    return invalid(op_path + " range is only for created_at, paid_orders, spend and number or "
+                             "date fields", op_path);
+  }
+
+  Result<std::string> custom_field_type(const std::string& name, const std::string& path) {
+    if (!field_types_) return invalid(path + " can't name custom fields here", path);
+    SIYU_ASSIGN_OR_RETURN(auto type, field_types_(name));
+    if (!type) return invalid(path + " names no custom field (" + name + ")", path);
+    return *type;
+  }
+
+  /// A number or date field: eq and in become value lists, ne the negation of eq.
+  static Result<Expr> number_field(bool date, const std::string& op, const Json* value,
+                                   const Json* values, const Json* from, const Json* to,
+                                   const std::string& path, Expr e) {
+    const auto number = [date](const Json& v, const std::string& p) -> Result<double> {
+      if (date) {
+        if (!v.is_string()) return invalid(p + " must be a date YYYY-MM-DD", p);
+        auto d = parse_date(v.get_ref<const std::string&>());
+        if (!d) return invalid(p + " must be a date YYYY-MM-DD", p);
+        return static_cast<double>(days_from_civil(*d));
+      }
+      if (!v.is_number()) return invalid(p + " must be a number", p);
+      return v.get<double>();
+    };
+    e.kind = ExprKind::kNumberField;
+    e.number_from = 0;
+    e.number_to = 0;  // an empty range: only `numbers` match
+    const std::string vp = child_path(path, "value");
+    if (op == "eq" || op == "ne") {
+      if (value == nullptr || value->is_null()) return invalid(vp + " is required", vp);
+      SIYU_ASSIGN_OR_RETURN(double v, number(*value, vp));
+      e.numbers.push_back(v);
+      if (op == "eq") return e;
+      Expr negated;
+      negated.kind = ExprKind::kNot;
+      negated.children.push_back(std::move(e));
+      return negated;
+    }
+    if (op == "in") {
+      const std::string lp = child_path(path, "values");
+      if (values == nullptr || !values->is_array() || values->empty()) {
+        return invalid(lp + " must be a non-empty array", lp);
+      }
+      for (size_t i = 0; i < values->size(); ++i) {
+        SIYU_ASSIGN_OR_RETURN(double v, number((*values)[i], lp + "[" + std::to_string(i) + "]"));
+        e.numbers.push_back(v);
+      }
+      return e;
+    }
+    if (op == "range") {
+      if (from == nullptr && to == nullptr) {
+        return invalid(child_path(path, "from") + " or to is required", child_path(path, "from"));
+      }
+      e.number_from = -std::numeric_limits<double>::infinity();
+      e.number_to = std::numeric_limits<double>::infinity();
+      if (from != nullptr) {
+        SIYU_ASSIGN_OR_RETURN(e.number_from, number(*from, child_path(path, "from")));
+      }
+      if (to != nullptr) {
+        SIYU_ASSIGN_OR_RETURN(e.number_to, number(*to, child_path(path, "to")));
+      }
+      return e;
+    }
+    if (op == "exists") {
+      e.kind = ExprKind::kAttrExists;
+      return e;
+    }
+    const std::string op_path = child_path(path, "op");
+    return invalid(op_path + " prefix is only for text", op_path);
   }
 
   /// Expands {"segment": id} into the saved segment's expression, refusing cycles.
@@ -350,6 +440,7 @@ class Parser {
   }
 
   const SegmentResolver& resolve_;
+  const FieldTypes& field_types_;
   std::vector<int64_t> chain_;  // segments being expanded, outermost first
   int nodes_ = 0;
 };
@@ -364,8 +455,8 @@ bool is_enumerated_attr(std::string_view attr) {
 }
 
 Result<Expr> parse_expr(const Json& j, const SegmentResolver& resolve,
-                        std::optional<int64_t> self) {
-  return Parser(resolve, self).parse(j, "", 0);
+                        std::optional<int64_t> self, const FieldTypes& field_types) {
+  return Parser(resolve, self, field_types).parse(j, "", 0);
 }
 
 }  // namespace siyu::segment

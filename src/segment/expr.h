@@ -15,8 +15,12 @@
 //   {"group": ["12", "13"]}                          member of one of the groups
 //   {"lifecycle": ["at_risk", "churned"]}            lifecycle stage is one of
 //   {"rfm": {"r": [4, 5], "f": [1, 2]}}              RFM scores (each list optional)
+//   {"attr": "custom.level", "op": "eq", "value": "gold"}             custom fields
+//   {"attr": "custom.age", "op": "range", "from": 20, "to": 30}
 // A is gender, city, channel_id or owner_staff_id (enumerated), created_at, paid_orders or
-// spend (columns). Comparisons are gte, gt, lte, lt and eq; a behaviour without count or sum
+// spend (columns), or custom.NAME for a declared custom field that is not personal: string
+// and boolean fields take eq, ne, in, exists (and prefix for strings); number and date fields
+// take eq, ne, in, range and exists, dates written YYYY-MM-DD. Comparisons are gte, gt, lte, lt and eq; a behaviour without count or sum
 // means count ≥ 1, and {"count": {"eq": 0}} means none in the window.
 #pragma once
 
@@ -34,7 +38,7 @@ namespace siyu::segment {
 
 enum class ExprKind { kAnd, kOr, kNot, kTag, kLayer, kAttrEq, kAttrNe, kAttrIn, kAttrPrefix,
                       kAttrExists, kCreatedRange, kNumberRange, kBehaviour, kGroup, kLifecycle,
-                      kRfm };
+                      kRfm, kNumberField };
 
 /// One node of a validated expression. Values of enumerated attributes are kept as text
 /// ("3" for channel 3) because the index keys them that way.
@@ -51,6 +55,11 @@ struct Expr {
   bool sum = false;
   int64_t low = INT64_MIN;
   int64_t high = INT64_MAX;
+  /// Number and date custom fields: a value in [number_from, number_to) or one of `numbers`
+  /// (dates as day numbers since 1970-01-01).
+  double number_from = 0;
+  double number_to = 0;
+  std::vector<double> numbers;
   /// RFM: bit s of rfm[0|1|2] accepts score s of r, f, m; 0 accepts any score.
   std::array<uint8_t, 3> rfm = {0, 0, 0};
 };
@@ -61,12 +70,17 @@ bool is_enumerated_attr(std::string_view attr);
 /// Looks up a saved segment's expression JSON by id (kNotFound when there is none).
 using SegmentResolver = std::function<Result<Json>(int64_t id)>;
 
+/// The declared type of a custom field usable in segments ("string", "number", "boolean",
+/// "date"), or nullopt when there is no such field; a personal field is an error.
+using FieldTypes = std::function<Result<std::optional<std::string>>(const std::string& name)>;
+
 /// Validates and parses. Errors name the JSON path ("and[2].values[0]"). At most 64 levels
 /// deep and 1,000 nodes, counting the saved segments it refers to, which are expanded in
 /// place through `resolve`. `self` is the id of the segment being saved, if any: a reference
 /// that leads back to it, or any other cycle, is an error. Without `resolve`, references are
-/// rejected.
+/// rejected; without `field_types`, so are custom fields.
 Result<Expr> parse_expr(const Json& j, const SegmentResolver& resolve = nullptr,
-                        std::optional<int64_t> self = std::nullopt);
+                        std::optional<int64_t> self = std::nullopt,
+                        const FieldTypes& field_types = nullptr);
 
 }  // namespace siyu::segment

@@ -9,9 +9,24 @@ SegmentResolver saved_segments(store::Store& store, WorkspaceId ws) {
   };
 }
 
+FieldTypes field_types(store::Store& store, WorkspaceId ws) {
+  return [&store, ws](const std::string& name) -> Result<std::optional<std::string>> {
+    SIYU_ASSIGN_OR_RETURN(auto defs, store.field_defs(ws));
+    for (const auto& d : defs) {
+      if (d.name != name) continue;
+      if (d.personal) {
+        return invalid("custom." + name + " is personal data and can't select customers",
+                       "attr");
+      }
+      return std::optional<std::string>(d.type);
+    }
+    return std::optional<std::string>();
+  };
+}
+
 Result<Expr> parse_in_workspace(store::Store& store, WorkspaceId ws, const Json& j,
                                 std::optional<int64_t> self) {
-  return parse_expr(j, saved_segments(store, ws), self);
+  return parse_expr(j, saved_segments(store, ws), self, field_types(store, ws));
 }
 
 }  // namespace siyu::segment

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "core/time_format.h"
 #include "index/registry.h"
 #include "segment/evaluate.h"
 
@@ -37,6 +38,34 @@ TEST(SegmentExprTest, ValidationNamesTheExactPath) {
   Json deep = {{"tag", "x"}};
   for (int i = 0; i < 70; ++i) deep = Json{{"not", deep}};
   EXPECT_FALSE(parse_expr(deep).has_value());
+}
+
+TEST(SegmentExprTest, CustomFieldsAreCheckedAgainstTheirDeclaredType) {
+  const FieldTypes types = [](const std::string& name) -> Result<std::optional<std::string>> {
+    if (name == "secret") return invalid("custom.secret is personal data", "attr");
+    if (name == "age") return std::optional<std::string>("number");
+    if (name == "vip") return std::optional<std::string>("boolean");
+    if (name == "since") return std::optional<std::string>("date");
+    return std::optional<std::string>();
+  };
+  const std::pair<const char*, const char*> wrong[] = {
+      {R"({"attr":"custom.shoe","op":"eq","value":"x"})", "attr"},
+      {R"({"attr":"custom.age","op":"eq","value":"old"})", "value"},
+      {R"({"attr":"custom.age","op":"prefix","value":"1"})", "op"},
+      {R"({"attr":"custom.vip","op":"eq","value":"yes"})", "value"},
+      {R"({"attr":"custom.since","op":"range","from":"2024-13-01"})", "from"},
+      {R"({"attr":"custom.secret","op":"exists"})", "attr"},
+  };
+  for (const auto& [json, field] : wrong) {
+    auto e = parse_expr(Json::parse(json), nullptr, std::nullopt, types);
+    ASSERT_FALSE(e.has_value()) << json;
+    EXPECT_EQ(e.error().field(), field) << json << " → " << e.error().message();
+  }
+  EXPECT_FALSE(parse_expr(Json::parse(R"({"attr":"custom.age","op":"exists"})")).has_value());
+  auto ne = parse_expr(Json::parse(R"({"attr":"custom.age","op":"ne","value":30})"), nullptr,
+                       std::nullopt, types);
+  ASSERT_TRUE(ne.has_value());
+  EXPECT_EQ(ne->kind, ExprKind::kNot);
 }
 
 TEST(SegmentExprTest, ReferencesExpandAndCyclesAreRefused) {
@@ -122,6 +151,28 @@ std::string reference_lifecycle(const Row& r) {
 
 const std::map<uint32_t, std::array<int, 3>>* g_rfm = nullptr;  // of the data being checked
 
+/// The custom fields of the random data; "secret" is personal and never indexed.
+const std::vector<store::FieldDef> kFields = {{"level", "string", false, ""},
+                                              {"vip", "boolean", false, ""},
+                                              {"age", "number", false, ""},
+                                              {"since", "date", false, ""},
+                                              {"secret", "string", true, ""}};
+
+/// A custom field's stored JSON value, or null.
+Json custom_value(const Row& r, const std::string& attr) {
+  const Json custom = Json::parse(r.facts.custom_json);
+  const std::string name = attr.substr(7);
+  return custom.contains(name) ? custom[name] : Json(nullptr);
+}
+
+/// A number or date field as the reference compares it (dates as days since 1970).
+std::optional<double> custom_number(const Row& r, const std::string& attr) {
+  const Json v = custom_value(r, attr);
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) return static_cast<double>(days_from_civil(*parse_date(v.get<std::string>())));
+  return std::nullopt;
+}
+
 bool matches(const Row& r, const Expr& e) {
   switch (e.kind) {
     case ExprKind::kAnd:
@@ -166,12 +217,25 @@ bool matches(const Row& r, const Expr& e) {
       }
       return true;
     }
+    case ExprKind::kNumberField: {
+      const auto v = custom_number(r, e.attr);
+      if (!v) return false;
+      return (*v >= e.number_from && *v < e.number_to) ||
+             std::find(e.numbers.begin(), e.numbers.end(), *v) != e.numbers.end();
+    }
     default: break;
+  }
+  if (e.attr == "custom.age" || e.attr == "custom.since") return custom_number(r, e.attr).has_value();
+  std::string custom;
+  if (e.attr.rfind("custom.", 0) == 0) {
+    const Json j = custom_value(r, e.attr);
+    custom = j.is_boolean() ? (j.get<bool>() ? "true" : "false") : j.is_string() ? j.get<std::string>() : "";
   }
   const std::string& v = e.attr == "gender" ? r.c.gender
                          : e.attr == "city" ? r.c.city
                          : e.attr == "channel_id" ? r.c.channel_id
-                                                  : r.c.owner_staff_id;
+                         : e.attr == "owner_staff_id" ? r.c.owner_staff_id
+                                                      : custom;
   switch (e.kind) {
     case ExprKind::kAttrEq: return v == e.values.front();
     case ExprKind::kAttrNe: return v != e.values.front();
@@ -220,6 +284,19 @@ class RandomData {
     for (int64_t i = 0, n = below(4) == 0 ? 0 : below(12); i < n; ++i) {
       f.activity.push_back({pick(types), kNow - below(400 * kDayMs), below(3) == 0 ? below(90000) : 0});
     }
+    if (chance(0.02)) {
+      // A burst: more events of a type on one day than one index cell counts, and an amount
+      // beyond 32 bits.
+      const EpochMs day = kNow - below(20) * kDayMs;
+      for (int i = 0; i < 70; ++i) f.activity.push_back({pick(types), day + i, i == 0 ? 3'000'000'000 : 0});
+    }
+    Json custom = Json::object();
+    if (chance(0.6)) custom["level"] = pick(std::vector<std::string>{"gold", "silver", "金卡"});
+    if (chance(0.5)) custom["vip"] = chance(0.5);
+    if (chance(0.7)) custom["age"] = chance(0.8) ? Json(18 + below(50)) : Json(20.5);
+    if (chance(0.5)) custom["since"] = format_date(civil_from_days(19'000 + below(60)));
+    if (chance(0.5)) custom["secret"] = "x";
+    f.custom_json = custom.dump();
     std::sort(f.activity.begin(), f.activity.end(),
               [](const auto& a, const auto& b) { return a.ts < b.ts; });
     if (chance(0.4)) {
@@ -230,8 +307,33 @@ class RandomData {
     return r;
   }
 
+  Json custom_condition() {
+    switch (below(5)) {
+      case 0: {
+        const std::string op = pick(std::vector<std::string>{"eq", "ne", "prefix", "exists"});
+        if (op == "exists") return {{"attr", "custom.level"}, {"op", op}};
+        return {{"attr", "custom.level"}, {"op", op}, {"value", pick(std::vector<std::string>{"gold", "金", "s"})}};
+      }
+      case 1: return {{"attr", "custom.vip"}, {"op", pick(std::vector<std::string>{"eq", "ne"})}, {"value", chance(0.5)}};
+      case 2: {
+        const int64_t a = 18 + below(50);
+        const std::string op = pick(std::vector<std::string>{"eq", "ne", "in", "range", "exists"});
+        if (op == "range") return {{"attr", "custom.age"}, {"op", op}, {"from", a}, {"to", a + below(20)}};
+        if (op == "in") return {{"attr", "custom.age"}, {"op", op}, {"values", Json::array({a, 20.5})}};
+        if (op == "exists") return {{"attr", "custom.age"}, {"op", op}};
+        return {{"attr", "custom.age"}, {"op", op}, {"value", a}};
+      }
+      case 3: {
+        const int64_t a = 19'000 + below(60);
+        return {{"attr", "custom.since"}, {"op", "range"}, {"from", format_date(civil_from_days(a))},
+                {"to", format_date(civil_from_days(a + below(30)))}};
+      }
+      default: return {{"attr", "custom.since"}, {"op", "eq"}, {"value", format_date(civil_from_days(19'000 + below(60)))}};
+    }
+  }
+
   Json expression(int depth) {
-    const int64_t k = below(14);
+    const int64_t k = below(15);
     switch (k) {
       case 0: return {{"tag", pick(tags)}};
       case 1: return {{"layer", Json::array({pick(layers), pick(layers)})}};
@@ -282,6 +384,7 @@ class RandomData {
                 {"to", a + (spend ? 100 * below(3000) : below(4))}};
       }
       case 5: return {{"attr", "channel_id"}, {"op", "eq"}, {"value", below(4)}};
+      case 14: return custom_condition();
       case 6:
         if (depth == 0) return expression(0);
         return {{"not", expression(depth - 1)}};
@@ -307,7 +410,7 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
     std::map<uint32_t, Row> ref;
     const auto fresh = [&](uint32_t id) {
       Row r = rnd.customer(id);
-      r.c = index::indexed(r.facts, ix);
+      r.c = index::indexed(r.facts, ix, kFields);
       return r;
     };
     // Creates, attribute changes, tag churn and removals, mirrored in the reference.
@@ -347,9 +450,15 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
     ASSERT_EQ(ix.size(), ref.size());
     const auto rfm = reference_rfm(ref);
     g_rfm = &rfm;
+    const FieldTypes field_types = [](const std::string& name) -> Result<std::optional<std::string>> {
+      for (const auto& d : kFields) {
+        if (d.name == name) return std::optional<std::string>(d.type);
+      }
+      return std::optional<std::string>();
+    };
     for (int q = 0; q < 400; ++q) {
       const Json j = rnd.expression(3);
-      auto e = parse_expr(j);
+      auto e = parse_expr(j, nullptr, std::nullopt, field_types);
       ASSERT_TRUE(e.has_value()) << j.dump() << ": " << e.error().message();
       std::vector<uint32_t> want;
       for (const auto& [id, row] : ref) {

@@ -344,6 +344,7 @@ struct CustomerFacts {
   std::optional<ChannelId> channel;
   std::optional<UserId> owner_staff;
   EpochMs created_at = 0;
+  std::string custom_json = "{}";  // custom fields as stored (personal ones sealed)
   std::vector<std::string> tags;
   std::vector<std::string> groups;  // active group memberships (group ids as text)
   /// Events since the `activity_since` the caller asked for, in time order.

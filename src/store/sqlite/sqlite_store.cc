@@ -1304,8 +1304,9 @@ class SqliteStore final : public Store {
       std::vector<CustomerFacts> out;
       out.reserve(ids.size());
       SIYU_PREPARE(row, c,
-                   "SELECT layer, gender, city, channel_id, owner_staff, created_at FROM customers "
-                   "WHERE workspace_id=? AND id=? AND merged_into IS NULL AND erased_at IS NULL");
+                   "SELECT layer, gender, city, channel_id, owner_staff, created_at, custom FROM "
+                   "customers WHERE workspace_id=? AND id=? AND merged_into IS NULL AND erased_at "
+                   "IS NULL");
       FactFeeds feeds;
       SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, "=?2"));
       Status st;
@@ -1418,8 +1419,8 @@ class SqliteStore final : public Store {
     return read<Unit>([&](Connection& c) -> Result<Unit> {
       // The customers and every feed in customer order, merged in one pass.
       SIYU_PREPARE(rows, c,
-                   "SELECT layer, gender, city, channel_id, owner_staff, created_at, id FROM "
-                   "customers WHERE workspace_id=? AND merged_into IS NULL AND erased_at IS NULL "
+                   "SELECT layer, gender, city, channel_id, owner_staff, created_at, custom, id "
+                   "FROM customers WHERE workspace_id=? AND merged_into IS NULL AND erased_at IS NULL "
                    "ORDER BY id");
       rows->bind(1, ws.value);
       FactFeeds feeds;
@@ -1429,7 +1430,7 @@ class SqliteStore final : public Store {
         CustomerFacts f;
         f.live = true;
         read_facts(*rows, f);
-        f.id = CustomerId(rows->int_at(6));
+        f.id = CustomerId(rows->int_at(7));
         st = feeds.fill(f);
         if (!st.is_ok()) break;
         fn(f);
@@ -1449,6 +1450,7 @@ class SqliteStore final : public Store {
     if (auto v = r.opt_int_at(3)) f.channel = ChannelId(*v);
     if (auto v = r.opt_int_at(4)) f.owner_staff = UserId(*v);
     f.created_at = r.int_at(5);
+    f.custom_json = r.text_at(6);
   }
 
   // ---------------------------------------------------------------- timeline

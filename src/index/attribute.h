@@ -1,0 +1,62 @@
+// Columns of customer attributes inside the index: enumerated text with a bitmap per value,
+// multi-valued memberships, and numbers. Not thread-safe; the owning index serialises access.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "index/bitmap.h"
+
+namespace siyu::index {
+
+/// An attribute with at most one text value per customer, e.g. city: a bitmap per value and
+/// the customer's value by number, so a change touches only the two bitmaps involved.
+class EnumAttribute {
+ public:
+  /// Gives the customer `value`; empty means none.
+  void set(uint32_t id, std::string_view value);
+  /// value → customers, ordered by value (prefix queries walk a range). May hold empty bitmaps.
+  const std::map<std::string, Bitmap, std::less<>>& values() const { return bitmaps_; }
+  size_t memory_bytes() const;
+
+ private:
+  std::map<std::string, Bitmap, std::less<>> bitmaps_;
+  std::vector<Bitmap*> by_code_ = {nullptr};  // code → bitmap; code 0 is "none"
+  std::unordered_map<std::string_view, uint32_t> code_of_;  // keys point into bitmaps_
+  std::vector<uint32_t> code_;                              // by customer id
+};
+
+/// An attribute with any number of values per customer, e.g. group memberships. Customers
+/// without values cost nothing.
+class MultiAttribute {
+ public:
+  /// Makes `values` exactly the customer's values.
+  void set(uint32_t id, const std::vector<std::string>& values);
+  const std::map<std::string, Bitmap, std::less<>>& values() const { return bitmaps_; }
+  size_t memory_bytes() const;
+
+ private:
+  std::map<std::string, Bitmap, std::less<>> bitmaps_;
+  std::unordered_map<uint32_t, std::vector<Bitmap*>> of_;  // customer → its values' bitmaps
+};
+
+/// A numeric attribute (a number or a date as a day number): a flat column and the set of
+/// customers who have a value.
+class NumberColumn {
+ public:
+  void set(uint32_t id, std::optional<double> value);
+  const Bitmap& present() const { return present_; }
+  double at(uint32_t id) const { return values_[id]; }
+  size_t memory_bytes() const;
+
+ private:
+  Bitmap present_;
+  std::vector<double> values_;  // by customer id; meaningful where present
+};
+
+}  // namespace siyu::index
