@@ -288,7 +288,8 @@ class RandomData {
       // A burst: more events of a type on one day than one index cell counts, and an amount
       // beyond 32 bits.
       const EpochMs day = kNow - below(20) * kDayMs;
-      for (int i = 0; i < 70; ++i) f.activity.push_back({pick(types), day + i, i == 0 ? 3'000'000'000 : 0});
+      const std::string type = pick(types);
+      for (int i = 0; i < 70; ++i) f.activity.push_back({type, day + i, i == 0 ? 3'000'000'000 : 0});
     }
     Json custom = Json::object();
     if (chance(0.6)) custom["level"] = pick(std::vector<std::string>{"gold", "silver", "金卡"});
@@ -361,7 +362,7 @@ class RandomData {
         if (chance(0.3)) {
           b["sum"] = {{op, below(100000)}};
         } else if (chance(0.8)) {
-          b["count"] = {{op, below(4)}};
+          b["count"] = {{op, chance(0.1) ? 64 + below(10) : below(4)}};
         }
         return b;
       }
