@@ -58,8 +58,33 @@ void CustomerIndex::set_attributes(uint32_t id, const IndexedCustomer* c) {
   groups_.set(id, c != nullptr ? c->groups : std::vector<std::string>());
 }
 
+void CustomerIndex::mark_days(uint32_t id, std::span<const ActivityCell> cells, bool add) {
+  for (size_t i = 0; i < cells.size();) {
+    // A day's count may span several cells.
+    uint32_t count = 0;
+    size_t j = i;
+    for (; j < cells.size() && cells[j].type == cells[i].type && cells[j].day == cells[i].day; ++j) {
+      count += cells[j].count;
+    }
+    const int levels = static_cast<int>(std::min<uint32_t>(count, kCountLevels));
+    auto& days = day_levels_[cells[i].type];
+    if (add) {
+      auto& day = days[static_cast<int32_t>(cells[i].day)];
+      if (static_cast<int>(day.size()) < levels) day.resize(static_cast<size_t>(levels));
+      for (int l = 0; l < levels; ++l) day[static_cast<size_t>(l)].add(id);
+    } else if (auto d = days.find(static_cast<int32_t>(cells[i].day)); d != days.end()) {
+      for (int l = 0; l < levels && l < static_cast<int>(d->second.size()); ++l) {
+        d->second[static_cast<size_t>(l)].remove(id);
+      }
+      while (!d->second.empty() && d->second.back().isEmpty()) d->second.pop_back();
+      if (d->second.empty()) days.erase(d);
+    }
+    i = j;
+  }
+}
+
 void CustomerIndex::set_activity(uint32_t id, const std::vector<DayActivity>& activity) {
-  for (const ActivityCell& cell : activity_.cells(id)) with_type_[cell.type].remove(id);
+  mark_days(id, activity_.cells(id), false);
   std::vector<ActivityCell> cells;
   cells.reserve(activity.size());
   int32_t last = kNoDay;
@@ -81,11 +106,11 @@ void CustomerIndex::set_activity(uint32_t id, const std::vector<DayActivity>& ac
       count -= c;
       amount -= part;
     } while (count > 0 || amount != 0);
-    with_type_[type].add(id);
     last = std::max(last, a.day);
   }
   std::sort(cells.begin(), cells.end(), cell_before);
   activity_.assign(id, cells);
+  mark_days(id, cells, true);
   last_active_[id] = last;
 }
 
@@ -96,7 +121,7 @@ uint16_t CustomerIndex::type_id(const std::string& type) {
   const auto id = static_cast<uint16_t>(std::min<size_t>(type_names_.size(), ActivityCell::kMaxType));
   if (id == type_names_.size()) {
     type_names_.push_back(type);
-    with_type_.emplace_back();
+    day_levels_.emplace_back();
   }
   type_ids_.emplace(type, id);
   return id;
@@ -195,6 +220,11 @@ void CustomerIndex::shrink() {
     b.runOptimize();
     b.shrinkToFit();
   }
+  for (auto& days : day_levels_) {
+    for (auto& [day, levels] : days) {
+      for (auto& b : levels) b.shrinkToFit();
+    }
+  }
 }
 
 size_t CustomerIndex::memory_bytes() const {
@@ -205,7 +235,12 @@ size_t CustomerIndex::memory_bytes() const {
   for (const auto& [name, column] : numbers_) bytes += column.memory_bytes();
   bytes += groups_.memory_bytes();
   for (const auto& [day, b] : created_days_) bytes += sizeof(day) + 64 + b.getSizeInBytes();
-  for (const auto& b : with_type_) bytes += b.getSizeInBytes();
+  for (const auto& days : day_levels_) {
+    for (const auto& [day, levels] : days) {
+      bytes += sizeof(day) + 64;
+      for (const auto& b : levels) bytes += b.getSizeInBytes();
+    }
+  }
   bytes += activity_.memory_bytes();
   bytes += created_.capacity() * sizeof(EpochMs) + last_active_.capacity() * sizeof(int32_t) +
            purchases_.capacity() * sizeof(Purchases);

@@ -48,6 +48,9 @@ struct IndexedCustomer {
 
 class IndexView;
 
+/// Counts of a type on a day are kept as bitmaps up to this many events.
+constexpr int kCountLevels = 16;
+
 /// Thread-safe: writers take an exclusive lock for one change; readers share.
 class CustomerIndex {
  public:
@@ -80,6 +83,8 @@ class CustomerIndex {
   friend class IndexView;
   void set_attributes(uint32_t id, const IndexedCustomer* c);
   void set_activity(uint32_t id, const std::vector<DayActivity>& activity);
+  /// Adds (or removes) `id` to the day levels of `cells` (sorted).
+  void mark_days(uint32_t id, std::span<const ActivityCell> cells, bool add);
   uint16_t type_id(const std::string& type);
   EnumAttribute& enum_attribute(std::string_view name);
 
@@ -96,8 +101,10 @@ class CustomerIndex {
 
   std::unordered_map<std::string, uint16_t> type_ids_;
   std::vector<std::string> type_names_;
-  std::vector<Bitmap> with_type_;  // by type id: customers with activity of that type
-  CellPool activity_;              // sorted by (type, day)
+  /// By type id, then day: level j holds the customers with more than j events of the type
+  /// that day (j < kCountLevels), so counts up to kCountLevels are bitmap arithmetic.
+  std::vector<std::map<int32_t, std::vector<Bitmap>>> day_levels_;
+  CellPool activity_;  // sorted by (type, day)
   std::vector<int32_t> last_active_;  // by id: latest activity day or kNoDay
   std::vector<Purchases> purchases_;  // by id
   Bitmap buyers_;
@@ -131,8 +138,10 @@ class IndexView {
 
   /// The number of an event type, if any customer in the index has such events.
   std::optional<uint16_t> event_type(const std::string& type) const;
-  /// Customers with activity of the type.
-  const Bitmap& with_type(uint16_t type) const { return ix_.with_type_[type]; }
+  /// The type's customers by day and count level (see CustomerIndex::day_levels_).
+  const std::map<int32_t, std::vector<Bitmap>>& day_levels(uint16_t type) const {
+    return ix_.day_levels_[type];
+  }
   /// A customer's activity cells, sorted by (type, day).
   std::span<const ActivityCell> activity(uint32_t id) const { return ix_.activity_.cells(id); }
   /// A customer's latest day with any event, kNoDay when none.

@@ -13,117 +13,228 @@ int64_t floor_day(EpochMs t) {
   return t >= 0 ? t / kDay : (t - kDay + 1) / kDay;
 }
 
-/// Customers whose count (or amount) of `e.attr` events in the window lies in [low, high].
-Bitmap behaviour(const index::IndexView& ix, const Expr& e, EpochMs now) {
-  const bool zero_matches = e.low <= 0 && 0 <= e.high;
-  const auto type = ix.event_type(e.attr);
-  if (!type) return zero_matches ? ix.live() : Bitmap();
-  const int32_t first_day = ix.day_of(now) - e.within_days + 1;
+/// Nodes answered by bitmap algebra alone; the others look at customers one by one, so an
+/// "and" evaluates them last, among the customers its cheap terms left.
+bool is_cheap(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kBehaviour:
+    case ExprKind::kNumberRange:
+    case ExprKind::kNumberField:
+    case ExprKind::kLifecycle:
+    case ExprKind::kRfm:
+      return false;
+    case ExprKind::kAnd:
+    case ExprKind::kOr:
+    case ExprKind::kNot:
+      return std::all_of(e.children.begin(), e.children.end(), is_cheap);
+    default:
+      return true;
+  }
+}
+
+/// `b` limited to `within` (when given).
+Bitmap restrict(Bitmap b, const Bitmap* within) {
+  if (within != nullptr) b &= *within;
+  return b;
+}
+
+/// Customers for whom `keep(id)` holds, among `among` (and `within`, when given).
+template <typename Keep>
+Bitmap filter(const Bitmap& among, const Bitmap* within, Keep keep) {
   std::vector<uint32_t> hits;
-  for (uint32_t id : ix.with_type(*type)) {
-    const auto cells = ix.activity(id);
-    auto it = std::lower_bound(cells.begin(), cells.end(), std::pair{*type, first_day},
-                               [](const index::ActivityCell& c, std::pair<uint16_t, int32_t> key) {
-                                 return c.type != key.first ? c.type < key.first
-                                                            : static_cast<int32_t>(c.day) < key.second;
-                               });
-    int64_t measure = 0;
-    for (; it != cells.end() && it->type == *type; ++it) measure += e.sum ? it->amount : it->count;
-    if (measure >= e.low && measure <= e.high) hits.push_back(id);
+  const auto scan = [&](const Bitmap& ids) {
+    for (uint32_t id : ids) {
+      if (keep(id)) hits.push_back(id);
+    }
+  };
+  if (within != nullptr) {
+    scan(among & *within);
+  } else {
+    scan(among);
   }
   Bitmap out;
   out.addMany(hits.size(), hits.data());
-  if (zero_matches) out |= ix.live() - ix.with_type(*type);
   return out;
 }
 
-/// Customers for whom `keep(id)` holds, among `among`.
-template <typename Keep>
-Bitmap filter(const Bitmap& among, Keep keep) {
-  std::vector<uint32_t> hits;
-  for (uint32_t id : among) {
-    if (keep(id)) hits.push_back(id);
+/// Customers with at least `k` (1 ≤ k ≤ kCountLevels) events of `type` from `first_day` on:
+/// each day's level bitmaps are added into k running "seen at least m times" sets.
+Bitmap at_least(const index::IndexView& ix, uint16_t type, int32_t first_day, int k) {
+  std::vector<Bitmap> seen(static_cast<size_t>(k));
+  const auto& days = ix.day_levels(type);
+  for (auto it = days.lower_bound(first_day); it != days.end(); ++it) {
+    for (const Bitmap& level : it->second) {
+      for (size_t m = seen.size() - 1; m > 0; --m) {
+        if (!seen[m - 1].isEmpty()) seen[m] |= seen[m - 1] & level;
+      }
+      seen[0] |= level;
+    }
   }
-  Bitmap out;
-  out.addMany(hits.size(), hits.data());
+  return std::move(seen.back());
+}
+
+/// The count or amount of `type` events of one customer from `first_day` on.
+int64_t measure_of(const index::IndexView& ix, uint32_t id, uint16_t type, int32_t first_day,
+                   bool sum) {
+  const auto cells = ix.activity(id);
+  auto it = std::lower_bound(cells.begin(), cells.end(), std::pair{type, first_day},
+                             [](const index::ActivityCell& c, std::pair<uint16_t, int32_t> key) {
+                               return c.type != key.first ? c.type < key.first
+                                                          : static_cast<int32_t>(c.day) < key.second;
+                             });
+  int64_t measure = 0;
+  for (; it != cells.end() && it->type == type; ++it) measure += sum ? it->amount : it->count;
+  return measure;
+}
+
+/// Customers whose count (or amount) of `e.attr` events in the window lies in [low, high].
+/// Counts up to kCountLevels are answered from the day-level bitmaps; larger counts and
+/// amounts check the customers who had any such event, one by one.
+Bitmap behaviour(const index::IndexView& ix, const Expr& e, EpochMs now, const Bitmap* within) {
+  const bool zero_matches = e.low <= 0 && 0 <= e.high;
+  const Bitmap& live = within != nullptr ? *within : ix.live();
+  const auto type = ix.event_type(e.attr);
+  if (!type) return zero_matches ? live : Bitmap();
+  const int32_t first_day = ix.day_of(now) - e.within_days + 1;
+  const bool high_open = e.high == INT64_MAX;
+  if (!e.sum && e.high < 0) return {};  // counts are never negative
+  if (!e.sum && e.low <= index::kCountLevels && (high_open || e.high < index::kCountLevels)) {
+    // [low, high] = (at least low) − (at least high + 1).
+    Bitmap out = e.low <= 0 ? live : restrict(at_least(ix, *type, first_day, static_cast<int>(e.low)), within);
+    if (!high_open) out -= at_least(ix, *type, first_day, static_cast<int>(e.high) + 1);
+    return out;
+  }
+  const Bitmap any = at_least(ix, *type, first_day, 1);
+  const Bitmap candidates =
+      e.sum || e.low <= 1 ? any : at_least(ix, *type, first_day, index::kCountLevels);
+  Bitmap out = filter(candidates, within, [&](uint32_t id) {
+    const int64_t m = measure_of(ix, id, *type, first_day, e.sum);
+    return m >= e.low && m <= e.high;
+  });
+  if (zero_matches) out |= live - any;
   return out;
 }
 
 /// Number and date custom fields: values in the range or in the list.
-Bitmap number_field(const index::IndexView& ix, const Expr& e) {
+Bitmap number_field(const index::IndexView& ix, const Expr& e, const Bitmap* within) {
   const index::NumberColumn* column = ix.numbers(e.attr);
   if (column == nullptr) return {};
-  return filter(column->present(), [&](uint32_t id) {
+  return filter(column->present(), within, [&](uint32_t id) {
     const double v = column->at(id);
     if (v >= e.number_from && v < e.number_to) return true;
     return std::find(e.numbers.begin(), e.numbers.end(), v) != e.numbers.end();
   });
 }
 
-Bitmap lifecycle(const index::IndexView& ix, const Expr& e, EpochMs now) {
+Bitmap lifecycle(const index::IndexView& ix, const Expr& e, EpochMs now, const Bitmap* within) {
   uint8_t wanted = 0;
   for (const auto& v : e.values) wanted = static_cast<uint8_t>(wanted | 1U << static_cast<unsigned>(*index::parse_lifecycle(v)));
   const int32_t today = ix.day_of(now);
-  return filter(ix.live(), [&](uint32_t id) {
+  return filter(ix.live(), within, [&](uint32_t id) {
     return (wanted >> static_cast<unsigned>(ix.lifecycle(id, today)) & 1U) != 0;
   });
 }
 
-Bitmap rfm(const index::IndexView& ix, const Expr& e) {
+Bitmap rfm(const index::IndexView& ix, const Expr& e, const Bitmap* within) {
   const auto& scores = ix.rfm();
   const auto accepts = [](uint8_t mask, uint8_t score) { return mask == 0 || (mask >> score & 1U) != 0; };
-  return filter(ix.buyers(), [&](uint32_t id) {
+  return filter(ix.buyers(), within, [&](uint32_t id) {
     const index::RfmCell& c = scores[id];
     return accepts(e.rfm[0], c.r) && accepts(e.rfm[1], c.f) && accepts(e.rfm[2], c.m);
   });
 }
 
-Bitmap number_range(const index::IndexView& ix, const Expr& e) {
+Bitmap number_range(const index::IndexView& ix, const Expr& e, const Bitmap* within) {
   const auto& purchases = ix.purchases();
   const bool orders = e.attr == "paid_orders";
-  return filter(ix.live(), [&](uint32_t id) {
+  return filter(ix.live(), within, [&](uint32_t id) {
     const int64_t v = orders ? purchases[id].orders : purchases[id].spend;
     return v >= e.from && v < e.to;
   });
 }
 
-}  // namespace
-
-Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now) {
-  switch (e.kind) {
-    case ExprKind::kAnd: {
-      // Intersect smallest first: later intersections then touch fewer containers.
-      std::vector<Bitmap> parts;
-      parts.reserve(e.children.size());
-      for (const Expr& c : e.children) parts.push_back(evaluate(ix, c, now));
-      std::sort(parts.begin(), parts.end(),
-                [](const Bitmap& a, const Bitmap& b) { return a.cardinality() < b.cardinality(); });
-      Bitmap out = std::move(parts.front());
-      for (size_t i = 1; i < parts.size() && !out.isEmpty(); ++i) out &= parts[i];
-      return out;
+Bitmap created_range(const index::IndexView& ix, const Expr& e) {
+  // Whole days inside the range are unions of day bitmaps; only the days the range cuts
+  // through are checked customer by customer against the column.
+  Bitmap out;
+  const auto& created = ix.created_at();
+  const auto& days = ix.created_days();
+  for (auto it = days.lower_bound(floor_day(e.from)); it != days.end(); ++it) {
+    const EpochMs day_start = it->first * kDay;
+    if (day_start >= e.to) break;
+    if (day_start >= e.from && day_start + kDay <= e.to) {
+      out |= it->second;
+      continue;
     }
+    for (uint32_t id : it->second) {
+      if (created[id] >= e.from && created[id] < e.to) out.add(id);
+    }
+  }
+  return out;
+}
+
+Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
+                       const Bitmap* within);
+
+/// Cheap terms first, smallest first; then the per-customer terms among what is left.
+Bitmap conjunction(const index::IndexView& ix, const Expr& e, EpochMs now, const Bitmap* within) {
+  std::vector<Bitmap> cheap;
+  std::vector<const Expr*> costly;
+  for (const Expr& c : e.children) {
+    if (is_cheap(c)) {
+      cheap.push_back(evaluate_within(ix, c, now, within));
+    } else {
+      costly.push_back(&c);
+    }
+  }
+  std::sort(cheap.begin(), cheap.end(),
+            [](const Bitmap& a, const Bitmap& b) { return a.cardinality() < b.cardinality(); });
+  std::optional<Bitmap> out;
+  for (Bitmap& b : cheap) {
+    if (!out) {
+      out = std::move(b);
+    } else {
+      *out &= b;
+    }
+    if (out->isEmpty()) return *out;
+  }
+  for (const Expr* c : costly) {
+    const Bitmap* among = out ? &*out : within;
+    Bitmap next = evaluate_within(ix, *c, now, among);
+    out = std::move(next);
+    if (out->isEmpty()) break;
+  }
+  return std::move(*out);
+}
+
+/// The members of `e` among `within`, or among all live customers when it is null.
+Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
+                       const Bitmap* within) {
+  switch (e.kind) {
+    case ExprKind::kAnd:
+      return conjunction(ix, e, now, within);
     case ExprKind::kOr: {
       Bitmap out;
-      for (const Expr& c : e.children) out |= evaluate(ix, c, now);
+      for (const Expr& c : e.children) out |= evaluate_within(ix, c, now, within);
       return out;
     }
     case ExprKind::kNot:
-      return ix.live() - evaluate(ix, e.children.front(), now);
+      return (within != nullptr ? *within : ix.live()) - evaluate_within(ix, e.children.front(), now, within);
     case ExprKind::kTag:
-      return ix.tag(e.values.front()) & ix.live();
+      return restrict(ix.tag(e.values.front()) & ix.live(), within);
     case ExprKind::kLayer: {
       Bitmap out;
       for (const auto& l : e.values) out |= ix.value("layer", l);
-      return out;
+      return restrict(std::move(out), within);
     }
     case ExprKind::kAttrEq:
-      return ix.value(e.attr, e.values.front());
+      return restrict(ix.value(e.attr, e.values.front()), within);
     case ExprKind::kAttrNe:
-      return ix.live() - ix.value(e.attr, e.values.front());
+      return (within != nullptr ? *within : ix.live()) - ix.value(e.attr, e.values.front());
     case ExprKind::kAttrIn: {
       Bitmap out;
       for (const auto& v : e.values) out |= ix.value(e.attr, v);
-      return out;
+      return restrict(std::move(out), within);
     }
     case ExprKind::kAttrPrefix: {
       Bitmap out;
@@ -134,55 +245,44 @@ Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now) {
            it != all->end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
         out |= it->second;
       }
-      return out;
+      return restrict(std::move(out), within);
     }
     case ExprKind::kAttrExists: {
+      if (const index::NumberColumn* column = ix.numbers(e.attr)) return restrict(column->present(), within);
       Bitmap out;
-      if (const index::NumberColumn* column = ix.numbers(e.attr)) return column->present();
       if (const auto* all = ix.values(e.attr)) {
         for (const auto& [value, b] : *all) {
           // "unknown" is how the store writes a gender nobody gave.
           if (!(e.attr == "gender" && value == "unknown")) out |= b;
         }
       }
-      return out;
+      return restrict(std::move(out), within);
     }
-    case ExprKind::kCreatedRange: {
-      // Whole days inside the range are unions of day bitmaps; only the days the range cuts
-      // through are checked customer by customer against the column.
-      Bitmap out;
-      const auto& created = ix.created_at();
-      const auto& days = ix.created_days();
-      for (auto it = days.lower_bound(floor_day(e.from)); it != days.end(); ++it) {
-        const EpochMs day_start = it->first * kDay;
-        if (day_start >= e.to) break;
-        if (day_start >= e.from && day_start + kDay <= e.to) {
-          out |= it->second;
-          continue;
-        }
-        for (uint32_t id : it->second) {
-          if (created[id] >= e.from && created[id] < e.to) out.add(id);
-        }
-      }
-      return out;
-    }
+    case ExprKind::kCreatedRange:
+      return restrict(created_range(ix, e), within);
     case ExprKind::kNumberRange:
-      return number_range(ix, e);
+      return number_range(ix, e, within);
     case ExprKind::kBehaviour:
-      return behaviour(ix, e, now);
+      return behaviour(ix, e, now, within);
     case ExprKind::kGroup: {
       Bitmap out;
       for (const auto& g : e.values) out |= ix.value("group", g);
-      return out;
+      return restrict(std::move(out), within);
     }
     case ExprKind::kLifecycle:
-      return lifecycle(ix, e, now);
+      return lifecycle(ix, e, now, within);
     case ExprKind::kRfm:
-      return rfm(ix, e);
+      return rfm(ix, e, within);
     case ExprKind::kNumberField:
-      return number_field(ix, e);
+      return number_field(ix, e, within);
   }
   return {};
+}
+
+}  // namespace
+
+Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now) {
+  return evaluate_within(ix, e, now, nullptr);
 }
 
 uint64_t count(const index::CustomerIndex& ix, const Expr& e, EpochMs now) {
