@@ -113,6 +113,7 @@ class Builder {
     SIYU_RETURN_IF_ERROR(make_staff(out.owner_email));
     SIYU_RETURN_IF_ERROR(make_channels());
     SIYU_RETURN_IF_ERROR(make_groups());
+    SIYU_RETURN_IF_ERROR(make_fields());
     const customer::IdentityCodec codec(vault_, ws_);
     for (int64_t first = 0; first < opt_.customers; first += kChunk) {
       const int64_t n = std::min(kChunk, opt_.customers - first);
@@ -186,7 +187,8 @@ class Builder {
     for (const SegmentSpec& seg :
          {SegmentSpec{"高价值流失预警", R"({"and":[{"rfm":{"m":[4,5]}},{"lifecycle":["at_risk","churned"]}]})"},
           SegmentSpec{"会员复购", R"({"and":[{"layer":["member"]},{"event":"order_paid","within_days":90,"count":{"gte":2}}]})"},
-          SegmentSpec{"社群活跃未购", R"({"and":[{"layer":["community"]},{"event":"view","within_days":30},{"attr":"paid_orders","op":"range","to":1}]})"}}) {
+          SegmentSpec{"社群活跃未购", R"({"and":[{"layer":["community"]},{"event":"view","within_days":30},{"attr":"paid_orders","op":"range","to":1}]})"},
+          SegmentSpec{"奶茶爱好者·可营销", R"({"and":[{"attr":"custom.favorite_drink","op":"in","values":["奶茶","果茶"]},{"attr":"custom.marketing_opt_in","op":"eq","value":true},{"attr":"custom.points","op":"range","from":1000}]})"}}) {
       store::Segment s;
       s.name = seg.name;
       s.expression_json = seg.expression;
@@ -261,6 +263,28 @@ class Builder {
     events_.push_back(std::move(p));
   }
 
+  /// Custom fields a tea chain keeps: taste preferences, marketing consent and points.
+  Status make_fields() {
+    const store::FieldDef defs[] = {{"favorite_drink", "string", false, "最爱饮品"},
+                                    {"sweetness", "string", false, "甜度偏好"},
+                                    {"marketing_opt_in", "boolean", false, "接收营销"},
+                                    {"points", "number", false, "积分"}};
+    for (const auto& d : defs) SIYU_RETURN_IF_ERROR(store_.put_field_def(ws_, d));
+    return Status::ok();
+  }
+
+  /// Values of the custom fields for one customer; some are left unset, as in real data.
+  std::string custom_fields() {
+    static constexpr std::array<std::string_view, 5> kDrinks = {"乌龙", "果茶", "奶茶", "抹茶", "柠檬茶"};
+    static constexpr std::array<std::string_view, 4> kSweetness = {"无糖", "少糖", "半糖", "全糖"};
+    Json custom = Json::object();
+    if (dice_.chance(0.6)) custom["favorite_drink"] = kDrinks[static_cast<size_t>(dice_.below(kDrinks.size()))];
+    if (dice_.chance(0.5)) custom["sweetness"] = kSweetness[static_cast<size_t>(dice_.below(kSweetness.size()))];
+    custom["marketing_opt_in"] = dice_.chance(0.8);
+    custom["points"] = dice_.below(5000);
+    return custom.dump();
+  }
+
   Status make_customers(const customer::IdentityCodec& codec, int64_t first, int64_t n,
                         DemoResult& out) {
     std::vector<std::pair<store::Customer, std::vector<store::Identity>>> batch;
@@ -305,6 +329,7 @@ class Builder {
         ids.push_back(*codec.make("wechat_openid", "oM_demo_" + pad(serial, 9), "wx_demo_mp", "o"));
       }
       if (c.owner_staff) ids.push_back(*codec.make("wecom_external_userid", "wm_demo_" + pad(serial, 9), "", "w"));
+      c.custom_json = custom_fields();
       c.anonymous = false;
       batch.emplace_back(std::move(c), std::move(ids));
       plans.push_back({created_day, ch});

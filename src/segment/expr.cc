@@ -345,9 +345,10 @@ class Parser {
 
   Result<std::string> custom_field_type(const std::string& name, const std::string& path) {
     if (!field_types_) return invalid(path + " can't name custom fields here", path);
-    SIYU_ASSIGN_OR_RETURN(auto type, field_types_(name));
-    if (!type) return invalid(path + " names no custom field (" + name + ")", path);
-    return *type;
+    auto type = field_types_(name);
+    if (!type) return invalid(type.error().message(), path);
+    if (!*type) return invalid(path + " names no custom field (" + name + ")", path);
+    return **type;
   }
 
   /// A number or date field: eq and in become value lists, ne the negation of eq.

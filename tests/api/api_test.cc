@@ -363,6 +363,41 @@ TEST_F(ApiTest, SegmentCountsStayExactThroughEveryKindOfWrite) {
   EXPECT_EQ(bad.body["error"]["field"], "expression.and[1].layer[0]");
 }
 
+TEST_F(ApiTest, SegmentsSelectByCustomFieldsButNeverByPersonalOnes) {
+  auto count = [&](const std::string& expr) {
+    auto r = call("POST", "/v1/segments:count", analyst_a_, R"({"expression":)" + expr + "}");
+    EXPECT_EQ(r.status, 200) << expr << " → " << r.raw;
+    return r.body.value("count", int64_t{-1});
+  };
+  for (const char* def : {R"({"name":"level","type":"string"})", R"({"name":"age","type":"number"})",
+                          R"({"name":"opt_in","type":"boolean"})", R"({"name":"since","type":"date"})",
+                          R"({"name":"id_card","type":"string","personal":true})"}) {
+    ASSERT_EQ(call("POST", "/v1/fields", key_a_, def).status, 201) << def;
+  }
+  ASSERT_EQ(call("POST", "/v1/customers", key_a_,
+                 R"({"name":"甲","custom":{"level":"gold","age":31,"opt_in":true,"since":"2024-03-01","id_card":"110101"}})").status, 201);
+  ASSERT_EQ(call("POST", "/v1/customers", key_a_, R"({"name":"乙","custom":{"level":"silver","age":45.5}})").status, 201);
+  EXPECT_EQ(count(R"({"attr":"custom.level","op":"eq","value":"gold"})"), 1);
+  EXPECT_EQ(count(R"({"attr":"custom.age","op":"range","from":30,"to":50})"), 2);
+  EXPECT_EQ(count(R"({"attr":"custom.age","op":"eq","value":45.5})"), 1);
+  EXPECT_EQ(count(R"({"attr":"custom.opt_in","op":"ne","value":true})"), 1);
+  EXPECT_EQ(count(R"({"attr":"custom.since","op":"range","to":"2024-03-02"})"), 1);
+  // An update moves the customer between values; the index follows.
+  ASSERT_EQ(call("PATCH", "/v1/customers/2", key_a_, R"({"custom":{"level":"gold"}})").status, 200);
+  EXPECT_EQ(count(R"({"attr":"custom.level","op":"eq","value":"gold"})"), 2);
+  auto personal = call("POST", "/v1/segments:count", key_a_,
+                       R"({"expression":{"attr":"custom.id_card","op":"exists"}})");
+  EXPECT_EQ(personal.status, 400);
+  EXPECT_NE(personal.raw.find("personal"), std::string::npos);
+  auto wrong_type = call("POST", "/v1/segments:count", key_a_,
+                         R"({"expression":{"attr":"custom.age","op":"eq","value":"old"}})");
+  EXPECT_EQ(wrong_type.status, 400);
+  EXPECT_EQ(wrong_type.body["error"]["field"], "expression.value");
+  auto unknown = call("POST", "/v1/segments:count", key_a_,
+                      R"({"expression":{"attr":"custom.shoe","op":"exists"}})");
+  EXPECT_EQ(unknown.body["error"]["field"], "expression.attr");
+}
+
 TEST_F(ApiTest, SavedSegmentsListExportAndTagTheirMembers) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_EQ(call("POST", "/v1/customers", key_a_, std::string(R"({"city":")") + (i < 3 ? "上海" : "北京") + R"("})").status, 201);

@@ -42,3 +42,24 @@ describe('buildExpression', () => {
     expect(buildExpression('and', [{ ...newCondition('behaviour'), value: ' ' }])).toBeNull()
   })
 })
+
+describe('custom fields and nested groups', () => {
+  it('types custom field values and nests groups with their own join', () => {
+    const age = { ...newCondition('custom'), value: 'age', fieldType: 'number' as const, fieldOp: 'range' as const, from: '20', to: '30' }
+    const vip = { ...newCondition('custom'), value: 'vip', fieldType: 'boolean' as const, from: 'true' }
+    const level = { ...newCondition('custom'), value: 'level', fieldType: 'string' as const, fieldOp: 'in' as const, values: ['gold', 'platinum'] }
+    const inner = { ...newCondition('nested'), join: 'or' as const, children: [vip, level] }
+    expect(buildExpression('and', [age, { ...inner, negate: true }])).toEqual({
+      and: [
+        { attr: 'custom.age', op: 'range', from: 20, to: 30 },
+        { not: { or: [{ attr: 'custom.vip', op: 'eq', value: true }, { attr: 'custom.level', op: 'in', values: ['gold', 'platinum'] }] } },
+      ],
+    })
+  })
+
+  it('leaves out incomplete custom conditions and empty groups', () => {
+    const noField = newCondition('custom')
+    const noValue = { ...newCondition('custom'), value: 'age', fieldType: 'number' as const, from: 'x' }
+    expect(buildExpression('and', [noField, noValue, newCondition('nested')])).toBeNull()
+  })
+})

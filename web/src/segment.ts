@@ -4,6 +4,10 @@
 export type ConditionKind =
   | 'tag' | 'layer' | 'city' | 'city_prefix' | 'gender' | 'channel_id' | 'owner_staff_id' | 'joined'
   | 'behaviour' | 'lifecycle' | 'rfm_r' | 'rfm_f' | 'rfm_m' | 'group' | 'spend' | 'segment'
+  | 'custom' | 'nested'
+
+/** A declared custom field (GET /v1/fields). */
+export interface Field { name: string; type: 'string' | 'number' | 'boolean' | 'date'; personal: boolean; label: string }
 
 export interface Condition {
   kind: ConditionKind
@@ -17,10 +21,50 @@ export interface Condition {
   measure: 'count' | 'sum'
   op: 'gte' | 'lte' | 'eq'
   amount: number
+  /** custom: the field in `value`, its type, and eq/ne/in/range/prefix/exists in `fieldOp` */
+  fieldType: Field['type'] | ''
+  fieldOp: 'eq' | 'ne' | 'in' | 'range' | 'prefix' | 'exists'
+  /** nested: a group of conditions with its own join */
+  join: 'and' | 'or'
+  children: Condition[]
 }
 
 export function newCondition(kind: ConditionKind = 'tag'): Condition {
-  return { kind, negate: false, value: '', values: [], from: '', to: '', days: 30, measure: 'count', op: 'gte', amount: 1 }
+  return {
+    kind, negate: false, value: '', values: [], from: '', to: '', days: 30, measure: 'count', op: 'gte', amount: 1,
+    fieldType: '', fieldOp: 'eq', join: 'and', children: kind === 'nested' ? [newCondition()] : [],
+  }
+}
+
+/** A custom field's value as the API takes it: numbers for number fields, booleans for boolean. */
+function fieldValue(type: Condition['fieldType'], v: string): unknown {
+  if (type === 'number') return v.trim() === '' || Number.isNaN(Number(v)) ? undefined : Number(v)
+  if (type === 'boolean') return v === 'true' ? true : v === 'false' ? false : undefined
+  return v.trim() === '' ? undefined : v.trim()
+}
+
+/** A condition on a custom field, or null while it is incomplete. */
+function customExpression(c: Condition): Record<string, unknown> | null {
+  if (!c.value || !c.fieldType) return null
+  const attr = 'custom.' + c.value
+  switch (c.fieldOp) {
+    case 'exists':
+      return { attr, op: 'exists' }
+    case 'range': {
+      const from = fieldValue(c.fieldType, c.from)
+      const to = fieldValue(c.fieldType, c.to)
+      if (from === undefined && to === undefined) return null
+      return { attr, op: 'range', ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) }
+    }
+    case 'in': {
+      const values = c.values.map((v) => fieldValue(c.fieldType, v)).filter((v) => v !== undefined)
+      return values.length ? { attr, op: 'in', values } : null
+    }
+    default: {
+      const value = fieldValue(c.fieldType, c.from)
+      return value === undefined ? null : { attr, op: c.fieldOp, value }
+    }
+  }
 }
 
 /** Yuan typed by an operator → cents for the API; empty stays empty. */
@@ -69,6 +113,12 @@ export function conditionExpression(c: Condition): Record<string, unknown> | nul
     }
     case 'segment':
       e = c.value ? { segment: Number(c.value) } : null
+      break
+    case 'custom':
+      e = customExpression(c)
+      break
+    case 'nested':
+      e = buildExpression(c.join, c.children)
       break
     default:
       e = c.values.length ? { attr: c.kind, op: 'in', values: c.values } : null
