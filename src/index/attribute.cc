@@ -4,7 +4,15 @@
 
 namespace siyu::index {
 
-void EnumAttribute::set(uint32_t id, std::string_view value) {
+void BitmapBatch::flush() {
+  for (auto& [bitmap, ids] : pending_) {
+    if (ids.empty()) continue;
+    bitmap->addMany(ids.size(), ids.data());
+    ids.clear();
+  }
+}
+
+void EnumAttribute::set(uint32_t id, std::string_view value, BitmapBatch* batch) {
   if (id >= code_.size()) code_.resize(id + 1, 0);
   uint32_t code = 0;
   if (!value.empty()) {
@@ -20,7 +28,7 @@ void EnumAttribute::set(uint32_t id, std::string_view value) {
   const uint32_t old = code_[id];
   if (old == code) return;
   if (old != 0) by_code_[old]->remove(id);
-  if (code != 0) by_code_[code]->add(id);
+  if (code != 0) add_to(*by_code_[code], id, batch);
   code_[id] = code;
 }
 
@@ -30,7 +38,7 @@ size_t EnumAttribute::memory_bytes() const {
   return bytes;
 }
 
-void MultiAttribute::set(uint32_t id, const std::vector<std::string>& values) {
+void MultiAttribute::set(uint32_t id, const std::vector<std::string>& values, BitmapBatch* batch) {
   if (auto it = of_.find(id); it != of_.end()) {
     for (Bitmap* b : it->second) b->remove(id);
     of_.erase(it);
@@ -40,7 +48,7 @@ void MultiAttribute::set(uint32_t id, const std::vector<std::string>& values) {
   for (const auto& v : values) {
     Bitmap* b = &bitmaps_[v];
     if (std::find(mine.begin(), mine.end(), b) != mine.end()) continue;
-    b->add(id);
+    add_to(*b, id, batch);
     mine.push_back(b);
   }
 }
@@ -52,11 +60,11 @@ size_t MultiAttribute::memory_bytes() const {
   return bytes;
 }
 
-void NumberColumn::set(uint32_t id, std::optional<double> value) {
+void NumberColumn::set(uint32_t id, std::optional<double> value, BitmapBatch* batch) {
   if (id >= values_.size()) values_.resize(id + 1, 0);
   if (value) {
     values_[id] = *value;
-    present_.add(id);
+    add_to(present_, id, batch);
   } else {
     present_.remove(id);
   }

@@ -51,11 +51,12 @@ void CustomerIndex::set_attributes(uint32_t id, const IndexedCustomer* c) {
     }
   }
   // Every known attribute is written, so values the customer no longer has are cleared.
-  for (auto& [name, attribute] : enums_) attribute.set(id, c != nullptr ? text_of(*c, name) : "");
+  BitmapBatch* batch = batch_.get();
+  for (auto& [name, attribute] : enums_) attribute.set(id, c != nullptr ? text_of(*c, name) : "", batch);
   for (auto& [name, column] : numbers_) {
-    column.set(id, c != nullptr ? number_of(*c, name) : std::nullopt);
+    column.set(id, c != nullptr ? number_of(*c, name) : std::nullopt, batch);
   }
-  groups_.set(id, c != nullptr ? c->groups : std::vector<std::string>());
+  groups_.set(id, c != nullptr ? c->groups : std::vector<std::string>(), batch);
 }
 
 void CustomerIndex::mark_days(uint32_t id, std::span<const ActivityCell> cells, bool add) {
@@ -70,8 +71,10 @@ void CustomerIndex::mark_days(uint32_t id, std::span<const ActivityCell> cells, 
     auto& days = day_levels_[cells[i].type];
     if (add) {
       auto& day = days[static_cast<int32_t>(cells[i].day)];
+      // Reserved in full so a bulk load's pending additions keep valid bitmap addresses.
+      if (day.capacity() < kCountLevels) day.reserve(kCountLevels);
       if (static_cast<int>(day.size()) < levels) day.resize(static_cast<size_t>(levels));
-      for (int l = 0; l < levels; ++l) day[static_cast<size_t>(l)].add(id);
+      for (int l = 0; l < levels; ++l) add_to(day[static_cast<size_t>(l)], id, batch_.get());
     } else if (auto d = days.find(static_cast<int32_t>(cells[i].day)); d != days.end()) {
       for (int l = 0; l < levels && l < static_cast<int>(d->second.size()); ++l) {
         d->second[static_cast<size_t>(l)].remove(id);
@@ -149,15 +152,31 @@ void CustomerIndex::upsert(const IndexedCustomer& c) {
   set_attributes(c.id, &c);
   set_activity(c.id, c.activity);
   created_[c.id] = c.created_at;
-  created_days_[utc_day(c.created_at)].add(c.id);
+  add_to(created_days_[utc_day(c.created_at)], c.id, batch_.get());
   if (purchases_[c.id] != c.purchases) ++purchases_version_;
   purchases_[c.id] = c.purchases;
   if (c.purchases.orders > 0) {
-    buyers_.add(c.id);
+    add_to(buyers_, c.id, batch_.get());
   } else {
     buyers_.remove(c.id);
   }
-  live_.add(c.id);
+  add_to(live_, c.id, batch_.get());
+  // A bulk load applies its additions every 65,536 customers: one container of each bitmap.
+  if (batch_ && (c.id & 0xFFFFU) == 0xFFFFU) batch_->flush();
+}
+
+void CustomerIndex::begin_bulk() {
+  std::unique_lock lock(mu_);
+  batch_ = std::make_unique<BitmapBatch>();
+}
+
+void CustomerIndex::end_bulk() {
+  {
+    std::unique_lock lock(mu_);
+    if (batch_) batch_->flush();
+    batch_.reset();
+  }
+  shrink();
 }
 
 void CustomerIndex::remove(uint32_t id) {
@@ -181,11 +200,15 @@ void CustomerIndex::remove(uint32_t id) {
 
 void CustomerIndex::add_tag(uint32_t id, const std::string& tag) {
   std::unique_lock lock(mu_);
-  if (live_.contains(id)) tags_[tag].add(id);
+  if (batch_ || live_.contains(id)) add_to(tags_[tag], id, batch_.get());
 }
 
 void CustomerIndex::set_tags(uint32_t id, const std::vector<std::string>& tags) {
   std::unique_lock lock(mu_);
+  if (batch_) {
+    for (const auto& t : tags) add_to(tags_[t], id, batch_.get());
+    return;
+  }
   for (auto it = tags_.begin(); it != tags_.end();) {
     const bool keep = std::find(tags.begin(), tags.end(), it->first) != tags.end();
     if (!keep) it->second.remove(id);

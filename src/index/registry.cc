@@ -76,13 +76,14 @@ Result<IndexRegistry::Entry*> IndexRegistry::entry(WorkspaceId ws) {
   SIYU_ASSIGN_OR_RETURN(int offset, zone_offset_minutes(w.timezone));
   SIYU_ASSIGN_OR_RETURN(auto fields, store_.field_defs(ws));
   auto e = std::make_unique<Entry>(offset);
+  e->index.begin_bulk();
   // Built while holding the registry lock: a second caller waits instead of building twice.
   SIYU_RETURN_IF_ERROR(store_.scan_customer_facts(ws, activity_since(), [&](const store::CustomerFacts& f) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
     e->index.upsert(indexed(f, e->index, fields));
     e->index.set_tags(id, f.tags);
   }));
-  e->index.shrink();
+  e->index.end_bulk();
   Entry* raw = e.get();
   entries_.emplace(ws, std::move(e));
   return raw;

@@ -414,7 +414,8 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
       r.c = index::indexed(r.facts, ix, kFields);
       return r;
     };
-    // Creates, attribute changes, tag churn and removals, mirrored in the reference.
+    // A bulk load, then attribute changes, tag churn and removals, mirrored in the reference.
+    ix.begin_bulk();
     for (uint32_t id = 1; id <= 3000; ++id) {
       Row r = fresh(id);
       ix.upsert(r.c);
@@ -426,6 +427,7 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
       }
       ref[id] = r;
     }
+    ix.end_bulk();
     for (int i = 0; i < 2000; ++i) {
       const auto id = static_cast<uint32_t>(1 + rnd.below(3000));
       if (!ref.contains(id)) continue;
