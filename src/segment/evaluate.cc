@@ -32,10 +32,23 @@ bool is_cheap(const Expr& e) {
   }
 }
 
-/// `b` limited to `within` (when given).
-Bitmap restrict(Bitmap b, const Bitmap* within) {
-  if (within != nullptr) b &= *within;
-  return b;
+/// `b` limited to `within` (when given); computed from the smaller side.
+Bitmap restrict(const Bitmap& b, const Bitmap* within) {
+  return within != nullptr ? *within & b : b;
+}
+
+/// The union of `parts`, limited to `within` (when given).
+template <typename Parts>
+Bitmap union_of(const Parts& parts, const Bitmap* within) {
+  Bitmap out;
+  for (const Bitmap* b : parts) out |= within != nullptr ? *within & *b : *b;
+  return out;
+}
+
+/// `within` is small next to the workspace: checking its customers one by one beats bitmap
+/// algebra over everybody.
+bool is_small(const Bitmap* within, const index::IndexView& ix) {
+  return within != nullptr && within->cardinality() * 64 < ix.live().cardinality();
 }
 
 /// Customers for whom `keep(id)` holds, among `among` (and `within`, when given).
@@ -153,11 +166,14 @@ Bitmap number_range(const index::IndexView& ix, const Expr& e, const Bitmap* wit
   });
 }
 
-Bitmap created_range(const index::IndexView& ix, const Expr& e) {
+Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* within) {
+  const auto& created = ix.created_at();
+  if (is_small(within, ix)) {
+    return filter(*within, nullptr, [&](uint32_t id) { return created[id] >= e.from && created[id] < e.to; });
+  }
   // Whole days inside the range are unions of day bitmaps; only the days the range cuts
   // through are checked customer by customer against the column.
   Bitmap out;
-  const auto& created = ix.created_at();
   const auto& days = ix.created_days();
   for (auto it = days.lower_bound(floor_day(e.from)); it != days.end(); ++it) {
     const EpochMs day_start = it->first * kDay;
@@ -170,7 +186,7 @@ Bitmap created_range(const index::IndexView& ix, const Expr& e) {
       if (created[id] >= e.from && created[id] < e.to) out.add(id);
     }
   }
-  return out;
+  return restrict(out, within);
 }
 
 Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
@@ -207,7 +223,8 @@ Bitmap conjunction(const index::IndexView& ix, const Expr& e, EpochMs now, const
   return std::move(*out);
 }
 
-/// The members of `e` among `within`, or among all live customers when it is null.
+/// The members of `e` among `within` (live customers), or among all live customers when it
+/// is null.
 Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
                        const Bitmap* within) {
   switch (e.kind) {
@@ -221,54 +238,43 @@ Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
     case ExprKind::kNot:
       return (within != nullptr ? *within : ix.live()) - evaluate_within(ix, e.children.front(), now, within);
     case ExprKind::kTag:
-      return restrict(ix.tag(e.values.front()) & ix.live(), within);
-    case ExprKind::kLayer: {
-      Bitmap out;
-      for (const auto& l : e.values) out |= ix.value("layer", l);
-      return restrict(std::move(out), within);
+      return within != nullptr ? *within & ix.tag(e.values.front()) : ix.tag(e.values.front()) & ix.live();
+    case ExprKind::kLayer:
+    case ExprKind::kAttrIn:
+    case ExprKind::kGroup: {
+      const std::string& attr = e.kind == ExprKind::kLayer ? "layer" : e.kind == ExprKind::kGroup ? "group" : e.attr;
+      std::vector<const Bitmap*> parts;
+      for (const auto& v : e.values) parts.push_back(&ix.value(attr, v));
+      return union_of(parts, within);
     }
     case ExprKind::kAttrEq:
       return restrict(ix.value(e.attr, e.values.front()), within);
     case ExprKind::kAttrNe:
       return (within != nullptr ? *within : ix.live()) - ix.value(e.attr, e.values.front());
-    case ExprKind::kAttrIn: {
-      Bitmap out;
-      for (const auto& v : e.values) out |= ix.value(e.attr, v);
-      return restrict(std::move(out), within);
-    }
-    case ExprKind::kAttrPrefix: {
-      Bitmap out;
-      const auto* all = ix.values(e.attr);
-      if (all == nullptr) return out;
-      const std::string& prefix = e.values.front();
-      for (auto it = all->lower_bound(prefix);
-           it != all->end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-        out |= it->second;
-      }
-      return restrict(std::move(out), within);
-    }
+    case ExprKind::kAttrPrefix:
     case ExprKind::kAttrExists: {
-      if (const index::NumberColumn* column = ix.numbers(e.attr)) return restrict(column->present(), within);
-      Bitmap out;
+      if (e.kind == ExprKind::kAttrExists) {
+        if (const index::NumberColumn* column = ix.numbers(e.attr)) return restrict(column->present(), within);
+      }
+      std::vector<const Bitmap*> parts;
       if (const auto* all = ix.values(e.attr)) {
-        for (const auto& [value, b] : *all) {
+        const std::string prefix = e.kind == ExprKind::kAttrPrefix ? e.values.front() : "";
+        for (auto it = all->lower_bound(prefix);
+             it != all->end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
           // "unknown" is how the store writes a gender nobody gave.
-          if (!(e.attr == "gender" && value == "unknown")) out |= b;
+          if (!(e.attr == "gender" && it->first == "unknown" && e.kind == ExprKind::kAttrExists)) {
+            parts.push_back(&it->second);
+          }
         }
       }
-      return restrict(std::move(out), within);
+      return union_of(parts, within);
     }
     case ExprKind::kCreatedRange:
-      return restrict(created_range(ix, e), within);
+      return created_range(ix, e, within);
     case ExprKind::kNumberRange:
       return number_range(ix, e, within);
     case ExprKind::kBehaviour:
       return behaviour(ix, e, now, within);
-    case ExprKind::kGroup: {
-      Bitmap out;
-      for (const auto& g : e.values) out |= ix.value("group", g);
-      return restrict(std::move(out), within);
-    }
     case ExprKind::kLifecycle:
       return lifecycle(ix, e, now, within);
     case ExprKind::kRfm:
@@ -281,8 +287,15 @@ Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
 
 }  // namespace
 
-Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now) {
-  return evaluate_within(ix, e, now, nullptr);
+Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now, const Bitmap* among) {
+  if (among == nullptr) return evaluate_within(ix, e, now, nullptr);
+  const Bitmap live_among = *among & ix.live();
+  return evaluate_within(ix, e, now, &live_among);
+}
+
+bool depends_on_everyone(const Expr& e) {
+  if (e.kind == ExprKind::kRfm) return true;
+  return std::any_of(e.children.begin(), e.children.end(), depends_on_everyone);
 }
 
 uint64_t count(const index::CustomerIndex& ix, const Expr& e, EpochMs now) {

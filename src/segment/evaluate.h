@@ -6,9 +6,15 @@
 
 namespace siyu::segment {
 
-/// The live customers matching `e` at `now` (behaviour windows and lifecycle end today).
-/// Call inside CustomerIndex::read.
-index::Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now);
+/// The live customers matching `e` at `now` (behaviour windows and lifecycle end today),
+/// only among `among` when given: the cost then follows the size of `among`, which is how
+/// sweeps re-check just the customers a write touched. Call inside CustomerIndex::read.
+index::Bitmap evaluate(const index::IndexView& ix, const Expr& e, EpochMs now,
+                       const index::Bitmap* among = nullptr);
+
+/// True when a customer's membership can change through other customers' facts (RFM
+/// quintiles), so checking only the touched customers is not enough.
+bool depends_on_everyone(const Expr& e);
 
 /// Members count of `e` at `now`, under the index's read lock.
 uint64_t count(const index::CustomerIndex& ix, const Expr& e, EpochMs now);
