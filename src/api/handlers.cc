@@ -161,7 +161,7 @@ class Handlers {
       std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"index refresh failed\",\"error\":%s}\n",
                    Json(st.to_string()).dump().c_str());
     }
-    if (!ids.empty()) s_.tag_engine->touch(who.workspace);
+    s_.tag_engine->touch(who.workspace, ids);
   }
 
   /// Lifecycle, RFM and purchase totals from the index (null for a customer not indexed).
@@ -262,6 +262,7 @@ class Handlers {
     seg.created_at = s_.clock.now_ms();
     SIYU_ASSIGN_OR_RETURN(seg, segment_body(req, who, seg));
     SIYU_ASSIGN_OR_RETURN(auto made, s_.store.create_segment(who.workspace, seg));
+    s_.tag_engine->touch(who.workspace);  // its baseline
     SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, made));
     return json_reply(segment_json(made, members.cardinality()), 201);
   }
@@ -279,6 +280,8 @@ class Handlers {
     SIYU_ASSIGN_OR_RETURN(seg, segment_body(req, who, seg));
     seg.updated_at = s_.clock.now_ms();
     SIYU_RETURN_IF_ERROR(s_.store.update_segment(who.workspace, seg));
+    // Segments and rules that refer to this one see the new definition at a full sweep.
+    s_.tag_engine->touch(who.workspace);
     SIYU_ASSIGN_OR_RETURN(auto members, members_of(who, seg));
     return json_reply(segment_json(seg, members.cardinality()));
   }

@@ -164,7 +164,7 @@ class TagHandlers {
     SIYU_ASSIGN_OR_RETURN(auto touched,
                           s_.store.delete_tag(who.workspace, name, who.actor, s_.clock.now_ms()));
     SIYU_RETURN_IF_ERROR(s_.indexes.refresh(who.workspace, touched));
-    engine_.touch(who.workspace);
+    engine_.touch(who.workspace, touched);
     SIYU_RETURN_IF_ERROR(audit(who, "tag.delete", "tag:" + name, {{"customers", touched.size()}}));
     return json_reply({{"name", name}, {"removed_from", touched.size()}});
   }
@@ -224,7 +224,7 @@ class TagHandlers {
                           s_.store.bulk_tag(who.workspace, ids, tag, remove, who.actor,
                                             s_.clock.now_ms(), expires_at));
     SIYU_RETURN_IF_ERROR(s_.indexes.refresh(who.workspace, ids));
-    engine_.touch(who.workspace);
+    engine_.touch(who.workspace, ids);
     SIYU_RETURN_IF_ERROR(audit(who, remove ? "tag.bulk_remove" : "tag.bulk_add", "tag:" + tag,
                                {{"rows", rows.size() - 1}, {"changed", changed}}));
     return json_reply({{"tag", tag},

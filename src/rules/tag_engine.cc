@@ -62,10 +62,22 @@ void TagEngine::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void TagEngine::touch(WorkspaceId ws, const std::vector<CustomerId>& customers) {
+  if (customers.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    auto [it, fresh] = pending_.try_emplace(ws, Bitmap());
+    if (it->second) {
+      for (CustomerId c : customers) it->second->add(static_cast<uint32_t>(c.value));
+    }
+  }
+  wake_.notify_all();
+}
+
 void TagEngine::touch(WorkspaceId ws) {
   {
     std::lock_guard lock(mu_);
-    touched_.insert(ws);
+    pending_[ws] = std::nullopt;
   }
   wake_.notify_all();
 }
@@ -74,25 +86,27 @@ void TagEngine::run() {
   auto next_full = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    wake_.wait_until(lock, next_full, [&] { return stopping_ || !touched_.empty(); });
+    wake_.wait_until(lock, next_full, [&] { return stopping_ || !pending_.empty(); });
     if (stopping_) break;
-    std::set<WorkspaceId> due;
+    std::map<WorkspaceId, std::optional<Bitmap>> due;
     if (std::chrono::steady_clock::now() >= next_full) {
       lock.unlock();
       auto all = store_.workspaces();
       lock.lock();
       if (all) {
-        for (const auto& w : *all) due.insert(w.id);
+        for (const auto& w : *all) due[w.id] = std::nullopt;
       }
       next_full = std::chrono::steady_clock::now() + kPeriod;
     } else {
       wake_.wait_for(lock, kSettle, [&] { return stopping_; });
     }
-    due.insert(touched_.begin(), touched_.end());
-    touched_.clear();
+    for (auto& [ws, customers] : pending_) {
+      if (!due.contains(ws)) due[ws] = std::move(customers);
+    }
+    pending_.clear();
     lock.unlock();
-    for (WorkspaceId ws : due) {
-      auto report = sweep(ws);
+    for (const auto& [ws, customers] : due) {
+      auto report = sweep(ws, customers ? &*customers : nullptr);
       if (!report) log_problem(ws, report.error().to_string());
     }
     lock.lock();
@@ -106,26 +120,39 @@ std::mutex& TagEngine::workspace_lock(WorkspaceId ws) {
   return *m;
 }
 
-Result<SweepReport> TagEngine::sweep(WorkspaceId ws) {
+Result<SweepReport> TagEngine::sweep(WorkspaceId ws, const Bitmap* among) {
   std::lock_guard sweeping(workspace_lock(ws));
   SweepReport report;
   const EpochMs now = clock_.now_ms();
   SIYU_ASSIGN_OR_RETURN(auto expired, store_.expire_tags(ws, now));
   report.expired = static_cast<int64_t>(expired.size());
   SIYU_RETURN_IF_ERROR(indexes_.refresh(ws, expired));
+  // Customers whose tags changed in this sweep are re-checked by the segments too.
+  std::optional<Bitmap> touched;
+  if (among != nullptr) {
+    touched = *among;
+    for (CustomerId c : expired) touched->add(static_cast<uint32_t>(c.value));
+  }
+  Bitmap changed;
   SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, indexes_.get(ws));
   SIYU_ASSIGN_OR_RETURN(auto rules, store_.tag_rules(ws));
   for (const auto& rule : rules) {
-    if (rule.enabled) SIYU_RETURN_IF_ERROR(apply_rule(ws, *ix, rule, now, report));
+    if (rule.enabled) {
+      SIYU_RETURN_IF_ERROR(apply_rule(ws, *ix, rule, now, touched ? &*touched : nullptr, changed, report));
+    }
   }
+  if (touched) *touched |= changed;
   SIYU_ASSIGN_OR_RETURN(auto segments, store_.segments(ws));
-  for (const auto& seg : segments) SIYU_RETURN_IF_ERROR(feed_segment(ws, *ix, seg, now, report));
+  for (const auto& seg : segments) {
+    SIYU_RETURN_IF_ERROR(feed_segment(ws, *ix, seg, now, touched ? &*touched : nullptr, report));
+  }
   for (const auto& p : report.problems) log_problem(ws, p);
   return report;
 }
 
 Status TagEngine::apply_rule(WorkspaceId ws, const index::CustomerIndex& ix,
-                             const store::TagRule& rule, EpochMs now, SweepReport& report) {
+                             const store::TagRule& rule, EpochMs now, const Bitmap* among,
+                             Bitmap& changed_ids, SweepReport& report) {
   auto j = parse_json(rule.expression_json);
   auto e = j ? segment::parse_in_workspace(store_, ws, *j) : Result<segment::Expr>(j.error());
   if (!e) {
@@ -133,11 +160,14 @@ Status TagEngine::apply_rule(WorkspaceId ws, const index::CustomerIndex& ix,
     report.problems.push_back("rule " + std::to_string(rule.id) + ": " + e.error().message());
     return Status::ok();
   }
+  if (segment::depends_on_everyone(*e)) among = nullptr;
   auto [gain, lose] = ix.read([&](const index::IndexView& v) {
-    const Bitmap members = segment::evaluate(v, *e, now);
-    const Bitmap& has = v.tag(rule.tag);
+    const Bitmap members = segment::evaluate(v, *e, now, among);
+    const Bitmap has = among != nullptr ? v.tag(rule.tag) & *among : v.tag(rule.tag);
     return std::pair{members - has, has - members};
   });
+  changed_ids |= gain;
+  changed_ids |= lose;
   const std::string by = rule_author(rule.id);
   std::vector<CustomerId> gained = ids_of(gain), lost = ids_of(lose);
   if (!gained.empty()) {
@@ -157,40 +187,64 @@ Status TagEngine::apply_rule(WorkspaceId ws, const index::CustomerIndex& ix,
 }
 
 Status TagEngine::feed_segment(WorkspaceId ws, const index::CustomerIndex& ix,
-                               const store::Segment& seg, EpochMs now, SweepReport& report) {
-  auto j = parse_json(seg.expression_json);
-  auto e = j ? segment::parse_in_workspace(store_, ws, *j, seg.id)
-             : Result<segment::Expr>(j.error());
-  if (!e) {
-    report.problems.push_back("segment " + std::to_string(seg.id) + ": " + e.error().message());
-    return Status::ok();
+                               const store::Segment& seg, EpochMs now, const Bitmap* among,
+                               SweepReport& report) {
+  const auto key = std::pair{ws, seg.id};
+  SegmentState* state = nullptr;
+  bool known = false;
+  {
+    std::lock_guard lock(mu_);
+    auto [it, fresh] = segments_.try_emplace(key);
+    state = &it->second;
+    known = !fresh;
   }
+  // A full sweep re-reads the definition (a segment it refers to may have changed); a sweep
+  // after writes reuses it unless the segment itself was edited.
+  if (among == nullptr || !known || state->expression_json != seg.expression_json) {
+    auto j = parse_json(seg.expression_json);
+    auto e = j ? segment::parse_in_workspace(store_, ws, *j, seg.id)
+               : Result<segment::Expr>(j.error());
+    if (!e) {
+      report.problems.push_back("segment " + std::to_string(seg.id) + ": " + e.error().message());
+      return Status::ok();
+    }
+    state->expr = std::move(*e);
+    if (state->expression_json != seg.expression_json) among = nullptr;
+    state->expression_json = seg.expression_json;
+  }
+  bool baseline = false;  // the first sweep ever: members then did not "enter"
+  if (!known) {
+    SIYU_ASSIGN_OR_RETURN(std::string blob, store_.segment_members_blob(ws, seg.id));
+    baseline = blob.empty();
+    if (!baseline) state->members = Bitmap::readSafe(blob.data(), blob.size());
+    among = nullptr;
+  }
+  if (segment::depends_on_everyone(state->expr)) among = nullptr;
   ++report.segments;
-  const Bitmap members =
-      ix.read([&](const index::IndexView& v) { return segment::evaluate(v, *e, now); });
-  SIYU_ASSIGN_OR_RETURN(std::string blob, store_.segment_members_blob(ws, seg.id));
+  Bitmap members = ix.read([&](const index::IndexView& v) {
+    if (among == nullptr) return segment::evaluate(v, state->expr, now);
+    return (state->members - *among) | segment::evaluate(v, state->expr, now, among);
+  });
   store::SegmentSweep sw;
   sw.segment_id = seg.id;
   sw.at = now;
   sw.size = static_cast<int64_t>(members.cardinality());
   sw.day = format_date(civil_from_days(ix.day_of(now)));
-  // The first sweep sets the baseline: members then did not "enter".
-  if (!blob.empty()) {
-    const Bitmap before = Bitmap::readSafe(blob.data(), blob.size());
-    sw.entered = ids_of(members - before);
-    sw.exited = ids_of(before - members);
+  if (!baseline) {
+    sw.entered = ids_of(members - state->members);
+    sw.exited = ids_of(state->members - members);
   }
-  const auto key = std::pair{ws, seg.id};
   bool sized_today = false;
   {
     std::lock_guard lock(mu_);
     sized_today = sized_on_[key] == sw.day;
   }
-  if (!blob.empty() && sw.entered.empty() && sw.exited.empty() && sized_today) return Status::ok();
+  if (!baseline && sw.entered.empty() && sw.exited.empty() && sized_today) return Status::ok();
   sw.members_blob = serialize(members);
   report.entered += static_cast<int64_t>(sw.entered.size());
   report.exited += static_cast<int64_t>(sw.exited.size());
   SIYU_RETURN_IF_ERROR(store_.record_segment_sweep(ws, sw));
+  state->members = std::move(members);
   std::lock_guard lock(mu_);
   sized_on_[key] = sw.day;
   return Status::ok();

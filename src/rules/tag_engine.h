@@ -2,13 +2,16 @@
 // segments. A sweep of a workspace (1) removes expired tags, (2) makes each enabled rule's tag
 // exactly the rule's matches, and (3) records who entered and left each saved segment since
 // the last sweep, with the day's size. Sweeps run in the background soon after any write
-// (touch), every hour for time-based rules, and on demand.
+// (touch), every hour for time-based rules, and on demand. A sweep after writes re-checks only
+// the customers those writes touched (plus everyone for rules and segments on RFM, whose
+// quintiles move with other customers' purchases); the hourly and on-demand sweeps check
+// everyone, which is what moves customers across behaviour windows as days pass.
 #pragma once
 
 #include <condition_variable>
 #include <map>
+#include <optional>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "core/clock.h"
@@ -54,20 +57,31 @@ class TagEngine {
   void start();
   /// Stops it, finishing the sweep in progress.
   void stop();
-  /// Notes that the workspace changed; the sweeper sweeps it within about 100 ms.
+  /// Notes that these customers changed; the sweeper re-checks them within about 100 ms.
+  void touch(WorkspaceId ws, const std::vector<CustomerId>& customers);
+  /// Notes that rules or segments changed; the sweeper checks everyone within about 100 ms.
   void touch(WorkspaceId ws);
-  /// Sweeps the workspace now (sweeps of one workspace never overlap).
-  Result<SweepReport> sweep(WorkspaceId ws);
+  /// Sweeps the workspace now, checking everyone, or only `among` when given (sweeps of one
+  /// workspace never overlap).
+  Result<SweepReport> sweep(WorkspaceId ws, const index::Bitmap* among = nullptr);
   /// Gains and losses of `tag` if exactly the matches of `e` carried it.
   Result<RulePreview> preview(WorkspaceId ws, const std::string& tag, const segment::Expr& e);
   /// OK when `tag` may be edited by hand; kConflict naming the enabled rule that manages it.
   Status check_manual_edit(WorkspaceId ws, const std::string& tag);
 
  private:
+  /// A saved segment's parsed expression and members as of the last sweep. Guarded by the
+  /// workspace's sweep lock.
+  struct SegmentState {
+    std::string expression_json;
+    segment::Expr expr;
+    index::Bitmap members;
+  };
   Status apply_rule(WorkspaceId ws, const index::CustomerIndex& ix, const store::TagRule& rule,
-                    EpochMs now, SweepReport& report);
+                    EpochMs now, const index::Bitmap* among, index::Bitmap& changed,
+                    SweepReport& report);
   Status feed_segment(WorkspaceId ws, const index::CustomerIndex& ix, const store::Segment& seg,
-                      EpochMs now, SweepReport& report);
+                      EpochMs now, const index::Bitmap* among, SweepReport& report);
   void run();
   std::mutex& workspace_lock(WorkspaceId ws);
 
@@ -77,12 +91,15 @@ class TagEngine {
 
   std::mutex mu_;  // guards everything below
   std::condition_variable wake_;
-  std::set<WorkspaceId> touched_;
+  /// Workspaces waiting for a sweep: the customers touched, or nullopt for everyone.
+  std::map<WorkspaceId, std::optional<index::Bitmap>> pending_;
   bool stopping_ = false;
   std::thread thread_;
   std::map<WorkspaceId, std::unique_ptr<std::mutex>> sweep_locks_;
   /// (workspace, segment) → the last day whose size was recorded.
   std::map<std::pair<WorkspaceId, int64_t>, std::string> sized_on_;
+  /// (workspace, segment) → its state; entries are made and used under the sweep lock.
+  std::map<std::pair<WorkspaceId, int64_t>, SegmentState> segments_;
 };
 
 }  // namespace siyu::rules
