@@ -503,7 +503,7 @@ int main(int argc, char** argv) {
       if (name == "vip") return std::optional<std::string>("boolean");
       return std::optional<std::string>("string");
     };
-    auto expr = segment::parse_expr(Json::parse(q.expression), nullptr, std::nullopt, fields);
+    auto expr = segment::parse_expr(Json::parse(q.expression), {.field_types = fields});
     if (!expr) {
       std::fprintf(stderr, "%s: %s\n", q.name, expr.error().to_string().c_str());
       return 1;
@@ -559,10 +559,10 @@ int main(int argc, char** argv) {
               median(lite_ratios), median(pg_ratios));
 
   // Rebuild: drop the index and read everything back from the stored rows.
-  auto probe = segment::parse_expr(Json::parse(kQueries[9].expression), nullptr, std::nullopt,
-                                   [](const std::string& name) -> Result<std::optional<std::string>> {
-                                     return std::optional<std::string>(name == "age" ? "number" : "string");
-                                   });
+  const segment::FieldTypes probe_fields = [](const std::string& name) -> Result<std::optional<std::string>> {
+    return std::optional<std::string>(name == "age" ? "number" : "string");
+  };
+  auto probe = segment::parse_expr(Json::parse(kQueries[9].expression), {.field_types = probe_fields});
   const uint64_t before = segment::count(*ix, *probe, kNow);
   ix.reset();
   const double r0 = now_ms();

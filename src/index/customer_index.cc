@@ -15,6 +15,10 @@ constexpr std::string_view kBuiltinEnums[] = {"layer", "gender", "city", "channe
                                               "owner_staff_id"};
 }  // namespace
 
+std::string event_key(const std::string& type, const std::string& name, const std::string& value) {
+  return type + "[" + name + "=" + value + "]";
+}
+
 EnumAttribute& CustomerIndex::enum_attribute(std::string_view name) {
   auto it = enums_.find(name);
   if (it == enums_.end()) it = enums_.try_emplace(std::string(name)).first;

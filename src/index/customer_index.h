@@ -49,6 +49,10 @@ struct IndexedCustomer {
 
 class IndexView;
 
+/// The event type under which the index also counts events of `type` whose property `name`
+/// is (or, for an array, contains) `value`.
+std::string event_key(const std::string& type, const std::string& name, const std::string& value);
+
 /// Counts of a type on a day are kept as bitmaps up to this many events.
 constexpr int kCountLevels = 16;
 

@@ -1,5 +1,6 @@
 #include "index/registry.h"
 
+#include <algorithm>
 #include <map>
 
 #include "core/json.h"
@@ -34,8 +35,25 @@ void index_custom_fields(const store::CustomerFacts& f, const std::vector<store:
 }
 }  // namespace
 
+/// The values an event has for declared property `name`: its text, or each text of an array.
+std::vector<std::string> property_values(const Json& properties, const std::string& name) {
+  std::vector<std::string> out;
+  auto it = properties.find(name);
+  if (it == properties.end()) return out;
+  if (it->is_string()) out.push_back(it->get<std::string>());
+  if (it->is_array()) {
+    for (const Json& v : *it) {
+      if (v.is_string() && std::find(out.begin(), out.end(), v.get_ref<const std::string&>()) == out.end()) {
+        out.push_back(v.get<std::string>());
+      }
+    }
+  }
+  return out;
+}
+
 IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
-                        const std::vector<store::FieldDef>& fields) {
+                        const std::vector<store::FieldDef>& fields,
+                        const std::vector<std::string>& event_properties) {
   IndexedCustomer c{static_cast<uint32_t>(f.id.value),
                     f.layer,
                     f.gender,
@@ -48,21 +66,56 @@ IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
                     {},
                     {},
                     {}};
-  // Events arrive in time order: each (type, day) is summed into one cell.
-  std::map<std::pair<std::string_view, int32_t>, size_t> cell_of;
-  for (const store::ActivityRow& row : f.activity) {
-    const int32_t day = ix.day_of(row.ts);
-    auto [it, fresh] = cell_of.try_emplace({row.type, day}, c.activity.size());
-    if (fresh) c.activity.push_back({row.type, day, 0, 0});
+  // Events arrive in time order: each (type, day) is summed into one cell, and so is each
+  // (type with a declared property's value, day).
+  std::map<std::pair<std::string, int32_t>, size_t> cell_of;
+  const auto count = [&](const std::string& key, int32_t day, int64_t amount) {
+    auto [it, fresh] = cell_of.try_emplace({key, day}, c.activity.size());
+    if (fresh) c.activity.push_back({key, day, 0, 0});
     DayActivity& cell = c.activity[it->second];
     ++cell.count;
-    cell.amount += row.amount;
+    cell.amount += amount;
+  };
+  for (const store::ActivityRow& row : f.activity) {
+    const int32_t day = ix.day_of(row.ts);
+    count(row.type, day, row.amount);
+    if (event_properties.empty() || row.properties_json.size() <= 2) continue;
+    auto properties = parse_json(row.properties_json);
+    if (!properties || !properties->is_object()) continue;
+    for (const std::string& name : event_properties) {
+      for (const std::string& value : property_values(*properties, name)) {
+        count(event_key(row.type, name, value), day, row.amount);
+      }
+    }
   }
   c.purchases.orders = static_cast<int32_t>(f.paid_orders);
   c.purchases.spend = f.spend;
   if (f.last_paid_at) c.purchases.last_day = ix.day_of(*f.last_paid_at);
   index_custom_fields(f, fields, c);
   return c;
+}
+
+Result<std::vector<std::string>> IndexRegistry::declared_properties(WorkspaceId ws) {
+  SIYU_ASSIGN_OR_RETURN(auto declared, store_.event_properties(ws));
+  std::vector<std::string> names;
+  for (const auto& p : declared) names.push_back(p.name);
+  return names;
+}
+
+Status IndexRegistry::refresh_all(WorkspaceId ws) {
+  SIYU_ASSIGN_OR_RETURN(const CustomerIndex* ix, get(ws));
+  std::vector<CustomerId> all = ix->read([](const IndexView& v) {
+    std::vector<CustomerId> ids;
+    ids.reserve(v.live().cardinality());
+    for (uint32_t id : v.live()) ids.emplace_back(id);
+    return ids;
+  });
+  constexpr size_t kChunk = 5'000;
+  for (size_t first = 0; first < all.size(); first += kChunk) {
+    const auto last = all.begin() + static_cast<std::ptrdiff_t>(std::min(all.size(), first + kChunk));
+    SIYU_RETURN_IF_ERROR(refresh(ws, std::vector<CustomerId>(all.begin() + static_cast<std::ptrdiff_t>(first), last)));
+  }
+  return Status::ok();
 }
 
 EpochMs IndexRegistry::activity_since() const {
@@ -75,12 +128,13 @@ Result<IndexRegistry::Entry*> IndexRegistry::entry(WorkspaceId ws) {
   SIYU_ASSIGN_OR_RETURN(store::Workspace w, store_.workspace(ws));
   SIYU_ASSIGN_OR_RETURN(int offset, zone_offset_minutes(w.timezone));
   SIYU_ASSIGN_OR_RETURN(auto fields, store_.field_defs(ws));
+  SIYU_ASSIGN_OR_RETURN(auto properties, declared_properties(ws));
   auto e = std::make_unique<Entry>(offset);
   e->index.begin_bulk();
   // Built while holding the registry lock: a second caller waits instead of building twice.
   SIYU_RETURN_IF_ERROR(store_.scan_customer_facts(ws, activity_since(), [&](const store::CustomerFacts& f) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
-    e->index.upsert(indexed(f, e->index, fields));
+    e->index.upsert(indexed(f, e->index, fields, properties));
     e->index.set_tags(id, f.tags);
   }));
   e->index.end_bulk();
@@ -105,6 +159,7 @@ Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids
   }
   std::lock_guard refresh_lock(e->refresh_mu);
   SIYU_ASSIGN_OR_RETURN(auto fields, store_.field_defs(ws));
+  SIYU_ASSIGN_OR_RETURN(auto properties, declared_properties(ws));
   SIYU_ASSIGN_OR_RETURN(auto facts, store_.customer_facts(ws, ids, activity_since()));
   for (const auto& f : facts) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
@@ -112,7 +167,7 @@ Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids
       e->index.remove(id);
       continue;
     }
-    e->index.upsert(indexed(f, e->index, fields));
+    e->index.upsert(indexed(f, e->index, fields, properties));
     e->index.set_tags(id, f.tags);
   }
   return Status::ok();

@@ -28,6 +28,10 @@ class IndexRegistry {
   Result<const CustomerIndex*> get(WorkspaceId ws);
   /// Re-reads `ids` from the store and applies them. A no-op for workspaces not built yet.
   Status refresh(WorkspaceId ws, const std::vector<CustomerId>& ids);
+  /// Re-reads every customer of the workspace, in chunks (after event properties were
+  /// declared: their values are indexed from the stored events). The index stays exact and
+  /// readable throughout.
+  Status refresh_all(WorkspaceId ws);
   /// Builds every workspace's index (at server start, so no request waits for a build).
   Status build_all();
 
@@ -46,6 +50,7 @@ class IndexRegistry {
   };
   Result<Entry*> entry(WorkspaceId ws);
   EpochMs activity_since() const;
+  Result<std::vector<std::string>> declared_properties(WorkspaceId ws);
 
   store::Store& store_;
   const Clock& clock_;
@@ -53,9 +58,11 @@ class IndexRegistry {
   std::map<WorkspaceId, std::unique_ptr<Entry>> entries_;  // guarded by mu_
 };
 
-/// The index's view of a customer's facts, with days cut as `ix` cuts them and the
-/// non-personal custom fields among `fields`.
+/// The index's view of a customer's facts, with days cut as `ix` cuts them, the non-personal
+/// custom fields among `fields`, and events also counted per value of `event_properties`
+/// (under segment::event_key).
 IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
-                        const std::vector<store::FieldDef>& fields = {});
+                        const std::vector<store::FieldDef>& fields = {},
+                        const std::vector<std::string>& event_properties = {});
 
 }  // namespace siyu::index

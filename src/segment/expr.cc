@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "core/time_format.h"
+#include "index/customer_index.h"
 #include "index/derived.h"
 
 namespace siyu::segment {
@@ -52,9 +53,8 @@ Result<EpochMs> time_value(const Json& v, const std::string& path) {
 
 class Parser {
  public:
-  Parser(const SegmentResolver& resolve, std::optional<int64_t> self, const FieldTypes& field_types)
-      : resolve_(resolve), field_types_(field_types) {
-    if (self) chain_.push_back(*self);
+  explicit Parser(const ParseContext& ctx) : ctx_(ctx) {
+    if (ctx.self) chain_.push_back(*ctx.self);
   }
 
   Result<Expr> parse(const Json& j, const std::string& path, int depth) {
@@ -160,9 +160,10 @@ class Parser {
     return Status::ok();
   }
 
-  static Result<Expr> behaviour(const Json& j, const std::string& path) {
+  Result<Expr> behaviour(const Json& j, const std::string& path) {
     JsonFields f(j, path);
-    const std::string type = f.req_string("event", 64);
+    std::string type = f.req_string("event", 64);
+    const Json* where = f.opt_any("where");
     const Json* days = f.opt_any("within_days");
     const Json* count = f.opt_any("count");
     const Json* sum = f.opt_any("sum");
@@ -174,6 +175,9 @@ class Parser {
     }
     if (count != nullptr && sum != nullptr) {
       return invalid(child_path(path, "sum") + " can't be combined with count", child_path(path, "sum"));
+    }
+    if (where != nullptr) {
+      SIYU_ASSIGN_OR_RETURN(type, property_filter(type, *where, child_path(path, "where")));
     }
     Expr e;
     e.kind = ExprKind::kBehaviour;
@@ -190,6 +194,25 @@ class Parser {
       return invalid(child_path(path, key) + " matches no value", child_path(path, key));
     }
     return e;
+  }
+
+  /// {"content_tags": "护肤"} → the event key of `type` events with that value.
+  Result<std::string> property_filter(const std::string& type, const Json& where,
+                                      const std::string& path) {
+    if (!where.is_object() || where.size() != 1) {
+      return invalid(path + " must name one property and its value, e.g. {\"content_tags\": \"护肤\"}", path);
+    }
+    const std::string name = where.begin().key();
+    const std::string p = child_path(path, name);
+    if (!ctx_.event_property) return invalid(p + " can't filter event properties here", p);
+    SIYU_ASSIGN_OR_RETURN(bool declared, ctx_.event_property(name));
+    if (!declared) {
+      return invalid(p + " is not an indexed event property (declare it with POST /v1/event-properties)", p);
+    }
+    const Json& v = where.begin().value();
+    if (!v.is_string() || v.get_ref<const std::string&>().empty()) return invalid(p + " must be text", p);
+    if (auto problem = text_problem(v.get_ref<const std::string&>(), 64)) return invalid(p + " " + *problem, p);
+    return index::event_key(type, name, v.get<std::string>());
   }
 
   static Result<Expr> group_membership(const Json& j, const std::string& path) {
@@ -344,8 +367,8 @@ class Parser {
   }
 
   Result<std::string> custom_field_type(const std::string& name, const std::string& path) {
-    if (!field_types_) return invalid(path + " can't name custom fields here", path);
-    auto type = field_types_(name);
+    if (!ctx_.field_types) return invalid(path + " can't name custom fields here", path);
+    auto type = ctx_.field_types(name);
     if (!type) return invalid(type.error().message(), path);
     if (!*type) return invalid(path + " names no custom field (" + name + ")", path);
     return **type;
@@ -419,13 +442,13 @@ class Parser {
     const Json& v = j["segment"];
     if (!v.is_number_integer() || v.get<int64_t>() < 1) return invalid(p + " must be a segment id", p);
     const int64_t id = v.get<int64_t>();
-    if (!resolve_) return invalid(p + " can't refer to saved segments here", p);
+    if (!ctx_.resolve) return invalid(p + " can't refer to saved segments here", p);
     if (std::find(chain_.begin(), chain_.end(), id) != chain_.end()) {
       std::string loop;
       for (int64_t c : chain_) loop += std::to_string(c) + " → ";
       return invalid(p + " makes a cycle: segment " + loop + std::to_string(id), p);
     }
-    auto saved = resolve_(id);
+    auto saved = ctx_.resolve(id);
     if (!saved) {
       return invalid(p + " names no saved segment (" + std::to_string(id) + ")", p);
     }
@@ -440,8 +463,7 @@ class Parser {
     return inner;
   }
 
-  const SegmentResolver& resolve_;
-  const FieldTypes& field_types_;
+  const ParseContext& ctx_;
   std::vector<int64_t> chain_;  // segments being expanded, outermost first
   int nodes_ = 0;
 };
@@ -455,9 +477,8 @@ bool is_enumerated_attr(std::string_view attr) {
   return false;
 }
 
-Result<Expr> parse_expr(const Json& j, const SegmentResolver& resolve,
-                        std::optional<int64_t> self, const FieldTypes& field_types) {
-  return Parser(resolve, self, field_types).parse(j, "", 0);
+Result<Expr> parse_expr(const Json& j, const ParseContext& ctx) {
+  return Parser(ctx).parse(j, "", 0);
 }
 
 }  // namespace siyu::segment

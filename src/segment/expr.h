@@ -12,6 +12,7 @@
 //   {"attr": "paid_orders"|"spend", "op": "range", "from": N, "to": N}   numbers, to exclusive
 //   {"event": "order_paid", "within_days": 90, "count": {"gte": 3}}      behaviour
 //   {"event": "order_paid", "within_days": 365, "sum": {"gte": 50000}}   amounts in cents
+//   {"event": "view", "where": {"content_tags": "护肤"}, "within_days": 14, "count": {"gte": 2}}
 //   {"group": ["12", "13"]}                          member of one of the groups
 //   {"lifecycle": ["at_risk", "churned"]}            lifecycle stage is one of
 //   {"rfm": {"r": [4, 5], "f": [1, 2]}}              RFM scores (each list optional)
@@ -49,7 +50,7 @@ struct Expr {
   std::vector<std::string> values;  // tag, layer, eq/ne (one), in, prefix (one)
   EpochMs from = INT64_MIN;         // created_at and number ranges, inclusive
   EpochMs to = INT64_MAX;           // exclusive
-  // Behaviour: events of type `attr` in the last `within_days` days (today included) whose
+  // Behaviour: events of type `attr` (an event_key when filtered by a property) in the last `within_days` days (today included) whose
   // count, or with `sum` amount, lies in [low, high].
   int within_days = 0;
   bool sum = false;
@@ -74,13 +75,21 @@ using SegmentResolver = std::function<Result<Json>(int64_t id)>;
 /// "date"), or nullopt when there is no such field; a personal field is an error.
 using FieldTypes = std::function<Result<std::optional<std::string>>(const std::string& name)>;
 
+/// Whether an event property is declared for behaviour conditions.
+using EventPropertyCheck = std::function<Result<bool>(const std::string& name)>;
+
+/// What an expression may refer to beyond itself; each part left empty rejects its kind.
+struct ParseContext {
+  SegmentResolver resolve = nullptr;            // {"segment": id}
+  FieldTypes field_types = nullptr;             // custom.NAME
+  EventPropertyCheck event_property = nullptr;  // behaviour "where"
+  std::optional<int64_t> self = std::nullopt;   // the segment being saved: references back are cycles
+};
+
 /// Validates and parses. Errors name the JSON path ("and[2].values[0]"). At most 64 levels
 /// deep and 1,000 nodes, counting the saved segments it refers to, which are expanded in
-/// place through `resolve`. `self` is the id of the segment being saved, if any: a reference
-/// that leads back to it, or any other cycle, is an error. Without `resolve`, references are
-/// rejected; without `field_types`, so are custom fields.
-Result<Expr> parse_expr(const Json& j, const SegmentResolver& resolve = nullptr,
-                        std::optional<int64_t> self = std::nullopt,
-                        const FieldTypes& field_types = nullptr);
+/// place through `ctx.resolve`; a reference that leads back to `ctx.self`, or any other cycle,
+/// is an error.
+Result<Expr> parse_expr(const Json& j, const ParseContext& ctx = {});
 
 }  // namespace siyu::segment

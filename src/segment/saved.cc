@@ -1,5 +1,7 @@
 #include "segment/saved.h"
 
+#include <algorithm>
+
 namespace siyu::segment {
 
 SegmentResolver saved_segments(store::Store& store, WorkspaceId ws) {
@@ -26,7 +28,16 @@ FieldTypes field_types(store::Store& store, WorkspaceId ws) {
 
 Result<Expr> parse_in_workspace(store::Store& store, WorkspaceId ws, const Json& j,
                                 std::optional<int64_t> self) {
-  return parse_expr(j, saved_segments(store, ws), self, field_types(store, ws));
+  ParseContext ctx;
+  ctx.resolve = saved_segments(store, ws);
+  ctx.field_types = field_types(store, ws);
+  ctx.event_property = [&store, ws](const std::string& name) -> Result<bool> {
+    SIYU_ASSIGN_OR_RETURN(auto declared, store.event_properties(ws));
+    return std::any_of(declared.begin(), declared.end(),
+                       [&](const store::EventProperty& p) { return p.name == name; });
+  };
+  ctx.self = self;
+  return parse_expr(j, ctx);
 }
 
 }  // namespace siyu::segment

@@ -57,13 +57,13 @@ TEST(SegmentExprTest, CustomFieldsAreCheckedAgainstTheirDeclaredType) {
       {R"({"attr":"custom.secret","op":"exists"})", "attr"},
   };
   for (const auto& [json, field] : wrong) {
-    auto e = parse_expr(Json::parse(json), nullptr, std::nullopt, types);
+    auto e = parse_expr(Json::parse(json), {.field_types = types});
     ASSERT_FALSE(e.has_value()) << json;
     EXPECT_EQ(e.error().field(), field) << json << " → " << e.error().message();
   }
   EXPECT_FALSE(parse_expr(Json::parse(R"({"attr":"custom.age","op":"exists"})")).has_value());
-  auto ne = parse_expr(Json::parse(R"({"attr":"custom.age","op":"ne","value":30})"), nullptr,
-                       std::nullopt, types);
+  auto ne = parse_expr(Json::parse(R"({"attr":"custom.age","op":"ne","value":30})"),
+                       {.field_types = types});
   ASSERT_TRUE(ne.has_value());
   EXPECT_EQ(ne->kind, ExprKind::kNot);
 }
@@ -81,18 +81,18 @@ TEST(SegmentExprTest, ReferencesExpandAndCyclesAreRefused) {
     if (it == saved.end()) return not_found("segment " + std::to_string(id) + " not found");
     return it->second;
   };
-  auto ok = parse_expr(Json::parse(R"({"not":{"segment":2}})"), resolve);
+  auto ok = parse_expr(Json::parse(R"({"not":{"segment":2}})"), {.resolve = resolve});
   ASSERT_TRUE(ok.has_value()) << ok.error().message();
   EXPECT_EQ(ok->children[0].kind, ExprKind::kAnd);
   EXPECT_EQ(ok->children[0].children[0].kind, ExprKind::kTag);
   // Saving segment 1 as "in segment 2" would loop 1 → 2 → 1.
-  auto self = parse_expr(Json::parse(R"({"segment":2})"), resolve, 1);
+  auto self = parse_expr(Json::parse(R"({"segment":2})"), {.resolve = resolve, .self = 1});
   ASSERT_FALSE(self.has_value());
   EXPECT_NE(self.error().message().find("cycle"), std::string::npos);
-  EXPECT_FALSE(parse_expr(Json::parse(R"({"segment":3})"), resolve).has_value());
-  auto missing = parse_expr(Json::parse(R"({"and":[{"tag":"a"},{"segment":9}]})"), resolve);
+  EXPECT_FALSE(parse_expr(Json::parse(R"({"segment":3})"), {.resolve = resolve}).has_value());
+  auto missing = parse_expr(Json::parse(R"({"and":[{"tag":"a"},{"segment":9}]})"), {.resolve = resolve});
   EXPECT_EQ(missing.error().field(), "and[1].segment");
-  EXPECT_FALSE(parse_expr(Json::parse(R"({"segment":5})"), resolve).has_value());
+  EXPECT_FALSE(parse_expr(Json::parse(R"({"segment":5})"), {.resolve = resolve}).has_value());
   EXPECT_FALSE(parse_expr(Json::parse(R"({"segment":1})")).has_value());  // no resolver
 }
 
@@ -151,6 +151,18 @@ std::string reference_lifecycle(const Row& r) {
 
 const std::map<uint32_t, std::array<int, 3>>* g_rfm = nullptr;  // of the data being checked
 
+/// Whether an event counts for a behaviour on `key`: its type, or its type with one of its
+/// "content_tags" (a text or an array of texts).
+bool event_matches(const store::ActivityRow& ev, const std::string& key) {
+  if (ev.type == key) return true;
+  if (ev.properties_json.empty()) return false;
+  const Json tags = Json::parse(ev.properties_json).value("content_tags", Json());
+  for (const Json& t : tags.is_array() ? tags : Json::array({tags})) {
+    if (t.is_string() && ev.type + "[content_tags=" + t.get<std::string>() + "]" == key) return true;
+  }
+  return false;
+}
+
 /// The custom fields of the random data; "secret" is personal and never indexed.
 const std::vector<store::FieldDef> kFields = {{"level", "string", false, ""},
                                               {"vip", "boolean", false, ""},
@@ -197,7 +209,7 @@ bool matches(const Row& r, const Expr& e) {
     case ExprKind::kBehaviour: {
       int64_t measure = 0;
       for (const auto& ev : r.facts.activity) {
-        if (ev.type == e.attr && beijing_day(kNow) - beijing_day(ev.ts) < e.within_days) {
+        if (event_matches(ev, e.attr) && beijing_day(kNow) - beijing_day(ev.ts) < e.within_days) {
           measure += e.sum ? ev.amount : 1;
         }
       }
@@ -264,6 +276,7 @@ class RandomData {
 
   const std::vector<std::string> groups = {"1", "2", "3", "17"};
   const std::vector<std::string> types = {"order_paid", "login", "view"};
+  const std::vector<std::string> content_tags = {"护肤", "彩妆", "茶"};
 
   /// A customer with random attributes, group memberships, events in the 400 days before
   /// kNow and paid orders; the index sees it through index::indexed().
@@ -282,14 +295,20 @@ class RandomData {
       if (chance(0.2)) f.groups.push_back(g);
     }
     for (int64_t i = 0, n = below(4) == 0 ? 0 : below(12); i < n; ++i) {
-      f.activity.push_back({pick(types), kNow - below(400 * kDayMs), below(3) == 0 ? below(90000) : 0});
+      store::ActivityRow ev{pick(types), kNow - below(400 * kDayMs), below(3) == 0 ? below(90000) : 0, ""};
+      if (chance(0.5)) {
+        // Content tags as one text or an array (with a repeat, which counts once).
+        ev.properties_json = chance(0.5) ? Json{{"content_tags", pick(content_tags)}}.dump()
+                                         : Json{{"content_tags", {pick(content_tags), pick(content_tags)}}, {"x", 1}}.dump();
+      }
+      f.activity.push_back(ev);
     }
     if (chance(0.02)) {
       // A burst: more events of a type on one day than one index cell counts, and an amount
       // beyond 32 bits.
       const EpochMs day = kNow - below(20) * kDayMs;
       const std::string type = pick(types);
-      for (int i = 0; i < 70; ++i) f.activity.push_back({type, day + i, i == 0 ? 3'000'000'000 : 0});
+      for (int i = 0; i < 70; ++i) f.activity.push_back({type, day + i, i == 0 ? 3'000'000'000 : 0, ""});
     }
     Json custom = Json::object();
     if (chance(0.6)) custom["level"] = pick(std::vector<std::string>{"gold", "silver", "金卡"});
@@ -358,6 +377,7 @@ class RandomData {
       }
       case 9: {
         Json b = {{"event", pick(types)}, {"within_days", 1 + below(365)}};
+        if (chance(0.4)) b["where"] = {{"content_tags", pick(content_tags)}};
         const std::string op = pick(std::vector<std::string>{"gte", "lt", "eq", "lte"});
         if (chance(0.3)) {
           b["sum"] = {{op, below(100000)}};
@@ -411,7 +431,7 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
     std::map<uint32_t, Row> ref;
     const auto fresh = [&](uint32_t id) {
       Row r = rnd.customer(id);
-      r.c = index::indexed(r.facts, ix, kFields);
+      r.c = index::indexed(r.facts, ix, kFields, {"content_tags"});
       return r;
     };
     // A bulk load, then attribute changes, tag churn and removals, mirrored in the reference.
@@ -459,9 +479,12 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
       }
       return std::optional<std::string>();
     };
+    const EventPropertyCheck event_property = [](const std::string& name) -> Result<bool> {
+      return name == "content_tags";
+    };
     for (int q = 0; q < 400; ++q) {
       const Json j = rnd.expression(3);
-      auto e = parse_expr(j, nullptr, std::nullopt, field_types);
+      auto e = parse_expr(j, {.field_types = field_types, .event_property = event_property});
       ASSERT_TRUE(e.has_value()) << j.dump() << ": " << e.error().message();
       std::vector<uint32_t> want;
       for (const auto& [id, row] : ref) {

@@ -131,6 +131,14 @@ struct FieldDef {
   std::string label;
 };
 
+/// An event property indexed for behaviour conditions: events are also counted per value of
+/// it (text, or each text in an array).
+struct EventProperty {
+  std::string name;
+  std::string label;
+  EpochMs created_at = 0;
+};
+
 struct Event {
   int64_t seq = 0;  // store-assigned order of arrival
   std::string event_id;
@@ -332,6 +340,8 @@ struct ActivityRow {
   std::string type;
   EpochMs ts = 0;
   int64_t amount = 0;
+  /// The event's properties; read only when the workspace declared event properties.
+  std::string properties_json;
 };
 
 /// What the in-memory index needs of one customer.

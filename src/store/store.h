@@ -108,6 +108,10 @@ class Store {
   virtual Result<std::vector<MergeRecord>> merges(WorkspaceId ws, CustomerId survivor) = 0;
   virtual Status put_field_def(WorkspaceId ws, const FieldDef& f) = 0;
   virtual Result<std::vector<FieldDef>> field_defs(WorkspaceId ws) = 0;
+  /// Declares an event property for behaviour conditions (or relabels it).
+  virtual Status put_event_property(WorkspaceId ws, const EventProperty& p) = 0;
+  /// Declared event properties, by name.
+  virtual Result<std::vector<EventProperty>> event_properties(WorkspaceId ws) = 0;
 
   // Events, orders, relationships
   /// Stores a batch in one transaction: all or nothing. Duplicate event ids are skipped.

@@ -684,6 +684,28 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status put_event_property(WorkspaceId ws, const EventProperty& p) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_PREPARE(s, c,
+                   "INSERT INTO event_properties (workspace_id, name, label, created_at) VALUES "
+                   "(?,?,?,?) ON CONFLICT (workspace_id, name) DO UPDATE SET label=excluded.label");
+      s->bind(1, ws.value).bind(2, p.name).bind(3, p.label).bind(4, p.created_at);
+      return s->run();
+    });
+  }
+
+  Result<std::vector<EventProperty>> event_properties(WorkspaceId ws) override {
+    return read<std::vector<EventProperty>>([&](Connection& c) -> Result<std::vector<EventProperty>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT name, label, created_at FROM event_properties WHERE workspace_id=? "
+                   "ORDER BY name");
+      s->bind(1, ws.value);
+      return all<EventProperty>(*s, [](const Statement& r) {
+        return EventProperty{r.text_at(0), r.text_at(1), r.int_at(2)};
+      });
+    });
+  }
+
   // ---------------------------------------------------------------- events and orders
   Result<IngestResult> ingest_events(WorkspaceId ws, std::vector<PendingEvent>& batch,
                                      EpochMs at) override {
@@ -1345,6 +1367,7 @@ class SqliteStore final : public Store {
     Statement* orders = nullptr;
     WorkspaceId ws;
     EpochMs since = 0;
+    bool with_properties = false;  // the workspace declared event properties
     bool started[4] = {false, false, false, false};
     bool more[4] = {false, false, false, false};
 
@@ -1371,7 +1394,10 @@ class SqliteStore final : public Store {
           switch (i) {
             case 0: f.tags.push_back(s.text_at(1)); break;
             case 1: f.groups.push_back(s.text_at(1)); break;
-            case 2: f.activity.push_back({s.text_at(1), s.int_at(2), s.int_at(3)}); break;
+            case 2:
+              f.activity.push_back({s.text_at(1), s.int_at(2), s.int_at(3),
+                                    with_properties ? s.text_at(4) : std::string()});
+              break;
             default:
               f.paid_orders = s.int_at(1);
               f.spend = s.int_at(2);
@@ -1398,10 +1424,17 @@ class SqliteStore final : public Store {
         f.groups, c.prepare("SELECT customer_id, target FROM relations WHERE workspace_id=?1 AND "
                             "customer_id " + customer_filter +
                             " AND kind='group' AND until_at IS NULL ORDER BY customer_id"));
+    // Properties live in the event rows, outside the covering index: read only when needed.
+    SIYU_PREPARE(declared, c, "SELECT count(*) FROM event_properties WHERE workspace_id=?");
+    declared->bind(1, ws.value);
+    f.with_properties = declared->step() && declared->int_at(0) > 0;
+    SIYU_RETURN_IF_ERROR(declared->status());
+    declared->reset();
     SIYU_ASSIGN_OR_RETURN(
-        f.events, c.prepare("SELECT customer_id, type, ts, amount FROM events INDEXED BY "
-                            "events_by_customer WHERE workspace_id=?1 AND customer_id " +
-                            customer_filter + " AND ts>=?3 ORDER BY customer_id, ts"));
+        f.events, c.prepare(std::string("SELECT customer_id, type, ts, amount") +
+                            (f.with_properties ? ", properties" : "") +
+                            " FROM events INDEXED BY events_by_customer WHERE workspace_id=?1 AND "
+                            "customer_id " + customer_filter + " AND ts>=?3 ORDER BY customer_id, ts"));
     SIYU_ASSIGN_OR_RETURN(
         f.orders, c.prepare("SELECT customer_id, count(*), sum(amount-refund_amount), "
                             "max(paid_at) FROM orders INDEXED BY orders_by_customer WHERE workspace_id=?1 AND customer_id " +
