@@ -94,6 +94,37 @@ class TagHandlers {
     return json_reply(group_json(g));
   }
 
+  // ------------------------------------------------------------ event properties
+  Result<Reply> list_event_properties(const httplib::Request&, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(auto declared, s_.store.event_properties(who.workspace));
+    Json items = Json::array();
+    for (const auto& p : declared) {
+      items.push_back({{"name", p.name}, {"label", p.label}, {"created_at", format_timestamp(p.created_at)}});
+    }
+    return json_reply({{"items", items}});
+  }
+
+  /// Declares an event property, then re-reads every customer so past events count too.
+  Result<Reply> declare_event_property(const httplib::Request& req, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
+    JsonFields f(body, "");
+    store::EventProperty p;
+    p.name = f.req_string("name", 40);
+    p.label = f.opt_string("label", 64).value_or("");
+    p.created_at = s_.clock.now_ms();
+    SIYU_RETURN_IF_ERROR(f.finish());
+    for (char ch : p.name) {
+      if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) {
+        return invalid("name must use a-z, 0-9 and _", "name");
+      }
+    }
+    SIYU_RETURN_IF_ERROR(s_.store.put_event_property(who.workspace, p));
+    SIYU_RETURN_IF_ERROR(audit(who, "event_property.declare", "event_property:" + p.name, {{"label", p.label}}));
+    SIYU_RETURN_IF_ERROR(s_.indexes.refresh_all(who.workspace));
+    engine_.touch(who.workspace);
+    return json_reply({{"name", p.name}, {"label", p.label}, {"created_at", format_timestamp(p.created_at)}}, 201);
+  }
+
   Result<Reply> delete_group(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
     SIYU_RETURN_IF_ERROR(s_.store.delete_tag_group(who.workspace, id));
@@ -403,6 +434,10 @@ std::vector<Route> tag_routes(Services& s, rules::TagEngine& engine) {
       {"PATCH", "/v1/rules/{id}", P::kWriteCustomers, "edit auto-tag rules", bind(&H::update_rule)},
       {"DELETE", "/v1/rules/{id}", P::kWriteCustomers, "delete auto-tag rules",
        bind(&H::delete_rule)},
+      {"GET", "/v1/event-properties", P::kRead, "list event properties indexed for behaviour",
+       bind(&H::list_event_properties)},
+      {"POST", "/v1/event-properties", P::kManageStaff, "declare event properties",
+       bind(&H::declare_event_property)},
       {"GET", "/v1/segments/{id}/changes", P::kRead, "read segment enter/exit changes",
        bind(&H::segment_changes)},
       {"GET", "/v1/segments/{id}/sizes", P::kRead, "read segment sizes by day",

@@ -201,6 +201,43 @@ TEST_F(TagEngineApiTest, LifecycleRfmAndTheSegmentChangeFeed) {
   EXPECT_EQ(sizes.body["items"][0]["size"], 1);
 }
 
+TEST_F(TagEngineApiTest, BehaviourFiltersByADeclaredEventProperty) {
+  const auto view = [&](const std::string& id, const std::string& user, int days_ago, const std::string& tags) {
+    const std::string ts = format_timestamp(clock_.now_ms() - int64_t{days_ago} * kMsPerDay);
+    auto r = call("POST", "/v1/events", key_a_,
+                  R"([{"event_id":")" + id + R"(","type":"view","timestamp":")" + ts +
+                      R"(","customer":{"type":"app_user_id","value":")" + user +
+                      R"("},"properties":{"content_tags":)" + tags + "}}]");
+    ASSERT_EQ(r.status, 200) << r.raw;
+  };
+  view("v1", "u1", 1, R"(["护肤","彩妆"])");
+  view("v2", "u1", 3, R"("护肤")");
+  view("v3", "u2", 2, R"(["护肤"])");
+  view("v4", "u2", 20, R"(["护肤"])");  // outside 14 days
+  view("v5", "u3", 1, R"(["彩妆"])");
+  const std::string skincare =
+      R"({"expression":{"event":"view","where":{"content_tags":"护肤"},"within_days":14,"count":{"gte":2}}})";
+  auto undeclared = call("POST", "/v1/segments:count", analyst_a_, skincare);
+  EXPECT_EQ(undeclared.status, 400);
+  EXPECT_EQ(undeclared.body["error"]["field"], "expression.where.content_tags") << undeclared.raw;
+  EXPECT_EQ(call("POST", "/v1/event-properties", analyst_a_, R"({"name":"content_tags"})").status, 403);
+  EXPECT_EQ(call("POST", "/v1/event-properties", key_a_, R"({"name":"Content Tags"})").status, 400);
+  // Declaring indexes the events already stored.
+  auto declared = call("POST", "/v1/event-properties", key_a_, R"({"name":"content_tags","label":"内容标签"})");
+  ASSERT_EQ(declared.status, 201) << declared.raw;
+  EXPECT_EQ(call("GET", "/v1/event-properties", analyst_a_).body["items"].size(), 1U);
+  auto r = call("POST", "/v1/segments:count", analyst_a_, skincare);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["count"], 1);  // u1
+  // And the ones that arrive later.
+  view("v6", "u2", 0, R"(["护肤"])");
+  EXPECT_EQ(call("POST", "/v1/segments:count", analyst_a_, skincare).body["count"], 2);
+  EXPECT_EQ(count(R"({"event":"view","where":{"content_tags":"彩妆"},"within_days":14})"), 2);
+  EXPECT_EQ(count(R"({"event":"view","within_days":14,"count":{"gte":2}})"), 2);
+  // Another workspace has declared nothing.
+  EXPECT_EQ(call("GET", "/v1/event-properties", key_b_).body["items"].size(), 0U);
+}
+
 TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
   // A workspace of its own, with an engine of its own, so the server's sweeper stays out.
   const WorkspaceId ws = store_->create_workspace({WorkspaceId(), "brand-c", "C", "Asia/Shanghai", 0})->id;
