@@ -40,9 +40,15 @@ Bitmap restrict(const Bitmap& b, const Bitmap* within) {
 /// The union of `parts`, limited to `within` (when given).
 template <typename Parts>
 Bitmap union_of(const Parts& parts, const Bitmap* within) {
-  Bitmap out;
-  for (const Bitmap* b : parts) out |= within != nullptr ? *within & *b : *b;
-  return out;
+  index::UnionBuilder out;
+  for (const Bitmap* b : parts) {
+    if (within != nullptr) {
+      out.add(*within & *b);
+    } else {
+      out.add(*b);
+    }
+  }
+  return out.finish();
 }
 
 /// `within` is small next to the workspace: checking its customers one by one beats bitmap
@@ -73,8 +79,15 @@ Bitmap filter(const Bitmap& among, const Bitmap* within, Keep keep) {
 /// Customers with at least `k` (1 ≤ k ≤ kCountLevels) events of `type` from `first_day` on:
 /// each day's level bitmaps are added into k running "seen at least m times" sets.
 Bitmap at_least(const index::IndexView& ix, uint16_t type, int32_t first_day, int k) {
-  std::vector<Bitmap> seen(static_cast<size_t>(k));
   const auto& days = ix.day_levels(type);
+  if (k == 1) {
+    index::UnionBuilder any;
+    for (auto it = days.lower_bound(first_day); it != days.end(); ++it) {
+      if (!it->second.empty()) any.add(it->second.front());
+    }
+    return any.finish();
+  }
+  std::vector<Bitmap> seen(static_cast<size_t>(k));
   for (auto it = days.lower_bound(first_day); it != days.end(); ++it) {
     for (const Bitmap& level : it->second) {
       for (size_t m = seen.size() - 1; m > 0; --m) {
@@ -173,19 +186,22 @@ Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* wi
   }
   // Whole days inside the range are unions of day bitmaps; only the days the range cuts
   // through are checked customer by customer against the column.
-  Bitmap out;
+  index::UnionBuilder whole_days;
+  std::vector<uint32_t> cut;  // joined on a day the range cuts through, inside the range
   const auto& days = ix.created_days();
   for (auto it = days.lower_bound(floor_day(e.from)); it != days.end(); ++it) {
     const EpochMs day_start = it->first * kDay;
     if (day_start >= e.to) break;
     if (day_start >= e.from && day_start + kDay <= e.to) {
-      out |= it->second;
+      whole_days.add(it->second);
       continue;
     }
     for (uint32_t id : it->second) {
-      if (created[id] >= e.from && created[id] < e.to) out.add(id);
+      if (created[id] >= e.from && created[id] < e.to) cut.push_back(id);
     }
   }
+  Bitmap out = whole_days.finish();
+  out.addMany(cut.size(), cut.data());
   return restrict(out, within);
 }
 

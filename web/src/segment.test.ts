@@ -57,6 +57,14 @@ describe('custom fields and nested groups', () => {
     })
   })
 
+  it('filters behaviour by an event property only when both property and value are given', () => {
+    const skincare = { ...newCondition('behaviour'), value: 'view', days: 14, amount: 2, prop: 'content_tags', propValue: '护肤' }
+    expect(buildExpression('and', [skincare])).toEqual({
+      event: 'view', where: { content_tags: '护肤' }, within_days: 14, count: { gte: 2 },
+    })
+    expect(buildExpression('and', [{ ...skincare, propValue: ' ' }])).toEqual({ event: 'view', within_days: 14, count: { gte: 2 } })
+  })
+
   it('leaves out incomplete custom conditions and empty groups', () => {
     const noField = newCondition('custom')
     const noValue = { ...newCondition('custom'), value: 'age', fieldType: 'number' as const, from: 'x' }

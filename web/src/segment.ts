@@ -21,6 +21,9 @@ export interface Condition {
   measure: 'count' | 'sum'
   op: 'gte' | 'lte' | 'eq'
   amount: number
+  /** behaviour: only events whose declared property `prop` is (or contains) `propValue` */
+  prop: string
+  propValue: string
   /** custom: the field in `value`, its type, and eq/ne/in/range/prefix/exists in `fieldOp` */
   fieldType: Field['type'] | ''
   fieldOp: 'eq' | 'ne' | 'in' | 'range' | 'prefix' | 'exists'
@@ -31,7 +34,7 @@ export interface Condition {
 
 export function newCondition(kind: ConditionKind = 'tag'): Condition {
   return {
-    kind, negate: false, value: '', values: [], from: '', to: '', days: 30, measure: 'count', op: 'gte', amount: 1,
+    kind, negate: false, value: '', values: [], from: '', to: '', days: 30, measure: 'count', op: 'gte', amount: 1, prop: '', propValue: '',
     fieldType: '', fieldOp: 'eq', join: 'and', children: kind === 'nested' ? [newCondition()] : [],
   }
 }
@@ -91,7 +94,8 @@ export function conditionExpression(c: Condition): Record<string, unknown> | nul
       break
     case 'behaviour': {
       const amount = c.measure === 'sum' ? Math.round(c.amount * 100) : Math.round(c.amount)
-      e = c.value.trim() && c.days >= 1 ? { event: c.value.trim(), within_days: c.days, [c.measure]: { [c.op]: amount } } : null
+      const where = c.prop && c.propValue.trim() ? { where: { [c.prop]: c.propValue.trim() } } : {}
+      e = c.value.trim() && c.days >= 1 ? { event: c.value.trim(), ...where, within_days: c.days, [c.measure]: { [c.op]: amount } } : null
       break
     }
     case 'lifecycle':
