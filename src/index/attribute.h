@@ -47,10 +47,16 @@ class EnumAttribute {
   size_t memory_bytes() const;
 
  private:
+  uint32_t code_at(uint32_t id) const;
+  void put_code(uint32_t id, uint32_t code);
+
   std::map<std::string, Bitmap, std::less<>> bitmaps_;
   std::vector<Bitmap*> by_code_ = {nullptr};  // code → bitmap; code 0 is "none"
   std::unordered_map<std::string_view, uint32_t> code_of_;  // keys point into bitmaps_
-  std::vector<uint32_t> code_;                              // by customer id
+  // The customer's code by id: 2 bytes each until an attribute has more than 65,535 values.
+  std::vector<uint16_t> narrow_;
+  std::vector<uint32_t> wide_;
+  bool is_wide_ = false;
 };
 
 /// An attribute with any number of values per customer, e.g. group memberships. Customers
@@ -67,18 +73,29 @@ class MultiAttribute {
   std::unordered_map<uint32_t, std::vector<Bitmap*>> of_;  // customer → its values' bitmaps
 };
 
-/// A numeric attribute (a number or a date as a day number): a flat column and the set of
-/// customers who have a value.
+/// A numeric attribute (a number or a date as a day number): a flat column, the set of
+/// customers who have a value, and while there are few distinct values (ages, scores), a
+/// bitmap per value so ranges are unions instead of scans.
 class NumberColumn {
  public:
+  static constexpr size_t kMaxValueBitmaps = 256;
+
   void set(uint32_t id, std::optional<double> value, BitmapBatch* batch = nullptr);
   const Bitmap& present() const { return present_; }
-  double at(uint32_t id) const { return values_[id]; }
+  double at(uint32_t id) const { return is_wide_ ? wide_[id] : narrow_[id]; }
+  /// value → customers, or null once the column has more than kMaxValueBitmaps values.
+  const std::map<double, Bitmap>* by_value() const { return by_value_ok_ ? &by_value_ : nullptr; }
   size_t memory_bytes() const;
 
  private:
   Bitmap present_;
-  std::vector<double> values_;  // by customer id; meaningful where present
+  // By customer id, meaningful where present: 4-byte floats while every value is exactly a
+  // float (counts, ages, day numbers), doubles from the first value that is not.
+  std::vector<float> narrow_;
+  std::vector<double> wide_;
+  bool is_wide_ = false;
+  std::map<double, Bitmap> by_value_;
+  bool by_value_ok_ = true;
 };
 
 }  // namespace siyu::index

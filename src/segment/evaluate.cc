@@ -76,8 +76,11 @@ Bitmap filter(const Bitmap& among, const Bitmap* within, Keep keep) {
   return out;
 }
 
-/// Customers with at least `k` (1 ≤ k ≤ kCountLevels) events of `type` from `first_day` on:
-/// each day's level bitmaps are added into k running "seen at least m times" sets.
+/// Customers with at least `k` (1 ≤ k ≤ kCountLevels) events of `type` from `first_day` on.
+/// k = 1 is the union of the window's first levels. For larger k, each level bitmap of the
+/// window is added into k dense bit vectors "seen at least m times" (a customer in a level
+/// moves from m - 1 to m): one pass over the window's entries, with no bitmap merges whose
+/// cost grows with the accumulated sets.
 Bitmap at_least(const index::IndexView& ix, uint16_t type, int32_t first_day, int k) {
   const auto& days = ix.day_levels(type);
   if (k == 1) {
@@ -87,16 +90,33 @@ Bitmap at_least(const index::IndexView& ix, uint16_t type, int32_t first_day, in
     }
     return any.finish();
   }
-  std::vector<Bitmap> seen(static_cast<size_t>(k));
+  const size_t words = (static_cast<size_t>(ix.live().maximum()) >> 6) + 1;
+  std::vector<std::vector<uint64_t>> seen(static_cast<size_t>(k), std::vector<uint64_t>(words, 0));
+  std::vector<uint32_t> ids;
   for (auto it = days.lower_bound(first_day); it != days.end(); ++it) {
     for (const Bitmap& level : it->second) {
-      for (size_t m = seen.size() - 1; m > 0; --m) {
-        if (!seen[m - 1].isEmpty()) seen[m] |= seen[m - 1] & level;
+      ids.resize(level.cardinality());
+      level.toUint32Array(ids.data());
+      for (uint32_t id : ids) {
+        const size_t w = id >> 6;
+        const uint64_t bit = uint64_t{1} << (id & 63);
+        // The highest m already reached, plus one (capped at k).
+        size_t m = 0;
+        while (m < seen.size() && (seen[m][w] & bit) != 0) ++m;
+        if (m < seen.size()) seen[m][w] |= bit;
       }
-      seen[0] |= level;
     }
   }
-  return std::move(seen.back());
+  std::vector<uint32_t> out;
+  const std::vector<uint64_t>& top = seen.back();
+  for (size_t w = 0; w < top.size(); ++w) {
+    for (uint64_t bits = top[w]; bits != 0; bits &= bits - 1) {
+      out.push_back(static_cast<uint32_t>((w << 6) + static_cast<size_t>(__builtin_ctzll(bits))));
+    }
+  }
+  Bitmap result;
+  result.addMany(out.size(), out.data());
+  return result;
 }
 
 /// The count or amount of `type` events of one customer from `first_day` on.
@@ -145,6 +165,16 @@ Bitmap behaviour(const index::IndexView& ix, const Expr& e, EpochMs now, const B
 Bitmap number_field(const index::IndexView& ix, const Expr& e, const Bitmap* within) {
   const index::NumberColumn* column = ix.numbers(e.attr);
   if (column == nullptr) return {};
+  if (const auto* values = column->by_value(); values != nullptr && !is_small(within, ix)) {
+    std::vector<const Bitmap*> parts;
+    for (const auto& [value, customers] : *values) {
+      if ((value >= e.number_from && value < e.number_to) ||
+          std::find(e.numbers.begin(), e.numbers.end(), value) != e.numbers.end()) {
+        parts.push_back(&customers);
+      }
+    }
+    return union_of(parts, within);
+  }
   return filter(column->present(), within, [&](uint32_t id) {
     const double v = column->at(id);
     if (v >= e.number_from && v < e.number_to) return true;

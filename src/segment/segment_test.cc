@@ -168,6 +168,7 @@ const std::vector<store::FieldDef> kFields = {{"level", "string", false, ""},
                                               {"vip", "boolean", false, ""},
                                               {"age", "number", false, ""},
                                               {"since", "date", false, ""},
+                                              {"score", "number", false, ""},
                                               {"secret", "string", true, ""}};
 
 /// A custom field's stored JSON value, or null.
@@ -237,7 +238,9 @@ bool matches(const Row& r, const Expr& e) {
     }
     default: break;
   }
-  if (e.attr == "custom.age" || e.attr == "custom.since") return custom_number(r, e.attr).has_value();
+  if (e.attr == "custom.age" || e.attr == "custom.since" || e.attr == "custom.score") {
+    return custom_number(r, e.attr).has_value();
+  }
   std::string custom;
   if (e.attr.rfind("custom.", 0) == 0) {
     const Json j = custom_value(r, e.attr);
@@ -316,6 +319,8 @@ class RandomData {
     if (chance(0.7)) custom["age"] = chance(0.8) ? Json(18 + below(50)) : Json(20.5);
     if (chance(0.5)) custom["since"] = format_date(civil_from_days(19'000 + below(60)));
     if (chance(0.5)) custom["secret"] = "x";
+    // Many distinct values (ranges scan the column), some not exactly a float.
+    if (chance(0.8)) custom["score"] = chance(0.9) ? Json(below(100000)) : Json(0.1 * static_cast<double>(below(1000)));
     f.custom_json = custom.dump();
     std::sort(f.activity.begin(), f.activity.end(),
               [](const auto& a, const auto& b) { return a.ts < b.ts; });
@@ -328,7 +333,7 @@ class RandomData {
   }
 
   Json custom_condition() {
-    switch (below(5)) {
+    switch (below(6)) {
       case 0: {
         const std::string op = pick(std::vector<std::string>{"eq", "ne", "prefix", "exists"});
         if (op == "exists") return {{"attr", "custom.level"}, {"op", op}};
@@ -348,7 +353,12 @@ class RandomData {
         return {{"attr", "custom.since"}, {"op", "range"}, {"from", format_date(civil_from_days(a))},
                 {"to", format_date(civil_from_days(a + below(30)))}};
       }
-      default: return {{"attr", "custom.since"}, {"op", "eq"}, {"value", format_date(civil_from_days(19'000 + below(60)))}};
+      case 4: return {{"attr", "custom.since"}, {"op", "eq"}, {"value", format_date(civil_from_days(19'000 + below(60)))}};
+      default: {
+        const int64_t a = below(100000);
+        if (chance(0.2)) return {{"attr", "custom.score"}, {"op", "in"}, {"values", Json::array({a, 0.1 * static_cast<double>(below(1000))})}};
+        return {{"attr", "custom.score"}, {"op", "range"}, {"from", a}, {"to", a + below(30000)}};
+      }
     }
   }
 
