@@ -8,7 +8,7 @@
 // the stored rows back in customer order.
 //
 // usage: siyu_segment_bench [--customers 1000000] [--runs 21] [--dir /tmp]
-//                           [--pg "host=127.0.0.1 port=5432 user=postgres"]
+//                           [--pg "host=127.0.0.1 port=5432 user=postgres"] [--only NAME]
 // Without --pg only SQLite is compared. scripts/segment-bench starts a throw-away PostgreSQL.
 #include <sqlite3.h>
 
@@ -408,12 +408,14 @@ int main(int argc, char** argv) {
   int runs = 21;
   std::string dir = "/tmp";
   std::string pg_conninfo;
+  std::string only;  // run just the queries whose name contains this
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--customers") customers = std::atoll(argv[i + 1]);
     if (flag == "--runs") runs = std::atoi(argv[i + 1]);
     if (flag == "--dir") dir = argv[i + 1];
     if (flag == "--pg") pg_conninfo = argv[i + 1];
+    if (flag == "--only") only = argv[i + 1];
   }
   Sqlite lite(dir + "/siyu-segment-bench-" + std::to_string(::getpid()) + ".db");
   lite.exec(kSqliteSchema);
@@ -498,6 +500,7 @@ int main(int argc, char** argv) {
               "×sqlite", "×pg", "pg schema");
   std::vector<double> lite_ratios, pg_ratios;
   for (const Query& q : kQueries) {
+    if (std::string(q.name).find(only) == std::string::npos) continue;
     const auto fields = [](const std::string& name) -> Result<std::optional<std::string>> {
       if (name == "age") return std::optional<std::string>("number");
       if (name == "vip") return std::optional<std::string>("boolean");
@@ -511,15 +514,15 @@ int main(int argc, char** argv) {
     const Timing engine = measure(runs, [&] { return segment::count(*ix, *expr, kNow); });
     const std::string sql = with_since(q.sql, since);
     sqlite3_stmt* st = lite.prepare(sql);
-    const Timing sqlite_t = measure(std::max(3, runs / 4), [&] { return lite.count(st); });
+    const Timing sqlite_t = measure(std::clamp(runs / 4, 3, 11), [&] { return lite.count(st); });
     sqlite3_finalize(st);
     Timing pg_t;
     const char* pg_schema = "";
     if (pg) {
-      pg_t = measure(std::max(3, runs / 4), [&] { return pg->count(sql); });
+      pg_t = measure(std::clamp(runs / 4, 3, 11), [&] { return pg->count(sql); });
       pg_schema = "customer_tags";
       if (q.pg_array != nullptr) {
-        const Timing array = measure(std::max(3, runs / 4), [&] {
+        const Timing array = measure(std::clamp(runs / 4, 3, 11), [&] {
           return pg->count(with_since(q.pg_array, since));
         });
         if (array.count != pg_t.count) {

@@ -37,24 +37,26 @@ Bitmap restrict(const Bitmap& b, const Bitmap* within) {
   return within != nullptr ? *within & b : b;
 }
 
-/// The union of `parts`, limited to `within` (when given).
+/// `within` is small next to the workspace: checking its customers one by one beats bitmap
+/// algebra over everybody.
+bool is_small(const Bitmap* within, const index::IndexView& ix) {
+  return within != nullptr && within->cardinality() * 64 < ix.live().cardinality();
+}
+
+/// The union of `parts`, limited to `within` (when given): a few customers are intersected
+/// with each part, many with the union.
 template <typename Parts>
-Bitmap union_of(const Parts& parts, const Bitmap* within) {
+Bitmap union_of(const index::IndexView& ix, const Parts& parts, const Bitmap* within) {
   index::UnionBuilder out;
+  const bool each = is_small(within, ix) || parts.size() == 1;
   for (const Bitmap* b : parts) {
-    if (within != nullptr) {
+    if (within != nullptr && each) {
       out.add(*within & *b);
     } else {
       out.add(*b);
     }
   }
-  return out.finish();
-}
-
-/// `within` is small next to the workspace: checking its customers one by one beats bitmap
-/// algebra over everybody.
-bool is_small(const Bitmap* within, const index::IndexView& ix) {
-  return within != nullptr && within->cardinality() * 64 < ix.live().cardinality();
+  return within != nullptr && !each ? *within & out.finish() : out.finish();
 }
 
 /// Customers for whom `keep(id)` holds, among `among` (and `within`, when given).
@@ -173,7 +175,7 @@ Bitmap number_field(const index::IndexView& ix, const Expr& e, const Bitmap* wit
         parts.push_back(&customers);
       }
     }
-    return union_of(parts, within);
+    return union_of(ix, parts, within);
   }
   return filter(column->present(), within, [&](uint32_t id) {
     const double v = column->at(id);
@@ -291,7 +293,7 @@ Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
       const std::string& attr = e.kind == ExprKind::kLayer ? "layer" : e.kind == ExprKind::kGroup ? "group" : e.attr;
       std::vector<const Bitmap*> parts;
       for (const auto& v : e.values) parts.push_back(&ix.value(attr, v));
-      return union_of(parts, within);
+      return union_of(ix, parts, within);
     }
     case ExprKind::kAttrEq:
       return restrict(ix.value(e.attr, e.values.front()), within);
@@ -313,7 +315,7 @@ Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
           }
         }
       }
-      return union_of(parts, within);
+      return union_of(ix, parts, within);
     }
     case ExprKind::kCreatedRange:
       return created_range(ix, e, within);
