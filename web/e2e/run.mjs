@@ -144,6 +144,11 @@ try {
     await page.fill('input[data-test=segment-name]', 'e2e 人群')
     await page.fill('input[data-test=condition-value]', 'e2e-vip')
     await page.waitForFunction(() => document.querySelector('[data-test=live-count]')?.textContent.trim().startsWith('1 '))
+    // A nested group of conditions (still empty, so the count stays).
+    await page.click('[data-test=add-condition]')
+    await page.locator('[data-test=condition-kind]').nth(1).click()
+    await page.locator('.el-select-dropdown__item:visible', { hasText: '条件组' }).click()
+    await page.waitForSelector('.nested [data-test=condition]')
     await shot('segment-builder')
     await page.click('[data-test=segment-save]')
     await page.waitForSelector('[data-test=segment-table] .el-table__row:has-text("e2e 人群")')
@@ -160,6 +165,11 @@ try {
     await page.fill('input[data-test=rule-tag]', 'e2e-rule')
     await page.click('[data-test=rule-preview-button]')
     await page.waitForSelector('[data-test=rule-preview]:has-text("将新增")')
+    await page.keyboard.press('Escape')
+    // Declare an event property for behaviour conditions.
+    await page.fill('input[data-test=event-property-name]', 'content_tags')
+    await page.locator('[data-test=event-properties] button', { hasText: '添加' }).click()
+    await page.waitForSelector('[data-test=event-properties] .el-tag:has-text("content_tags")')
     await shot('tags')
   })
   await step('bulk-tag selected customers', async () => {
