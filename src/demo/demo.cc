@@ -188,6 +188,7 @@ class Builder {
          {SegmentSpec{"高价值流失预警", R"({"and":[{"rfm":{"m":[4,5]}},{"lifecycle":["at_risk","churned"]}]})"},
           SegmentSpec{"会员复购", R"({"and":[{"layer":["member"]},{"event":"order_paid","within_days":90,"count":{"gte":2}}]})"},
           SegmentSpec{"社群活跃未购", R"({"and":[{"layer":["community"]},{"event":"view","within_days":30},{"attr":"paid_orders","op":"range","to":1}]})"},
+          SegmentSpec{"关注联名内容", R"({"event":"view","where":{"content_tags":"联名"},"within_days":30,"count":{"gte":2}})"},
           SegmentSpec{"奶茶爱好者·可营销", R"({"and":[{"attr":"custom.favorite_drink","op":"in","values":["奶茶","果茶"]},{"attr":"custom.marketing_opt_in","op":"eq","value":true},{"attr":"custom.points","op":"range","from":1000}]})"}}) {
       store::Segment s;
       s.name = seg.name;
@@ -263,14 +264,15 @@ class Builder {
     events_.push_back(std::move(p));
   }
 
-  /// Custom fields a tea chain keeps: taste preferences, marketing consent and points.
+  /// Custom fields a tea chain keeps (taste preferences, marketing consent, points), and the
+  /// topics of its content pages as an event property.
   Status make_fields() {
     const store::FieldDef defs[] = {{"favorite_drink", "string", false, "最爱饮品"},
                                     {"sweetness", "string", false, "甜度偏好"},
                                     {"marketing_opt_in", "boolean", false, "接收营销"},
                                     {"points", "number", false, "积分"}};
     for (const auto& d : defs) SIYU_RETURN_IF_ERROR(store_.put_field_def(ws_, d));
-    return Status::ok();
+    return store_.put_event_property(ws_, {"content_tags", "内容标签", start_day_ * kMsPerDay});
   }
 
   /// Values of the custom fields for one customer; some are left unset, as in real data.
@@ -374,8 +376,16 @@ class Builder {
     // Browsing and log-ins while active.
     for (int64_t day = next_day(created_day, 20 / activity); day >= 0 && day <= last_day;
          day = next_day(day, 20 / activity)) {
-      event(id, dice_.chance(0.5) ? "login" : "view", at_time(day),
-            R"({"page":")" + std::string(kProducts[static_cast<size_t>(dice_.below(10))]) + R"("})");
+      if (dice_.chance(0.5)) {
+        event(id, "login", at_time(day));
+        continue;
+      }
+      // Content pages carry their topics, which the demo declares as an event property.
+      static constexpr std::array<std::string_view, 5> kTopics = {"新品", "季节限定", "联名", "健康轻饮", "会员福利"};
+      Json props = {{"page", kProducts[static_cast<size_t>(dice_.below(10))]}};
+      props["content_tags"] = Json::array({kTopics[static_cast<size_t>(dice_.below(kTopics.size()))]});
+      if (dice_.chance(0.3)) props["content_tags"].push_back(kTopics[static_cast<size_t>(dice_.below(kTopics.size()))]);
+      event(id, "view", at_time(day), props.dump());
     }
     // Orders: about 40% ever buy; 40% of buyers come back (repeat buyers are the loyal
     // layer), and those keep buying at their own rhythm until they churn.
