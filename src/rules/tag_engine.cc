@@ -143,8 +143,24 @@ Result<SweepReport> TagEngine::sweep(WorkspaceId ws, const Bitmap* among) {
   }
   if (touched) *touched |= changed;
   SIYU_ASSIGN_OR_RETURN(auto segments, store_.segments(ws));
+  std::vector<Feed> feeds;
   for (const auto& seg : segments) {
-    SIYU_RETURN_IF_ERROR(feed_segment(ws, *ix, seg, now, touched ? &*touched : nullptr, report));
+    SIYU_ASSIGN_OR_RETURN(auto feed, feed_segment(ws, *ix, seg, now, touched ? &*touched : nullptr, report));
+    if (feed) feeds.push_back(std::move(*feed));
+  }
+  // Every segment's changes in one transaction; the states move on once it is durable.
+  if (!feeds.empty()) {
+    std::vector<store::SegmentSweep> sweeps;
+    sweeps.reserve(feeds.size());
+    for (const Feed& f : feeds) sweeps.push_back(f.sweep);
+    SIYU_RETURN_IF_ERROR(store_.record_segment_sweeps(ws, sweeps));
+    std::lock_guard lock(mu_);
+    for (Feed& f : feeds) {
+      report.entered += static_cast<int64_t>(f.sweep.entered.size());
+      report.exited += static_cast<int64_t>(f.sweep.exited.size());
+      f.state->members = std::move(f.members);
+      sized_on_[{ws, f.sweep.segment_id}] = f.sweep.day;
+    }
   }
   for (const auto& p : report.problems) log_problem(ws, p);
   return report;
@@ -186,9 +202,9 @@ Status TagEngine::apply_rule(WorkspaceId ws, const index::CustomerIndex& ix,
                                 static_cast<int64_t>(lost.size()));
 }
 
-Status TagEngine::feed_segment(WorkspaceId ws, const index::CustomerIndex& ix,
-                               const store::Segment& seg, EpochMs now, const Bitmap* among,
-                               SweepReport& report) {
+Result<std::optional<TagEngine::Feed>> TagEngine::feed_segment(
+    WorkspaceId ws, const index::CustomerIndex& ix, const store::Segment& seg, EpochMs now,
+    const Bitmap* among, SweepReport& report) {
   const auto key = std::pair{ws, seg.id};
   SegmentState* state = nullptr;
   bool known = false;
@@ -206,7 +222,7 @@ Status TagEngine::feed_segment(WorkspaceId ws, const index::CustomerIndex& ix,
                : Result<segment::Expr>(j.error());
     if (!e) {
       report.problems.push_back("segment " + std::to_string(seg.id) + ": " + e.error().message());
-      return Status::ok();
+      return std::optional<Feed>();
     }
     state->expr = std::move(*e);
     if (state->expression_json != seg.expression_json) among = nullptr;
@@ -239,15 +255,9 @@ Status TagEngine::feed_segment(WorkspaceId ws, const index::CustomerIndex& ix,
     std::lock_guard lock(mu_);
     sized_today = sized_on_[key] == sw.day;
   }
-  if (!baseline && sw.entered.empty() && sw.exited.empty() && sized_today) return Status::ok();
+  if (!baseline && sw.entered.empty() && sw.exited.empty() && sized_today) return std::optional<Feed>();
   sw.members_blob = serialize(members);
-  report.entered += static_cast<int64_t>(sw.entered.size());
-  report.exited += static_cast<int64_t>(sw.exited.size());
-  SIYU_RETURN_IF_ERROR(store_.record_segment_sweep(ws, sw));
-  state->members = std::move(members);
-  std::lock_guard lock(mu_);
-  sized_on_[key] = sw.day;
-  return Status::ok();
+  return std::optional<Feed>(Feed{state, std::move(sw), std::move(members)});
 }
 
 Result<RulePreview> TagEngine::preview(WorkspaceId ws, const std::string& tag,

@@ -80,8 +80,16 @@ class TagEngine {
   Status apply_rule(WorkspaceId ws, const index::CustomerIndex& ix, const store::TagRule& rule,
                     EpochMs now, const index::Bitmap* among, index::Bitmap& changed,
                     SweepReport& report);
-  Status feed_segment(WorkspaceId ws, const index::CustomerIndex& ix, const store::Segment& seg,
-                      EpochMs now, const index::Bitmap* among, SweepReport& report);
+  /// A segment's sweep to record, and its members once recorded.
+  struct Feed {
+    SegmentState* state = nullptr;
+    store::SegmentSweep sweep;
+    index::Bitmap members;
+  };
+  /// The segment's feed, or nullopt when nothing changed and today's size is recorded.
+  Result<std::optional<Feed>> feed_segment(WorkspaceId ws, const index::CustomerIndex& ix,
+                                           const store::Segment& seg, EpochMs now,
+                                           const index::Bitmap* among, SweepReport& report);
   void run();
   std::mutex& workspace_lock(WorkspaceId ws);
 

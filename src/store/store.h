@@ -189,7 +189,8 @@ class Store {
   /// The membership recorded by the last sweep ("" before the first).
   virtual Result<std::string> segment_members_blob(WorkspaceId ws, int64_t id) = 0;
   /// Stores one sweep's changes, new membership and the day's size, atomically.
-  virtual Status record_segment_sweep(WorkspaceId ws, const SegmentSweep& s) = 0;
+  /// Records the sweeps of several segments in one transaction.
+  virtual Status record_segment_sweeps(WorkspaceId ws, const std::vector<SegmentSweep>& sweeps) = 0;
   /// Changes after `after_seq`, oldest first.
   virtual Result<std::vector<SegmentChange>> segment_changes(WorkspaceId ws, int64_t id,
                                                              int64_t after_seq, int limit) = 0;

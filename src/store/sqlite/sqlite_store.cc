@@ -1262,27 +1262,30 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status record_segment_sweep(WorkspaceId ws, const SegmentSweep& sw) override {
+  Status record_segment_sweeps(WorkspaceId ws, const std::vector<SegmentSweep>& sweeps) override {
     return write_status([&](Connection& c) -> Status {
       SIYU_PREPARE(m, c, "UPDATE segments SET members=? WHERE workspace_id=? AND id=?");
-      m->bind_blob(1, sw.members_blob).bind(2, ws.value).bind(3, sw.segment_id);
-      SIYU_RETURN_IF_ERROR(m->run());
-      if (c.changes() == 0) return Status::ok();  // deleted meanwhile
       SIYU_PREPARE(ch, c,
                    "INSERT INTO segment_changes (workspace_id, segment_id, customer_id, entered, "
                    "at) VALUES (?,?,?,?,?)");
-      for (bool entered : {true, false}) {
-        for (CustomerId id : entered ? sw.entered : sw.exited) {
-          ch->bind(1, ws.value).bind(2, sw.segment_id).bind(3, id.value).bind(
-              4, int64_t{entered}).bind(5, sw.at);
-          SIYU_RETURN_IF_ERROR(ch->run());
-        }
-      }
       SIYU_PREPARE(z, c,
                    "INSERT INTO segment_sizes (workspace_id, segment_id, day, size) VALUES "
                    "(?,?,?,?) ON CONFLICT DO UPDATE SET size=excluded.size");
-      z->bind(1, ws.value).bind(2, sw.segment_id).bind(3, sw.day).bind(4, sw.size);
-      return z->run();
+      for (const SegmentSweep& sw : sweeps) {
+        m->bind_blob(1, sw.members_blob).bind(2, ws.value).bind(3, sw.segment_id);
+        SIYU_RETURN_IF_ERROR(m->run());
+        if (c.changes() == 0) continue;  // deleted meanwhile
+        for (bool entered : {true, false}) {
+          for (CustomerId id : entered ? sw.entered : sw.exited) {
+            ch->bind(1, ws.value).bind(2, sw.segment_id).bind(3, id.value).bind(
+                4, int64_t{entered}).bind(5, sw.at);
+            SIYU_RETURN_IF_ERROR(ch->run());
+          }
+        }
+        z->bind(1, ws.value).bind(2, sw.segment_id).bind(3, sw.day).bind(4, sw.size);
+        SIYU_RETURN_IF_ERROR(z->run());
+      }
+      return Status::ok();
     });
   }
 
