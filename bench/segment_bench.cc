@@ -9,6 +9,7 @@
 //
 // usage: siyu_segment_bench [--customers 1000000] [--runs 21] [--dir /tmp]
 //                           [--pg "host=127.0.0.1 port=5432 user=postgres"] [--only NAME]
+//                           [--engine-only 1]
 // Without --pg only SQLite is compared. scripts/segment-bench starts a throw-away PostgreSQL.
 #include <sqlite3.h>
 
@@ -409,6 +410,7 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp";
   std::string pg_conninfo;
   std::string only;  // run just the queries whose name contains this
+  bool engine_only = false;  // no SQL side (for profiling the engine)
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--customers") customers = std::atoll(argv[i + 1]);
@@ -416,6 +418,7 @@ int main(int argc, char** argv) {
     if (flag == "--dir") dir = argv[i + 1];
     if (flag == "--pg") pg_conninfo = argv[i + 1];
     if (flag == "--only") only = argv[i + 1];
+    if (flag == "--engine-only") engine_only = std::string(argv[i + 1]) == "1";
   }
   Sqlite lite(dir + "/siyu-segment-bench-" + std::to_string(::getpid()) + ".db");
   lite.exec(kSqliteSchema);
@@ -452,7 +455,7 @@ int main(int argc, char** argv) {
     ix->upsert(indexed(g, *ix));
     for (int t : g.tags) ix->add_tag(g.id, "t" + std::to_string(t));
     engine_ms += now_ms() - e0;
-    sqlite_rows(g, ins);
+    if (!engine_only) sqlite_rows(g, ins);
     if (pg) {
       pg_rows(g, pg_customers, pg_tag_rows, pg_event_rows);
       if (pg_event_rows.size() > (1 << 20) || id == customers) {
@@ -473,7 +476,7 @@ int main(int argc, char** argv) {
   for (sqlite3_stmt* s : {ins.customer, ins.tag, ins.event}) sqlite3_finalize(s);
   lite.exec("COMMIT");
   const double generated = now_ms();
-  lite.exec(kSqliteIndexes);
+  if (!engine_only) lite.exec(kSqliteIndexes);
   const double sqlite_indexed = now_ms();
   double pg_index_ms = 0;
   if (pg) {
@@ -512,6 +515,11 @@ int main(int argc, char** argv) {
       return 1;
     }
     const Timing engine = measure(runs, [&] { return segment::count(*ix, *expr, kNow); });
+    if (engine_only) {
+      std::printf("%-34s %9llu %7.2fms %7.2fms\n", q.name, static_cast<unsigned long long>(engine.count),
+                  engine.p50, engine.p99);
+      continue;
+    }
     const std::string sql = with_since(q.sql, since);
     sqlite3_stmt* st = lite.prepare(sql);
     const Timing sqlite_t = measure(std::clamp(runs / 4, 3, 11), [&] { return lite.count(st); });
@@ -561,6 +569,7 @@ int main(int argc, char** argv) {
   std::printf("median ratio: SQLite p50 / Siyu p50 %.0fx, PostgreSQL p50 / Siyu p50 %.0fx\n",
               median(lite_ratios), median(pg_ratios));
 
+  if (engine_only) return 0;
   // Rebuild: drop the index and read everything back from the stored rows.
   const segment::FieldTypes probe_fields = [](const std::string& name) -> Result<std::optional<std::string>> {
     return std::optional<std::string>(name == "age" ? "number" : "string");
