@@ -63,30 +63,51 @@ void CustomerIndex::set_attributes(uint32_t id, const IndexedCustomer* c) {
   groups_.set(id, c != nullptr ? c->groups : std::vector<std::string>(), batch);
 }
 
+void CustomerIndex::mark_level(LevelBuckets& buckets, int32_t key, uint32_t count, uint32_t id,
+                               bool add) {
+  const int levels = static_cast<int>(std::min<uint32_t>(count, kCountLevels));
+  if (add) {
+    auto& bucket = buckets[key];
+    // Reserved in full so a bulk load's pending additions keep valid bitmap addresses.
+    if (bucket.capacity() < kCountLevels) bucket.reserve(kCountLevels);
+    if (static_cast<int>(bucket.size()) < levels) bucket.resize(static_cast<size_t>(levels));
+    for (int l = 0; l < levels; ++l) add_to(bucket[static_cast<size_t>(l)], id, batch_.get());
+  } else if (auto b = buckets.find(key); b != buckets.end()) {
+    for (int l = 0; l < levels && l < static_cast<int>(b->second.size()); ++l) {
+      b->second[static_cast<size_t>(l)].remove(id);
+    }
+    while (!b->second.empty() && b->second.back().isEmpty()) b->second.pop_back();
+    if (b->second.empty()) buckets.erase(b);
+  }
+}
+
 void CustomerIndex::mark_days(uint32_t id, std::span<const ActivityCell> cells, bool add) {
+  // Cells are sorted by (type, day): a day's count may span several cells, and a week's
+  // days are adjacent.
   for (size_t i = 0; i < cells.size();) {
-    // A day's count may span several cells.
-    uint32_t count = 0;
+    const uint32_t type = cells[i].type;
+    const auto week = static_cast<int32_t>(week_of(cells[i].day));
+    uint32_t week_count = 0;
     size_t j = i;
-    for (; j < cells.size() && cells[j].type == cells[i].type && cells[j].day == cells[i].day; ++j) {
-      count += cells[j].count;
+    while (j < cells.size() && cells[j].type == type && week_of(cells[j].day) == week) {
+      const uint32_t day = cells[j].day;
+      uint32_t count = 0;
+      for (; j < cells.size() && cells[j].type == type && cells[j].day == day; ++j) count += cells[j].count;
+      mark_level(day_levels_[type], static_cast<int32_t>(day), count, id, add);
+      week_count += count;
     }
-    const int levels = static_cast<int>(std::min<uint32_t>(count, kCountLevels));
-    auto& days = day_levels_[cells[i].type];
-    if (add) {
-      auto& day = days[static_cast<int32_t>(cells[i].day)];
-      // Reserved in full so a bulk load's pending additions keep valid bitmap addresses.
-      if (day.capacity() < kCountLevels) day.reserve(kCountLevels);
-      if (static_cast<int>(day.size()) < levels) day.resize(static_cast<size_t>(levels));
-      for (int l = 0; l < levels; ++l) add_to(day[static_cast<size_t>(l)], id, batch_.get());
-    } else if (auto d = days.find(static_cast<int32_t>(cells[i].day)); d != days.end()) {
-      for (int l = 0; l < levels && l < static_cast<int>(d->second.size()); ++l) {
-        d->second[static_cast<size_t>(l)].remove(id);
-      }
-      while (!d->second.empty() && d->second.back().isEmpty()) d->second.pop_back();
-      if (d->second.empty()) days.erase(d);
-    }
+    mark_level(week_levels_[type], week, week_count, id, add);
     i = j;
+  }
+}
+
+void CustomerIndex::unmark_created(uint32_t id) {
+  const int64_t day = utc_day(created_[id]);
+  for (auto [bitmaps, key] : {std::pair{&created_days_, day}, std::pair{&created_weeks_, week_of(day)}}) {
+    if (auto d = bitmaps->find(key); d != bitmaps->end()) {
+      d->second.remove(id);
+      if (d->second.isEmpty()) bitmaps->erase(d);
+    }
   }
 }
 
@@ -129,6 +150,7 @@ uint16_t CustomerIndex::type_id(const std::string& type) {
   if (id == type_names_.size()) {
     type_names_.push_back(type);
     day_levels_.emplace_back();
+    week_levels_.emplace_back();
   }
   type_ids_.emplace(type, id);
   return id;
@@ -148,15 +170,13 @@ void CustomerIndex::upsert(const IndexedCustomer& c) {
     purchases_.resize(n);
   }
   if (was_live) {
-    if (auto d = created_days_.find(utc_day(created_[c.id])); d != created_days_.end()) {
-      d->second.remove(c.id);
-      if (d->second.isEmpty()) created_days_.erase(d);
-    }
+    unmark_created(c.id);
   }
   set_attributes(c.id, &c);
   set_activity(c.id, c.activity);
   created_[c.id] = c.created_at;
   add_to(created_days_[utc_day(c.created_at)], c.id, batch_.get());
+  add_to(created_weeks_[week_of(utc_day(c.created_at))], c.id, batch_.get());
   if (purchases_[c.id] != c.purchases) ++purchases_version_;
   purchases_[c.id] = c.purchases;
   if (c.purchases.orders > 0) {
@@ -187,10 +207,7 @@ void CustomerIndex::remove(uint32_t id) {
   std::unique_lock lock(mu_);
   if (!live_.contains(id)) return;
   if (purchases_[id].orders > 0) ++purchases_version_;
-  if (auto d = created_days_.find(utc_day(created_[id])); d != created_days_.end()) {
-    d->second.remove(id);
-    if (d->second.isEmpty()) created_days_.erase(d);
-  }
+  unmark_created(id);
   set_attributes(id, nullptr);
   set_activity(id, {});
   purchases_[id] = Purchases{};
@@ -247,9 +264,11 @@ void CustomerIndex::shrink() {
     b.runOptimize();
     b.shrinkToFit();
   }
-  for (auto& days : day_levels_) {
-    for (auto& [day, levels] : days) {
-      for (auto& b : levels) b.shrinkToFit();
+  for (auto* buckets : {&day_levels_, &week_levels_}) {
+    for (auto& by_type : *buckets) {
+      for (auto& [key, levels] : by_type) {
+        for (auto& b : levels) b.shrinkToFit();
+      }
     }
   }
 }
@@ -261,11 +280,15 @@ size_t CustomerIndex::memory_bytes() const {
   for (const auto& [name, attribute] : enums_) bytes += attribute.memory_bytes();
   for (const auto& [name, column] : numbers_) bytes += column.memory_bytes();
   bytes += groups_.memory_bytes();
-  for (const auto& [day, b] : created_days_) bytes += sizeof(day) + 64 + b.getSizeInBytes();
-  for (const auto& days : day_levels_) {
-    for (const auto& [day, levels] : days) {
-      bytes += sizeof(day) + 64;
-      for (const auto& b : levels) bytes += b.getSizeInBytes();
+  for (const auto* created : {&created_days_, &created_weeks_}) {
+    for (const auto& [key, b] : *created) bytes += sizeof(key) + 64 + b.getSizeInBytes();
+  }
+  for (const auto* buckets : {&day_levels_, &week_levels_}) {
+    for (const auto& by_type : *buckets) {
+      for (const auto& [key, levels] : by_type) {
+        bytes += sizeof(key) + 64 + levels.capacity() * sizeof(Bitmap);
+        for (const auto& b : levels) bytes += b.getSizeInBytes();
+      }
     }
   }
   bytes += activity_.memory_bytes();

@@ -56,6 +56,12 @@ std::string event_key(const std::string& type, const std::string& name, const st
 /// Counts of a type on a day are kept as bitmaps up to this many events.
 constexpr int kCountLevels = 16;
 
+/// Customers by count level ("more than j events"), per day or per week number.
+using LevelBuckets = std::map<int32_t, std::vector<Bitmap>>;
+
+/// The week of a day number: days 7w … 7w + 6 (weeks start on Thursdays, 1970-01-01 being one).
+constexpr int64_t week_of(int64_t day) { return day >= 0 ? day / 7 : (day - 6) / 7; }
+
 /// Thread-safe: writers take an exclusive lock for one change; readers share.
 class CustomerIndex {
  public:
@@ -93,8 +99,10 @@ class CustomerIndex {
   friend class IndexView;
   void set_attributes(uint32_t id, const IndexedCustomer* c);
   void set_activity(uint32_t id, const std::vector<DayActivity>& activity);
-  /// Adds (or removes) `id` to the day levels of `cells` (sorted).
+  /// Adds (or removes) `id` to the day and week levels of `cells` (sorted).
   void mark_days(uint32_t id, std::span<const ActivityCell> cells, bool add);
+  void mark_level(LevelBuckets& buckets, int32_t key, uint32_t count, uint32_t id, bool add);
+  void unmark_created(uint32_t id);
   uint16_t type_id(const std::string& type);
   EnumAttribute& enum_attribute(std::string_view name);
 
@@ -107,13 +115,16 @@ class CustomerIndex {
   MultiAttribute groups_;
   std::map<std::string, NumberColumn, std::less<>> numbers_;  // custom number and date fields
   std::vector<EpochMs> created_;            // by id
-  std::map<int64_t, Bitmap> created_days_;  // UTC day number → customers who joined that day
+  std::map<int64_t, Bitmap> created_days_;   // UTC day number → customers who joined that day
+  std::map<int64_t, Bitmap> created_weeks_;  // week_of(UTC day) → customers who joined that week
 
   std::unordered_map<std::string, uint16_t> type_ids_;
   std::vector<std::string> type_names_;
   /// By type id, then day: level j holds the customers with more than j events of the type
   /// that day (j < kCountLevels), so counts up to kCountLevels are bitmap arithmetic.
-  std::vector<std::map<int32_t, std::vector<Bitmap>>> day_levels_;
+  std::vector<LevelBuckets> day_levels_;
+  /// The same by week, so a 90-day window is a dozen weeks and a few edge days.
+  std::vector<LevelBuckets> week_levels_;
   CellPool activity_;  // sorted by (type, day)
   std::vector<int32_t> last_active_;  // by id: latest activity day or kNoDay
   std::vector<Purchases> purchases_;  // by id
@@ -145,14 +156,16 @@ class IndexView {
   const std::vector<EpochMs>& created_at() const { return ix_.created_; }
   /// Customers by the UTC day they joined (day number since the epoch).
   const std::map<int64_t, Bitmap>& created_days() const { return ix_.created_days_; }
+  /// Customers by the week (week_of their UTC day) they joined.
+  const std::map<int64_t, Bitmap>& created_weeks() const { return ix_.created_weeks_; }
   int32_t day_of(EpochMs t) const { return ix_.day_of(t); }
 
   /// The number of an event type, if any customer in the index has such events.
   std::optional<uint16_t> event_type(const std::string& type) const;
   /// The type's customers by day and count level (see CustomerIndex::day_levels_).
-  const std::map<int32_t, std::vector<Bitmap>>& day_levels(uint16_t type) const {
-    return ix_.day_levels_[type];
-  }
+  const LevelBuckets& day_levels(uint16_t type) const { return ix_.day_levels_[type]; }
+  /// The same by week number.
+  const LevelBuckets& week_levels(uint16_t type) const { return ix_.week_levels_[type]; }
   /// A customer's activity cells, sorted by (type, day).
   std::span<const ActivityCell> activity(uint32_t id) const { return ix_.activity_.cells(id); }
   /// A customer's latest day with any event, kNoDay when none.

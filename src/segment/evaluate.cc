@@ -79,24 +79,34 @@ Bitmap filter(const Bitmap& among, const Bitmap* within, Keep keep) {
 }
 
 /// Customers with at least `k` (1 ≤ k ≤ kCountLevels) events of `type` from `first_day` on.
-/// k = 1 is the union of the window's first levels. For larger k, each level bitmap of the
-/// window is added into k dense bit vectors "seen at least m times" (a customer in a level
+/// The window is its edge days and whole weeks. k = 1 is the union of their first levels. For
+/// larger k, each level bitmap of the window is added into k dense bit vectors "seen at least m times" (a customer in a level
 /// moves from m - 1 to m): one pass over the window's entries, with no bitmap merges whose
 /// cost grows with the accumulated sets.
 Bitmap at_least(const index::IndexView& ix, uint16_t type, int32_t first_day, int k) {
+  // The window [first_day, …) as its first days up to a week boundary, then whole weeks.
+  const int64_t first_week = index::week_of(first_day - 1) + 1;
+  std::vector<const std::vector<Bitmap>*> buckets;
   const auto& days = ix.day_levels(type);
+  for (auto it = days.lower_bound(first_day); it != days.end() && it->first < first_week * 7; ++it) {
+    buckets.push_back(&it->second);
+  }
+  const auto& weeks = ix.week_levels(type);
+  for (auto it = weeks.lower_bound(static_cast<int32_t>(first_week)); it != weeks.end(); ++it) {
+    buckets.push_back(&it->second);
+  }
   if (k == 1) {
     index::UnionBuilder any;
-    for (auto it = days.lower_bound(first_day); it != days.end(); ++it) {
-      if (!it->second.empty()) any.add(it->second.front());
+    for (const auto* levels : buckets) {
+      if (!levels->empty()) any.add(levels->front());
     }
     return any.finish();
   }
   const size_t words = (static_cast<size_t>(ix.live().maximum()) >> 6) + 1;
   std::vector<std::vector<uint64_t>> seen(static_cast<size_t>(k), std::vector<uint64_t>(words, 0));
   std::vector<uint32_t> ids;
-  for (auto it = days.lower_bound(first_day); it != days.end(); ++it) {
-    for (const Bitmap& level : it->second) {
+  for (const auto* levels : buckets) {
+    for (const Bitmap& level : *levels) {
       ids.resize(level.cardinality());
       level.toUint32Array(ids.data());
       for (uint32_t id : ids) {
@@ -216,23 +226,45 @@ Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* wi
   if (is_small(within, ix)) {
     return filter(*within, nullptr, [&](uint32_t id) { return created[id] >= e.from && created[id] < e.to; });
   }
-  // Whole days inside the range are unions of day bitmaps; only the days the range cuts
-  // through are checked customer by customer against the column.
-  index::UnionBuilder whole_days;
-  std::vector<uint32_t> cut;  // joined on a day the range cuts through, inside the range
+  // Whole weeks inside the range are unions of week bitmaps, the whole days around them of day
+  // bitmaps; only the (at most two) days the range cuts through are checked customer by
+  // customer against the column.
+  const int64_t from_day = floor_day(e.from);
+  const bool from_cuts = e.from != INT64_MIN && e.from != from_day * kDay;
+  const int64_t first_whole = from_cuts ? from_day + 1 : from_day;
+  const int64_t end_whole = floor_day(e.to);  // exclusive
+  const bool to_cuts = end_whole * kDay < e.to;
+  index::UnionBuilder whole;
   const auto& days = ix.created_days();
-  for (auto it = days.lower_bound(floor_day(e.from)); it != days.end(); ++it) {
-    const EpochMs day_start = it->first * kDay;
-    if (day_start >= e.to) break;
-    if (day_start >= e.from && day_start + kDay <= e.to) {
-      whole_days.add(it->second);
-      continue;
+  const auto add_days = [&](int64_t first, int64_t end) {
+    for (auto it = days.lower_bound(first); it != days.end() && it->first < end; ++it) {
+      whole.add(it->second);
     }
+  };
+  const int64_t first_week = index::week_of(first_whole - 1) + 1;
+  const int64_t end_week = index::week_of(end_whole);  // exclusive: its days are added one by one
+  if (first_week < end_week) {
+    add_days(first_whole, first_week * 7);
+    const auto& weeks = ix.created_weeks();
+    for (auto it = weeks.lower_bound(first_week); it != weeks.end() && it->first < end_week; ++it) {
+      whole.add(it->second);
+    }
+    add_days(end_week * 7, end_whole);
+  } else {
+    add_days(first_whole, end_whole);
+  }
+  std::vector<int64_t> cut_days;
+  if (from_cuts) cut_days.push_back(from_day);
+  if (to_cuts && !(from_cuts && from_day == end_whole)) cut_days.push_back(end_whole);
+  std::vector<uint32_t> cut;
+  for (int64_t day : cut_days) {
+    auto it = days.find(day);
+    if (it == days.end()) continue;
     for (uint32_t id : it->second) {
       if (created[id] >= e.from && created[id] < e.to) cut.push_back(id);
     }
   }
-  Bitmap out = whole_days.finish();
+  Bitmap out = whole.finish();
   out.addMany(cut.size(), cut.data());
   return restrict(out, within);
 }
