@@ -14,7 +14,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -22,6 +21,7 @@
 #include <unordered_set>
 
 #include "api/server.h"
+#include "bench_store.h"
 #include "core/json.h"
 #include "core/time_format.h"
 
@@ -58,27 +58,11 @@ int main(int argc, char** argv) {
     if (flag == "--dir") dir = argv[i + 1];
   }
   (void)security::init();
-  const std::string data = dir + "/siyu-freshness-" + std::to_string(::getpid());
-  store::StoreConfig cfg;
-  cfg.data_dir = data;
-  auto opened = store::open_store(cfg);
-  if (!opened) {
-    std::fprintf(stderr, "%s\n", opened.error().to_string().c_str());
-    return 1;
-  }
-  store::Store& db = **opened;
-  const WorkspaceId ws = db.create_workspace({WorkspaceId(), "fresh", "Fresh", "Asia/Shanghai", 0})->id;
+  bench::BenchStore bench_store(dir, "freshness");
+  store::Store& db = bench_store.db();
+  const WorkspaceId ws = bench_store.workspace();
   const EpochMs created = SystemClock::instance().now_ms() - 86'400'000;
-  for (int64_t first = 0; first < customers; first += 10'000) {
-    std::vector<std::pair<store::Customer, std::vector<store::Identity>>> chunk;
-    for (int64_t i = first; i < std::min(customers, first + 10'000); ++i) {
-      store::Customer c;
-      c.workspace = ws;
-      c.created_at = c.updated_at = created;
-      chunk.emplace_back(std::move(c), std::vector<store::Identity>());
-    }
-    if (!db.create_customers(ws, chunk)) return 1;
-  }
+  bench_store.add_customers(customers, created);
   std::vector<int64_t> probe_segment(kProbeTypes);
   for (int i = 0; i < segments; ++i) {
     store::Segment s;
@@ -201,7 +185,5 @@ int main(int argc, char** argv) {
               static_cast<long long>(customers), segments, rate,
               static_cast<double>(sent_events.load()) / send_s, latencies.size(), acked.size(),
               pct(0.5), pct(0.99), latencies.empty() ? 0.0 : latencies.back());
-  opened->reset();
-  std::filesystem::remove_all(data);
   return 0;
 }

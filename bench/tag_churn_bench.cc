@@ -12,13 +12,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "index/registry.h"
+#include "bench_store.h"
 #include "pg.h"
 #include "segment/evaluate.h"
 #include "store/store.h"
@@ -95,34 +95,15 @@ int main(int argc, char** argv) {
     if (flag == "--dir") dir = argv[i + 1];
     if (flag == "--pg") pg_conninfo = argv[i + 1];
   }
-  const std::string data = dir + "/siyu-churn-" + std::to_string(::getpid());
-  store::StoreConfig cfg;
-  cfg.data_dir = data;
-  auto opened = store::open_store(cfg);
-  if (!opened) {
-    std::fprintf(stderr, "%s\n", opened.error().to_string().c_str());
-    return 1;
-  }
-  store::Store& db = **opened;
-  const WorkspaceId ws = db.create_workspace({WorkspaceId(), "churn", "Churn", "Asia/Shanghai", 0})->id;
+  bench::BenchStore bench_store(dir, "churn");
+  store::Store& db = bench_store.db();
+  const WorkspaceId ws = bench_store.workspace();
 
   // Customers with a layer, then a starting set of tags (t0 on half of them, rarer after).
   std::mt19937_64 rng(7);
   const char* const layers[] = {"none", "fan", "community", "friend", "member"};
-  for (int64_t first = 0; first < customers; first += 10'000) {
-    std::vector<std::pair<store::Customer, std::vector<store::Identity>>> chunk;
-    for (int64_t i = first; i < std::min(customers, first + 10'000); ++i) {
-      store::Customer c;
-      c.workspace = ws;
-      c.layer = layers[rng() % 5];
-      c.created_at = c.updated_at = 1'795'000'000'000;
-      chunk.emplace_back(std::move(c), std::vector<store::Identity>());
-    }
-    if (auto made = db.create_customers(ws, chunk); !made) {
-      std::fprintf(stderr, "%s\n", made.error().to_string().c_str());
-      return 1;
-    }
-  }
+  bench_store.add_customers(customers, 1'795'000'000'000,
+                            [&](store::Customer& c) { c.layer = layers[rng() % 5]; });
   std::uniform_int_distribution<int64_t> any_customer(1, customers);
   const auto batch_of = [&](int i) {
     Batch b;
@@ -228,7 +209,5 @@ int main(int argc, char** argv) {
               static_cast<long long>(customers), requested, kBatch, build_s,
               requested / siyu_s, pg_s > 0 ? requested / pg_s : 0.0, before.p50, before.p99,
               during.p50, during.p99, during.samples);
-  opened->reset();
-  std::filesystem::remove_all(data);
   return 0;
 }

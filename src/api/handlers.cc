@@ -580,6 +580,7 @@ class Handlers {
   Result<Reply> define_field(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
     SIYU_RETURN_IF_ERROR(s_.customers.define_field(who.workspace, body));
+    SIYU_RETURN_IF_ERROR(s_.indexes.reload_definitions(who.workspace));
     return json_reply(body, 201);
   }
 

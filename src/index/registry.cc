@@ -33,7 +33,6 @@ void index_custom_fields(const store::CustomerFacts& f, const std::vector<store:
     }
   }
 }
-}  // namespace
 
 /// The values an event has for declared property `name`: its text, or each text of an array.
 std::vector<std::string> property_values(const Json& properties, const std::string& name) {
@@ -50,6 +49,7 @@ std::vector<std::string> property_values(const Json& properties, const std::stri
   }
   return out;
 }
+}  // namespace
 
 IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
                         const std::vector<store::FieldDef>& fields,
@@ -95,15 +95,31 @@ IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
   return c;
 }
 
-Result<std::vector<std::string>> IndexRegistry::declared_properties(WorkspaceId ws) {
+Result<IndexRegistry::Definitions> IndexRegistry::definitions(WorkspaceId ws) {
+  Definitions d;
+  SIYU_ASSIGN_OR_RETURN(d.fields, store_.field_defs(ws));
   SIYU_ASSIGN_OR_RETURN(auto declared, store_.event_properties(ws));
-  std::vector<std::string> names;
-  for (const auto& p : declared) names.push_back(p.name);
-  return names;
+  for (const auto& p : declared) d.event_properties.push_back(p.name);
+  return d;
+}
+
+Status IndexRegistry::reload_definitions(WorkspaceId ws) {
+  Entry* e = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(ws);
+    if (it == entries_.end()) return Status::ok();
+    e = it->second.get();
+  }
+  SIYU_ASSIGN_OR_RETURN(Definitions d, definitions(ws));
+  std::lock_guard refresh_lock(e->refresh_mu);
+  e->definitions = std::move(d);
+  return Status::ok();
 }
 
 Status IndexRegistry::refresh_all(WorkspaceId ws) {
   SIYU_ASSIGN_OR_RETURN(const CustomerIndex* ix, get(ws));
+  SIYU_RETURN_IF_ERROR(reload_definitions(ws));
   std::vector<CustomerId> all = ix->read([](const IndexView& v) {
     std::vector<CustomerId> ids;
     ids.reserve(v.live().cardinality());
@@ -127,14 +143,14 @@ Result<IndexRegistry::Entry*> IndexRegistry::entry(WorkspaceId ws) {
   if (auto it = entries_.find(ws); it != entries_.end()) return it->second.get();
   SIYU_ASSIGN_OR_RETURN(store::Workspace w, store_.workspace(ws));
   SIYU_ASSIGN_OR_RETURN(int offset, zone_offset_minutes(w.timezone));
-  SIYU_ASSIGN_OR_RETURN(auto fields, store_.field_defs(ws));
-  SIYU_ASSIGN_OR_RETURN(auto properties, declared_properties(ws));
   auto e = std::make_unique<Entry>(offset);
+  SIYU_ASSIGN_OR_RETURN(e->definitions, definitions(ws));
+  const Definitions& d = e->definitions;
   e->index.begin_bulk();
   // Built while holding the registry lock: a second caller waits instead of building twice.
   SIYU_RETURN_IF_ERROR(store_.scan_customer_facts(ws, activity_since(), [&](const store::CustomerFacts& f) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
-    e->index.upsert(indexed(f, e->index, fields, properties));
+    e->index.upsert(indexed(f, e->index, d.fields, d.event_properties));
     e->index.set_tags(id, f.tags);
   }));
   e->index.end_bulk();
@@ -158,8 +174,7 @@ Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids
     e = it->second.get();
   }
   std::lock_guard refresh_lock(e->refresh_mu);
-  SIYU_ASSIGN_OR_RETURN(auto fields, store_.field_defs(ws));
-  SIYU_ASSIGN_OR_RETURN(auto properties, declared_properties(ws));
+  const Definitions& d = e->definitions;
   SIYU_ASSIGN_OR_RETURN(auto facts, store_.customer_facts(ws, ids, activity_since()));
   for (const auto& f : facts) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
@@ -167,7 +182,7 @@ Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids
       e->index.remove(id);
       continue;
     }
-    e->index.upsert(indexed(f, e->index, fields, properties));
+    e->index.upsert(indexed(f, e->index, d.fields, d.event_properties));
     e->index.set_tags(id, f.tags);
   }
   return Status::ok();

@@ -28,9 +28,12 @@ class IndexRegistry {
   Result<const CustomerIndex*> get(WorkspaceId ws);
   /// Re-reads `ids` from the store and applies them. A no-op for workspaces not built yet.
   Status refresh(WorkspaceId ws, const std::vector<CustomerId>& ids);
-  /// Re-reads every customer of the workspace, in chunks (after event properties were
-  /// declared: their values are indexed from the stored events). The index stays exact and
-  /// readable throughout.
+  /// Re-reads the workspace's custom fields and event properties (after one is declared);
+  /// refreshes use them from then on. A no-op for workspaces not built yet.
+  Status reload_definitions(WorkspaceId ws);
+  /// Reloads the definitions and re-reads every customer of the workspace, in chunks (after
+  /// an event property is declared: its values are indexed from the stored events). The index
+  /// stays exact and readable throughout.
   Status refresh_all(WorkspaceId ws);
   /// Builds every workspace's index (at server start, so no request waits for a build).
   Status build_all();
@@ -43,14 +46,20 @@ class IndexRegistry {
   Stats stats() const;
 
  private:
+  /// What the workspace declared that shapes its index: custom fields and event properties.
+  struct Definitions {
+    std::vector<store::FieldDef> fields;
+    std::vector<std::string> event_properties;
+  };
   struct Entry {
     explicit Entry(int offset_minutes) : index(offset_minutes) {}
     std::mutex refresh_mu;
+    Definitions definitions;  // guarded by refresh_mu
     CustomerIndex index;
   };
   Result<Entry*> entry(WorkspaceId ws);
   EpochMs activity_since() const;
-  Result<std::vector<std::string>> declared_properties(WorkspaceId ws);
+  Result<Definitions> definitions(WorkspaceId ws);
 
   store::Store& store_;
   const Clock& clock_;
@@ -60,7 +69,7 @@ class IndexRegistry {
 
 /// The index's view of a customer's facts, with days cut as `ix` cuts them, the non-personal
 /// custom fields among `fields`, and events also counted per value of `event_properties`
-/// (under segment::event_key).
+/// (under index::event_key).
 IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
                         const std::vector<store::FieldDef>& fields = {},
                         const std::vector<std::string>& event_properties = {});

@@ -239,10 +239,14 @@ TEST_F(TagEngineApiTest, BehaviourFiltersByADeclaredEventProperty) {
 }
 
 TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
-  // A workspace of its own, with an engine of its own, so the server's sweeper stays out.
-  const WorkspaceId ws = store_->create_workspace({WorkspaceId(), "brand-c", "C", "Asia/Shanghai", 0})->id;
-  index::IndexRegistry indexes(*store_, clock_);
-  rules::TagEngine engine(*store_, indexes, clock_);
+  // A store of its own, with an engine of its own, so the server's sweeper never sees it.
+  testing::TempDir dir;
+  store::StoreConfig cfg;
+  cfg.data_dir = dir.str();
+  auto own = std::move(store::open_store(cfg)).value();
+  const WorkspaceId ws = own->create_workspace({WorkspaceId(), "brand-c", "C", "Asia/Shanghai", 0})->id;
+  index::IndexRegistry indexes(*own, clock_);
+  rules::TagEngine engine(*own, indexes, clock_);
   std::vector<store::Customer> people;
   for (int i = 0; i < 2; ++i) {
     store::Customer c;
@@ -250,7 +254,7 @@ TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
     c.city = "北京";
     c.anonymous = false;
     c.created_at = c.updated_at = clock_.now_ms();
-    people.push_back(*store_->create_customer(c, {}));
+    people.push_back(*own->create_customer(c, {}));
   }
   ASSERT_TRUE(indexes.get(ws).has_value());
   store::Segment seg;
@@ -258,12 +262,12 @@ TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
   seg.expression_json = R"({"attr":"city","op":"eq","value":"上海"})";
   seg.created_by = "t";
   seg.created_at = clock_.now_ms();
-  const int64_t id = store_->create_segment(ws, seg)->id;
+  const int64_t id = own->create_segment(ws, seg)->id;
   ASSERT_TRUE(engine.sweep(ws).has_value());  // the baseline
   // Both move to Shanghai and the index knows, but the engine hears only of the second.
   for (auto& c : people) {
     c.city = "上海";
-    ASSERT_TRUE(store_->update_customer(c).is_ok());
+    ASSERT_TRUE(own->update_customer(c).is_ok());
   }
   ASSERT_TRUE(indexes.refresh(ws, {people[0].id, people[1].id}).is_ok());
   index::Bitmap touched;
@@ -271,14 +275,14 @@ TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
   auto partial = engine.sweep(ws, &touched);
   ASSERT_TRUE(partial.has_value());
   EXPECT_EQ(partial->entered, 1);
-  auto changes = *store_->segment_changes(ws, id, 0, 10);
+  auto changes = *own->segment_changes(ws, id, 0, 10);
   ASSERT_EQ(changes.size(), 1U);
   EXPECT_EQ(changes[0].customer, people[1].id);
   // A full sweep (hourly, or on demand) checks everyone.
   auto full = engine.sweep(ws);
   ASSERT_TRUE(full.has_value());
   EXPECT_EQ(full->entered, 1);
-  changes = *store_->segment_changes(ws, id, changes.back().seq, 10);
+  changes = *own->segment_changes(ws, id, changes.back().seq, 10);
   ASSERT_EQ(changes.size(), 1U);
   EXPECT_EQ(changes[0].customer, people[0].id);
   EXPECT_EQ(engine.sweep(ws)->entered, 0);
