@@ -148,7 +148,7 @@ Result<IndexRegistry::Entry*> IndexRegistry::entry(WorkspaceId ws) {
   const Definitions& d = e->definitions;
   e->index.begin_bulk();
   // Built while holding the registry lock: a second caller waits instead of building twice.
-  SIYU_RETURN_IF_ERROR(store_.scan_customer_facts(ws, activity_since(), [&](const store::CustomerFacts& f) {
+  SIYU_RETURN_IF_ERROR(store_.scan_customer_facts(ws, activity_since(), !d.event_properties.empty(), [&](const store::CustomerFacts& f) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
     e->index.upsert(indexed(f, e->index, d.fields, d.event_properties));
     e->index.set_tags(id, f.tags);
@@ -175,7 +175,7 @@ Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids
   }
   std::lock_guard refresh_lock(e->refresh_mu);
   const Definitions& d = e->definitions;
-  SIYU_ASSIGN_OR_RETURN(auto facts, store_.customer_facts(ws, ids, activity_since()));
+  SIYU_ASSIGN_OR_RETURN(auto facts, store_.customer_facts(ws, ids, activity_since(), !d.event_properties.empty()));
   for (const auto& f : facts) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
     if (!f.live) {

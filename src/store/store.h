@@ -200,12 +200,14 @@ class Store {
 
   // Index feeds
   /// Current facts of the given customers, in the same order (live=false for gone ones), with
-  /// their events at or after `activity_since`.
+  /// their events at or after `activity_since`, and the events' properties when
+  /// `with_properties` (the workspace declared event properties).
   virtual Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,
                                                             const std::vector<CustomerId>& ids,
-                                                            EpochMs activity_since) = 0;
+                                                            EpochMs activity_since,
+                                                            bool with_properties) = 0;
   /// Calls `fn` for every live customer of the workspace, in id order, from one snapshot.
-  virtual Status scan_customer_facts(WorkspaceId ws, EpochMs activity_since,
+  virtual Status scan_customer_facts(WorkspaceId ws, EpochMs activity_since, bool with_properties,
                                      const std::function<void(const CustomerFacts&)>& fn) = 0;
 
   // Timeline

@@ -1324,7 +1324,8 @@ class SqliteStore final : public Store {
   // ---------------------------------------------------------------- index feeds
   Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,
                                                     const std::vector<CustomerId>& ids,
-                                                    EpochMs activity_since) override {
+                                                    EpochMs activity_since,
+                                                    bool with_properties) override {
     return read<std::vector<CustomerFacts>>([&](Connection& c) -> Result<std::vector<CustomerFacts>> {
       std::vector<CustomerFacts> out;
       out.reserve(ids.size());
@@ -1333,7 +1334,7 @@ class SqliteStore final : public Store {
                    "customers WHERE workspace_id=? AND id=? AND merged_into IS NULL AND erased_at "
                    "IS NULL");
       FactFeeds feeds;
-      SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, "=?2"));
+      SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, with_properties, "=?2"));
       Status st;
       for (CustomerId id : ids) {
         CustomerFacts f;
@@ -1418,7 +1419,7 @@ class SqliteStore final : public Store {
   };
 
   static Result<FactFeeds> prepare_feeds(Connection& c, WorkspaceId ws, EpochMs since,
-                                         const std::string& customer_filter) {
+                                         bool with_properties, const std::string& customer_filter) {
     FactFeeds f;
     SIYU_ASSIGN_OR_RETURN(
         f.tags, c.prepare("SELECT customer_id, tag FROM customer_tags WHERE workspace_id=?1 AND "
@@ -1428,11 +1429,7 @@ class SqliteStore final : public Store {
                             "customer_id " + customer_filter +
                             " AND kind='group' AND until_at IS NULL ORDER BY customer_id"));
     // Properties live in the event rows, outside the covering index: read only when needed.
-    SIYU_PREPARE(declared, c, "SELECT count(*) FROM event_properties WHERE workspace_id=?");
-    declared->bind(1, ws.value);
-    f.with_properties = declared->step() && declared->int_at(0) > 0;
-    SIYU_RETURN_IF_ERROR(declared->status());
-    declared->reset();
+    f.with_properties = with_properties;
     SIYU_ASSIGN_OR_RETURN(
         f.events, c.prepare(std::string("SELECT customer_id, type, ts, amount") +
                             (f.with_properties ? ", properties" : "") +
@@ -1449,7 +1446,7 @@ class SqliteStore final : public Store {
     return f;
   }
 
-  Status scan_customer_facts(WorkspaceId ws, EpochMs activity_since,
+  Status scan_customer_facts(WorkspaceId ws, EpochMs activity_since, bool with_properties,
                              const std::function<void(const CustomerFacts&)>& fn) override {
     struct Unit {};
     return read<Unit>([&](Connection& c) -> Result<Unit> {
@@ -1460,7 +1457,7 @@ class SqliteStore final : public Store {
                    "ORDER BY id");
       rows->bind(1, ws.value);
       FactFeeds feeds;
-      SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, "> 0"));
+      SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, with_properties, "> 0"));
       Status st;
       while (rows->step()) {
         CustomerFacts f;
