@@ -10,7 +10,8 @@ bool allows(store::Role role, Permission p) {
       return true;
     case Role::kOperator:
       return p != Permission::kManageStaff && p != Permission::kManageKeys &&
-             p != Permission::kReadAudit && p != Permission::kEraseCustomers;
+             p != Permission::kReadAudit && p != Permission::kEraseCustomers &&
+             p != Permission::kManageDelivery;
     case Role::kStaff:
       return p == Permission::kRead || p == Permission::kWriteCustomers ||
              p == Permission::kIngest;

@@ -20,6 +20,8 @@ enum class Permission {
   kReadPersonal,     // see names, reveal phone and e-mail (audited)
   kExport,           // download CSV/NDJSON exports (audited)
   kReadAudit,        // read the audit log
+  kManageJourneys,   // create, edit, activate and pause journeys and SOPs
+  kManageDelivery,   // delivery settings: caps, quiet hours, channel and its secret
 };
 
 /// Whether `role` carries `p`.

@@ -162,6 +162,7 @@ class Handlers {
                    Json(st.to_string()).dump().c_str());
     }
     s_.tag_engine->touch(who.workspace, ids);
+    if (s_.journeys != nullptr) s_.journeys->wake();
   }
 
   /// Lifecycle, RFM and purchase totals from the index (null for a customer not indexed).
@@ -435,7 +436,9 @@ class Handlers {
         {Permission::kManageKeys, "manage_keys"},
         {Permission::kReadPersonal, "read_personal"},
         {Permission::kExport, "export"},
-        {Permission::kReadAudit, "read_audit"}};
+        {Permission::kReadAudit, "read_audit"},
+        {Permission::kManageJourneys, "manage_journeys"},
+        {Permission::kManageDelivery, "manage_delivery"}};
     for (const auto& [p, name] : kNames) {
       if (allows(who.role, p)) perms.push_back(name);
     }
@@ -1341,6 +1344,7 @@ std::vector<Route> make_routes(Services& s) {
       {"GET", "/v1/audit", P::kReadAudit, "read the audit log", bind(&H::audit_log)},
   };
   for (Route& r : tag_routes(s, *s.tag_engine)) routes.push_back(std::move(r));
+  for (Route& r : journey_routes(s)) routes.push_back(std::move(r));
   return routes;
 }
 

@@ -14,6 +14,8 @@
 #include "core/json.h"
 #include "customer/customer_service.h"
 #include "index/registry.h"
+#include "journey/engine.h"
+#include "outbox/dispatcher.h"
 #include "rules/tag_engine.h"
 
 namespace siyu::api {
@@ -36,6 +38,8 @@ struct Services {
   LoginLimiter login_limiter;
   index::IndexRegistry indexes;
   rules::TagEngine* tag_engine = nullptr;  // owned by the server
+  journey::JourneyEngine* journeys = nullptr;  // owned by the server
+  outbox::Dispatcher* dispatcher = nullptr;    // owned by the server
 };
 
 using Handler = std::function<Result<Reply>(const httplib::Request&, const Principal&)>;
@@ -53,5 +57,9 @@ std::vector<Route> make_routes(Services& s);
 
 /// The routes of the tag engine (tag_handlers.cc), part of make_routes().
 std::vector<Route> tag_routes(Services& s, rules::TagEngine& engine);
+
+/// Journeys, SOP templates, the outbox, staff tasks and delivery settings
+/// (journey_handlers.cc), part of make_routes().
+std::vector<Route> journey_routes(Services& s);
 
 }  // namespace siyu::api

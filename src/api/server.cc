@@ -81,13 +81,25 @@ struct Server::Impl {
         services{deps.store, deps.vault, deps.clock,
                  customer::CustomerService(deps.store, deps.vault, deps.clock), Metrics{},
                  LoginLimiter{}, index::IndexRegistry(deps.store, deps.clock)},
-        tag_engine(deps.store, services.indexes, deps.clock) {
+        tag_engine(deps.store, services.indexes, deps.clock),
+        dispatcher(deps.store, deps.clock, deps.deliveries_log),
+        journeys(journey::EngineDeps{
+            deps.store, services.indexes, deps.clock,
+            [this](WorkspaceId ws, const std::vector<CustomerId>& ids) {
+              (void)services.indexes.refresh(ws, ids);
+              tag_engine.touch(ws, ids);
+            },
+            [this] { dispatcher.wake(); }}) {
     services.tag_engine = &tag_engine;
+    services.journeys = &journeys;
+    services.dispatcher = &dispatcher;
   }
 
   ServerDeps deps;
   Services services;
   rules::TagEngine tag_engine;
+  outbox::Dispatcher dispatcher;
+  journey::JourneyEngine journeys;
   httplib::Server http;
   std::vector<Route> routes;
 
@@ -334,7 +346,13 @@ Status Server::build_indexes() { return impl_->services.indexes.build_all(); }
 
 Status Server::serve() {
   impl_->tag_engine.start();
+  if (impl_->deps.run_journeys) {
+    impl_->dispatcher.start();
+    impl_->journeys.start();
+  }
   const bool ok = impl_->http.listen_after_bind();
+  impl_->journeys.stop();
+  impl_->dispatcher.stop();
   impl_->tag_engine.stop();
   if (!ok) return internal_error("http server stopped with an error");
   return Status::ok();

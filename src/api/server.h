@@ -18,6 +18,8 @@ struct ServerDeps {
   const security::Vault& vault;
   const Clock& clock;
   std::string static_dir;  // built console (web/dist); empty = none
+  std::string deliveries_log = {};  // the log channel's file; empty = the log channel fails
+  bool run_journeys = true;         // start the journey engine and outbox dispatcher
 };
 
 class Server {

@@ -99,7 +99,8 @@ int cmd_serve(const Args& a) {
   if (colon == std::string::npos) return usage_error("--listen must be HOST:PORT");
   const std::string host = listen.substr(0, colon);
   const int port = std::atoi(listen.substr(colon + 1).c_str());
-  api::Server server({*data->store, *data->vault, SystemClock::instance(), a.get("static", "web/dist")});
+  api::Server server({*data->store, *data->vault, SystemClock::instance(), a.get("static", "web/dist"),
+                      a.get("data", "") + "/deliveries.log"});
   if (Status built = server.build_indexes(); !built.is_ok()) return fail(built);
   auto bound = server.bind(host, port);
   if (!bound) return fail(bound.error());

@@ -3,6 +3,9 @@
 
 #include <roaring/roaring.hh>
 
+#include <string>
+#include <string_view>
+
 namespace siyu::index {
 
 using Bitmap = Roaring;  // CRoaring 0.2 puts its C++ class in the global namespace
@@ -24,5 +27,18 @@ class UnionBuilder {
  private:
   Bitmap acc_;
 };
+
+/// A bitmap's portable serialization (blobs in the store).
+inline std::string to_bytes(const Bitmap& b) {
+  std::string out(b.getSizeInBytes(true), '\0');
+  b.write(out.data(), true);
+  return out;
+}
+
+/// Reads to_bytes() output; an empty blob is an empty bitmap.
+inline Bitmap from_bytes(std::string_view blob) {
+  if (blob.empty()) return Bitmap();
+  return Bitmap::readSafe(blob.data(), blob.size());
+}
 
 }  // namespace siyu::index

@@ -29,12 +29,6 @@ std::vector<uint32_t> sample(const Bitmap& b) {
   return out;
 }
 
-std::string serialize(const Bitmap& b) {
-  std::string out(b.getSizeInBytes(true), '\0');
-  b.write(out.data(), true);
-  return out;
-}
-
 void log_problem(WorkspaceId ws, const std::string& what) {
   std::fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"sweep\",\"workspace\":%lld,\"problem\":%s}\n",
                static_cast<long long>(ws.value), Json(what).dump().c_str());
@@ -232,7 +226,7 @@ Result<std::optional<TagEngine::Feed>> TagEngine::feed_segment(
   if (!known) {
     SIYU_ASSIGN_OR_RETURN(std::string blob, store_.segment_members_blob(ws, seg.id));
     baseline = blob.empty();
-    if (!baseline) state->members = Bitmap::readSafe(blob.data(), blob.size());
+    if (!baseline) state->members = index::from_bytes(blob);
     among = nullptr;
   }
   if (segment::depends_on_everyone(state->expr)) among = nullptr;
@@ -256,7 +250,7 @@ Result<std::optional<TagEngine::Feed>> TagEngine::feed_segment(
     sized_today = sized_on_[key] == sw.day;
   }
   if (!baseline && sw.entered.empty() && sw.exited.empty() && sized_today) return std::optional<Feed>();
-  sw.members_blob = serialize(members);
+  sw.members_blob = index::to_bytes(members);
   return std::optional<Feed>(Feed{state, std::move(sw), std::move(members)});
 }
 

@@ -46,6 +46,8 @@ bool verify_password(std::string_view hash, std::string_view password);
 std::string random_hex(size_t bytes);
 /// Fast digest (BLAKE2b-256, hex) of a high-entropy token such as an API key or session id.
 std::string token_digest(std::string_view token);
+/// HMAC-SHA256 of `message` under `key`, lower-case hex (webhook signatures).
+std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 /// Constant-time equality.
 bool equal_constant_time(std::string_view a, std::string_view b);
 

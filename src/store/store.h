@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/journey_records.h"
 #include "store/records.h"
 
 namespace siyu::store {
@@ -230,6 +231,91 @@ class Store {
   /// Figures for [from, to) with days cut at `offset_minutes` from UTC.
   virtual Result<Overview> overview(WorkspaceId ws, EpochMs from, EpochMs to,
                                     int offset_minutes) = 0;
+
+
+  // Journeys (journey_records.h). Definitions are JSON checked by journey::parse_journey.
+  /// Creates a journey with `j.definition_json` as version 1. kConflict for a taken name.
+  virtual Result<Journey> create_journey(WorkspaceId ws, const Journey& j) = 0;
+  /// The journey with the definition of its current version.
+  virtual Result<Journey> journey(WorkspaceId ws, int64_t id) = 0;
+  virtual Result<std::vector<Journey>> journeys(WorkspaceId ws) = 0;
+  /// Saves `definition_json` as the next version (new entrants follow it; runs keep theirs)
+  /// and renames the journey; returns the new version. kConflict for a taken name.
+  virtual Result<int> save_journey_version(WorkspaceId ws, int64_t id, const std::string& name,
+                                           const std::string& definition_json,
+                                           const std::string& by, EpochMs at) = 0;
+  /// The definition of one version; kNotFound when it does not exist.
+  virtual Result<std::string> journey_definition(WorkspaceId ws, int64_t id, int version) = 0;
+  virtual Status set_journey_status(WorkspaceId ws, int64_t id, const std::string& status,
+                                    EpochMs at) = 0;
+  /// Starts runs and records their entrants; a run whose (journey, trigger_key) exists is
+  /// skipped with its entrants. In the same transaction, moves trigger cursors
+  /// (name → value) and journeys' fired_until (id → time). Returns how many runs started.
+  virtual Result<int64_t> start_runs(WorkspaceId ws, const std::vector<RunStart>& starts,
+                                     const std::vector<std::pair<std::string, int64_t>>& cursors,
+                                     const std::vector<std::pair<int64_t, EpochMs>>& fired) = 0;
+  /// A trigger cursor's value, or nullopt before its first move.
+  virtual Result<std::optional<int64_t>> journey_cursor(WorkspaceId ws, const std::string& name) = 0;
+  /// Runs of every workspace due at or before `until`, soonest first.
+  virtual Result<std::vector<JourneyRun>> due_runs(EpochMs until, int limit) = 0;
+  /// The runs with these ids that still exist (finished runs are gone), in id order.
+  virtual Result<std::vector<JourneyRun>> runs_by_id(const std::vector<int64_t>& ids) = 0;
+  /// The newest event seq and segment change id of the workspace (trigger cursors start here).
+  virtual Result<std::pair<int64_t, int64_t>> trigger_heads(WorkspaceId ws) = 0;
+  /// Live customers whose date `field` ("birthday" or "custom.NAME") falls on `month_day`
+  /// ("MM-DD") in any year.
+  virtual Result<std::vector<CustomerId>> customers_with_anniversary(WorkspaceId ws,
+                                                                     const std::string& field,
+                                                                     const std::string& month_day) = 0;
+  /// Unfinished runs of one journey.
+  virtual Result<std::vector<JourneyRun>> journey_runs(WorkspaceId ws, int64_t journey_id) = 0;
+  /// Customers who entered the journey at or after `since`.
+  virtual Result<std::vector<CustomerId>> journey_entrants(WorkspaceId ws, int64_t journey_id,
+                                                           EpochMs since) = 0;
+  /// Applies one step of a run atomically (see RunAdvance). kConflict when the run is gone or
+  /// no longer at `expected_pc`.
+  virtual Result<AdvanceOutcome> advance_run(WorkspaceId ws, const RunAdvance& a) = 0;
+  /// Events stored after `after_seq`, in arrival order.
+  virtual Result<std::vector<Event>> events_after(WorkspaceId ws, int64_t after_seq,
+                                                  int limit) = 0;
+  /// Segment changes of every segment after change id `after_seq`, oldest first.
+  virtual Result<std::vector<SegmentChange>> segment_changes_after(WorkspaceId ws,
+                                                                   int64_t after_seq,
+                                                                   int limit) = 0;
+  /// Counts of a journey; goals are `goal_event` events within `goal_within_ms` of entry
+  /// (none when the event is empty).
+  virtual Result<JourneyStats> journey_stats(WorkspaceId ws, int64_t id,
+                                             const std::string& goal_event,
+                                             EpochMs goal_within_ms) = 0;
+
+  // Outbox
+  /// Rows of every workspace waiting for delivery (pending, deferred, retry) due at or before
+  /// `until`, soonest first.
+  virtual Result<std::vector<OutboxItem>> due_outbox(EpochMs until, int limit) = 0;
+  /// Records delivery outcomes in one transaction.
+  virtual Status update_outbox(const std::vector<OutboxUpdate>& updates) = 0;
+  /// The delivery log, newest first.
+  virtual Result<std::vector<OutboxItem>> outbox_items(WorkspaceId ws, const OutboxFilter& f) = 0;
+  /// Outbox rows per state for the workspace (the console's delivery summary).
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> outbox_counts(WorkspaceId ws) = 0;
+
+  // Staff tasks
+  virtual Result<std::vector<StaffTask>> staff_tasks(WorkspaceId ws, bool open_only,
+                                                     std::optional<UserId> staff, int limit) = 0;
+  /// Marks a task done; kNotFound for another workspace's task.
+  virtual Status complete_task(WorkspaceId ws, int64_t id, const std::string& by, EpochMs at) = 0;
+
+  // Opt-outs and settings
+  /// Records (or with `opted_out` false, withdraws) a customer's opt-out from messages.
+  virtual Status set_opt_out(WorkspaceId ws, CustomerId c, bool opted_out,
+                             const std::string& source, EpochMs at) = 0;
+  /// The given customers that have opted out.
+  virtual Result<std::vector<CustomerId>> opted_out(WorkspaceId ws,
+                                                    const std::vector<CustomerId>& ids) = 0;
+  /// A workspace setting's JSON value, or nullopt when never set.
+  virtual Result<std::optional<std::string>> setting(WorkspaceId ws, const std::string& name) = 0;
+  virtual Status put_setting(WorkspaceId ws, const std::string& name, const std::string& value,
+                             EpochMs at) = 0;
 
   // Audit log
   virtual Status audit(WorkspaceId ws, const AuditEntry& e) = 0;

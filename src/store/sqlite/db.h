@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 
@@ -86,4 +87,41 @@ class Transaction {
   bool done_ = false;
 };
 
+/// Declares `var` as the cached statement for `sql` on `conn`, returning on failure.
+#define SIYU_PREPARE(var, conn, sql) SIYU_ASSIGN_OR_RETURN(Statement * var, (conn).prepare(sql))
+
+/// The first row of `s` read by `reader`, or kNotFound with `missing`. Resets `s`.
+template <typename T, typename Reader>
+Result<T> one(Statement& s, Reader reader, const std::string& missing) {
+  if (s.step()) {
+    T out = reader(s);
+    s.reset();
+    return out;
+  }
+  Status st = s.status();
+  s.reset();
+  if (!st.is_ok()) return st;
+  return not_found(missing);
+}
+
+/// Every row of `s` read by `reader`. Resets `s`.
+template <typename T, typename Reader>
+Result<std::vector<T>> all(Statement& s, Reader reader) {
+  std::vector<T> out;
+  while (s.step()) out.push_back(reader(s));
+  Status st = s.status();
+  s.reset();
+  if (!st.is_ok()) return st;
+  return out;
+}
+
+/// The first column of the first row (0 when there is none). Resets `s`.
+inline Result<int64_t> scalar(Statement& s) {
+  int64_t v = 0;
+  if (s.step()) v = s.int_at(0);
+  Status st = s.status();
+  s.reset();
+  if (!st.is_ok()) return st;
+  return v;
+}
 }  // namespace siyu::store::sqlite

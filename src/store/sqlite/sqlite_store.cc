@@ -14,6 +14,7 @@
 
 #include "store/sqlite/db.h"
 #include "store/sqlite/identity_cache.h"
+#include "store/sqlite/journey_sql.h"
 #include "store/sqlite/migrations.h"
 #include "store/store.h"
 
@@ -26,8 +27,6 @@ using Clock = std::chrono::steady_clock;
 int64_t micros_since(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
 }
-
-#define SIYU_PREPARE(var, conn, sql) SIYU_ASSIGN_OR_RETURN(Statement * var, (conn).prepare(sql))
 
 constexpr const char* kUserCols =
     "id, workspace_id, email, display_name, role, password_hash, disabled, created_at";
@@ -141,6 +140,28 @@ Channel read_channel(const Statement& s) {
   c.code = s.text_at(3);
   c.created_at = s.int_at(4);
   return c;
+}
+
+Event read_event(const Statement& r) {
+  Event e;
+  e.seq = r.int_at(0);
+  e.event_id = r.text_at(1);
+  e.customer = CustomerId(r.int_at(2));
+  e.type = r.text_at(3);
+  e.ts = r.int_at(4);
+  e.amount = r.int_at(5);
+  e.channel = r.text_at(6);
+  e.campaign = r.text_at(7);
+  e.content = r.text_at(8);
+  e.staff = r.text_at(9);
+  e.properties_json = r.text_at(10);
+  e.received_at = r.int_at(11);
+  return e;
+}
+
+SegmentChange read_segment_change(const Statement& r) {
+  return SegmentChange{r.int_at(0), r.int_at(1), CustomerId(r.int_at(2)), r.int_at(3) != 0,
+                       r.int_at(4)};
 }
 
 Status apply_migrations(Connection& c) {
@@ -768,22 +789,7 @@ class SqliteStore final : public Store {
                    "customer_id=? AND ts < ? ORDER BY ts DESC, seq DESC LIMIT ?");
       s->bind(1, ws.value).bind(2, cust.value).bind(3, before.value_or(INT64_MAX)).bind(4,
                                                                                         int64_t{limit});
-      return all<Event>(*s, [](const Statement& r) {
-        Event e;
-        e.seq = r.int_at(0);
-        e.event_id = r.text_at(1);
-        e.customer = CustomerId(r.int_at(2));
-        e.type = r.text_at(3);
-        e.ts = r.int_at(4);
-        e.amount = r.int_at(5);
-        e.channel = r.text_at(6);
-        e.campaign = r.text_at(7);
-        e.content = r.text_at(8);
-        e.staff = r.text_at(9);
-        e.properties_json = r.text_at(10);
-        e.received_at = r.int_at(11);
-        return e;
-      });
+      return all<Event>(*s, read_event);
     });
   }
 
@@ -1297,10 +1303,7 @@ class SqliteStore final : public Store {
                        "SELECT id, segment_id, customer_id, entered, at FROM segment_changes "
                        "WHERE workspace_id=? AND segment_id=? AND id>? ORDER BY id LIMIT ?");
           s->bind(1, ws.value).bind(2, id).bind(3, after_seq).bind(4, int64_t{limit});
-          return all<SegmentChange>(*s, [](const Statement& r) {
-            return SegmentChange{r.int_at(0), r.int_at(1), CustomerId(r.int_at(2)),
-                                 r.int_at(3) != 0, r.int_at(4)};
-          });
+          return all<SegmentChange>(*s, read_segment_change);
         });
   }
 
@@ -1719,6 +1722,138 @@ class SqliteStore final : public Store {
     return {commits_.load(), commit_micros_.load(), reads_.load(), read_micros_.load()};
   }
 
+  // ---------------------------------------------------------------- journeys and outbox
+  Result<Journey> create_journey(WorkspaceId ws, const Journey& j) override {
+    return write<Journey>([&](Connection& c) { return journey_sql::create_journey(c, ws, j); });
+  }
+  Result<Journey> journey(WorkspaceId ws, int64_t id) override {
+    return read<Journey>([&](Connection& c) { return journey_sql::journey(c, ws, id); });
+  }
+  Result<std::vector<Journey>> journeys(WorkspaceId ws) override {
+    return read<std::vector<Journey>>([&](Connection& c) { return journey_sql::journeys(c, ws); });
+  }
+  Result<int> save_journey_version(WorkspaceId ws, int64_t id, const std::string& name,
+                                   const std::string& definition_json, const std::string& by,
+                                   EpochMs at) override {
+    return write<int>([&](Connection& c) {
+      return journey_sql::save_version(c, ws, id, name, definition_json, by, at);
+    });
+  }
+  Result<std::string> journey_definition(WorkspaceId ws, int64_t id, int version) override {
+    return read<std::string>(
+        [&](Connection& c) { return journey_sql::definition(c, ws, id, version); });
+  }
+  Status set_journey_status(WorkspaceId ws, int64_t id, const std::string& status,
+                            EpochMs at) override {
+    return write_status([&](Connection& c) { return journey_sql::set_status(c, ws, id, status, at); });
+  }
+  Result<int64_t> start_runs(WorkspaceId ws, const std::vector<RunStart>& starts,
+                             const std::vector<std::pair<std::string, int64_t>>& cursors,
+                             const std::vector<std::pair<int64_t, EpochMs>>& fired) override {
+    return write<int64_t>(
+        [&](Connection& c) { return journey_sql::start_runs(c, ws, starts, cursors, fired); });
+  }
+  Result<std::optional<int64_t>> journey_cursor(WorkspaceId ws, const std::string& name) override {
+    return read<std::optional<int64_t>>([&](Connection& c) { return journey_sql::cursor(c, ws, name); });
+  }
+  Result<std::vector<JourneyRun>> due_runs(EpochMs until, int limit) override {
+    return read<std::vector<JourneyRun>>(
+        [&](Connection& c) { return journey_sql::due_runs(c, until, limit); });
+  }
+  Result<std::vector<JourneyRun>> journey_runs(WorkspaceId ws, int64_t journey_id) override {
+    return read<std::vector<JourneyRun>>(
+        [&](Connection& c) { return journey_sql::runs_of(c, ws, journey_id); });
+  }
+  Result<std::vector<JourneyRun>> runs_by_id(const std::vector<int64_t>& ids) override {
+    return read<std::vector<JourneyRun>>([&](Connection& c) { return journey_sql::runs_by_id(c, ids); });
+  }
+  Result<std::pair<int64_t, int64_t>> trigger_heads(WorkspaceId ws) override {
+    return read<std::pair<int64_t, int64_t>>(
+        [&](Connection& c) { return journey_sql::trigger_heads(c, ws); });
+  }
+  Result<std::vector<CustomerId>> customers_with_anniversary(WorkspaceId ws,
+                                                             const std::string& field,
+                                                             const std::string& month_day) override {
+    return read<std::vector<CustomerId>>(
+        [&](Connection& c) { return journey_sql::anniversaries(c, ws, field, month_day); });
+  }
+  Result<std::vector<CustomerId>> journey_entrants(WorkspaceId ws, int64_t journey_id,
+                                                   EpochMs since) override {
+    return read<std::vector<CustomerId>>(
+        [&](Connection& c) { return journey_sql::entrants(c, ws, journey_id, since); });
+  }
+  Result<AdvanceOutcome> advance_run(WorkspaceId ws, const RunAdvance& a) override {
+    return write<AdvanceOutcome>([&](Connection& c) { return journey_sql::advance_run(c, ws, a); });
+  }
+  Result<std::vector<Event>> events_after(WorkspaceId ws, int64_t after_seq, int limit) override {
+    return read<std::vector<Event>>([&](Connection& c) -> Result<std::vector<Event>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT seq, event_id, customer_id, type, ts, amount, coalesce(channel,''), "
+                   "coalesce(campaign,''), coalesce(content,''), coalesce(staff,''), "
+                   "coalesce(properties,'{}'), received_at FROM events WHERE workspace_id=? AND "
+                   "seq>? ORDER BY seq LIMIT ?");
+      s->bind(1, ws.value).bind(2, after_seq).bind(3, int64_t{limit});
+      return all<Event>(*s, read_event);
+    });
+  }
+  Result<std::vector<SegmentChange>> segment_changes_after(WorkspaceId ws, int64_t after_seq,
+                                                           int limit) override {
+    return read<std::vector<SegmentChange>>(
+        [&](Connection& c) -> Result<std::vector<SegmentChange>> {
+          SIYU_PREPARE(s, c,
+                       "SELECT id, segment_id, customer_id, entered, at FROM segment_changes "
+                       "WHERE workspace_id=? AND id>? ORDER BY id LIMIT ?");
+          s->bind(1, ws.value).bind(2, after_seq).bind(3, int64_t{limit});
+          return all<SegmentChange>(*s, read_segment_change);
+        });
+  }
+  Result<JourneyStats> journey_stats(WorkspaceId ws, int64_t id, const std::string& goal_event,
+                                     EpochMs goal_within_ms) override {
+    return read<JourneyStats>(
+        [&](Connection& c) { return journey_sql::stats(c, ws, id, goal_event, goal_within_ms); });
+  }
+  Result<std::vector<OutboxItem>> due_outbox(EpochMs until, int limit) override {
+    return read<std::vector<OutboxItem>>(
+        [&](Connection& c) { return journey_sql::due_outbox(c, until, limit); });
+  }
+  Status update_outbox(const std::vector<OutboxUpdate>& updates) override {
+    return write_status([&](Connection& c) { return journey_sql::update_outbox(c, updates); });
+  }
+  Result<std::vector<OutboxItem>> outbox_items(WorkspaceId ws, const OutboxFilter& f) override {
+    return read<std::vector<OutboxItem>>(
+        [&](Connection& c) { return journey_sql::outbox_items(c, ws, f); });
+  }
+  Result<std::vector<std::pair<std::string, int64_t>>> outbox_counts(WorkspaceId ws) override {
+    return read<std::vector<std::pair<std::string, int64_t>>>(
+        [&](Connection& c) { return journey_sql::outbox_counts(c, ws); });
+  }
+  Result<std::vector<StaffTask>> staff_tasks(WorkspaceId ws, bool open_only,
+                                             std::optional<UserId> staff, int limit) override {
+    return read<std::vector<StaffTask>>(
+        [&](Connection& c) { return journey_sql::staff_tasks(c, ws, open_only, staff, limit); });
+  }
+  Status complete_task(WorkspaceId ws, int64_t id, const std::string& by, EpochMs at) override {
+    return write_status([&](Connection& c) { return journey_sql::complete_task(c, ws, id, by, at); });
+  }
+  Status set_opt_out(WorkspaceId ws, CustomerId c_id, bool opted_out, const std::string& source,
+                     EpochMs at) override {
+    return write_status(
+        [&](Connection& c) { return journey_sql::set_opt_out(c, ws, c_id, opted_out, source, at); });
+  }
+  Result<std::vector<CustomerId>> opted_out(WorkspaceId ws,
+                                            const std::vector<CustomerId>& ids) override {
+    return read<std::vector<CustomerId>>(
+        [&](Connection& c) { return journey_sql::opted_out(c, ws, ids); });
+  }
+  Result<std::optional<std::string>> setting(WorkspaceId ws, const std::string& name) override {
+    return read<std::optional<std::string>>(
+        [&](Connection& c) { return journey_sql::setting(c, ws, name); });
+  }
+  Status put_setting(WorkspaceId ws, const std::string& name, const std::string& value,
+                     EpochMs at) override {
+    return write_status([&](Connection& c) { return journey_sql::put_setting(c, ws, name, value, at); });
+  }
+
  private:
   SqliteStore() = default;
 
@@ -1859,38 +1994,6 @@ class SqliteStore final : public Store {
       return Unit{};
     });
     return r.status();
-  }
-
-  template <typename T, typename Reader>
-  static Result<T> one(Statement& s, Reader reader, const std::string& missing) {
-    if (s.step()) {
-      T out = reader(s);
-      s.reset();
-      return out;
-    }
-    Status st = s.status();
-    s.reset();
-    if (!st.is_ok()) return st;
-    return not_found(missing);
-  }
-
-  template <typename T, typename Reader>
-  static Result<std::vector<T>> all(Statement& s, Reader reader) {
-    std::vector<T> out;
-    while (s.step()) out.push_back(reader(s));
-    Status st = s.status();
-    s.reset();
-    if (!st.is_ok()) return st;
-    return out;
-  }
-
-  static Result<int64_t> scalar(Statement& s) {
-    int64_t v = 0;
-    if (s.step()) v = s.int_at(0);
-    Status st = s.status();
-    s.reset();
-    if (!st.is_ok()) return st;
-    return v;
   }
 
   static Workspace workspace_row(const Statement& s) {
