@@ -26,7 +26,8 @@ class ApiTest : public ::testing::Test {
     key_a_ = issue_api_key(*store_, a_, "t", store::Role::kAdmin, 1)->second;
     key_b_ = issue_api_key(*store_, b_, "t", store::Role::kAdmin, 1)->second;
     analyst_a_ = issue_api_key(*store_, a_, "t", store::Role::kAnalyst, 1)->second;
-    server_ = std::make_unique<Server>(ServerDeps{*store_, vault_, clock(), ""});
+    server_ = std::make_unique<Server>(
+        ServerDeps{*store_, vault_, clock(), "", dir_.str() + "/deliveries.log"});
     port_ = *server_->bind("127.0.0.1", 0);
     thread_ = std::thread([this] { (void)server_->serve(); });
   }
@@ -63,6 +64,7 @@ class ApiTest : public ::testing::Test {
     httplib::Result r = method == "GET"     ? c.Get(path, headers)
                         : method == "POST"  ? c.Post(path, headers, body, type)
                         : method == "PATCH" ? c.Patch(path, headers, body, type)
+                        : method == "PUT"   ? c.Put(path, headers, body, type)
                                             : c.Delete(path, headers, body, type);
     Response out;
     if (!r) return out;
