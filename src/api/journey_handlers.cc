@@ -319,7 +319,7 @@ class JourneyHandlers {
       items.push_back(std::move(item));
     }
     Json out = {{"items", items}};
-    out["next"] = rows.size() == static_cast<size_t>(filter.limit) ? Json(rows.back().id)
+    out["next_cursor"] = rows.size() == static_cast<size_t>(filter.limit) ? Json(rows.back().id)
                                                                    : Json(nullptr);
     return json_reply(out);
   }

@@ -9,6 +9,8 @@
 
 #include "core/time_format.h"
 #include "customer/identity.h"
+#include "journey/engine.h"
+#include "journey/templates.h"
 
 namespace siyu::demo {
 namespace {
@@ -95,7 +97,7 @@ std::string pad(int64_t v, int width) {
 class Builder {
  public:
   Builder(store::Store& store, const security::Vault& vault, const DemoOptions& opt, EpochMs now)
-      : store_(store), vault_(vault), opt_(opt), dice_(opt.seed),
+      : store_(store), vault_(vault), opt_(opt), now_(now), dice_(opt.seed),
         end_day_(now / kMsPerDay), start_day_(end_day_ - 365) {}
 
   Result<DemoResult> run() {
@@ -122,6 +124,7 @@ class Builder {
     SIYU_RETURN_IF_ERROR(flush_events(out));
     SIYU_RETURN_IF_ERROR(flush_orders(out));
     SIYU_RETURN_IF_ERROR(make_tag_catalogue());
+    SIYU_RETURN_IF_ERROR(make_journeys());
     SIYU_RETURN_IF_ERROR(store_.rename_workspace(ws_, opt_.slug));
     return out;
   }
@@ -148,6 +151,91 @@ class Builder {
       if (s.role == store::Role::kStaff || s.role == store::Role::kOperator) staff_.push_back(made.id);
     }
     return Status::ok();
+  }
+
+  /// SOPs from the templates and journeys an operations team runs: onboarding, briefings, the
+  /// weekly share, first-order care with an A/B test, birthdays, win-back on a segment, and a
+  /// holiday greeting and a launch sale still in draft.
+  Status make_journeys() {
+    const EpochMs at = now_;
+    SIYU_ASSIGN_OR_RETURN(auto groups, store_.groups(ws_));
+    SIYU_ASSIGN_OR_RETURN(auto segments, store_.segments(ws_));
+    auto segment_id = [&](const std::string& name) -> int64_t {
+      for (const auto& seg : segments) {
+        if (seg.name == name) return seg.id;
+      }
+      return 0;
+    };
+    auto save = [&](const std::string& name, const std::string& tpl, const Json& def,
+                    const std::string& status) -> Status {
+      SIYU_RETURN_IF_ERROR(journey::parse_in_workspace(store_, ws_, def).status());
+      store::Journey j;
+      j.name = name;
+      j.template_key = tpl;
+      j.definition_json = def.dump();
+      j.created_by = "demo";
+      j.created_at = at;
+      SIYU_ASSIGN_OR_RETURN(auto made, store_.create_journey(ws_, j));
+      if (status == "draft") return Status::ok();
+      return store_.set_journey_status(ws_, made.id, status, at);
+    };
+    journey::TemplateParams p;
+    for (size_t i = 0; i < 3 && i < groups.size(); ++i) p.groups.push_back(groups[i].id.value);
+    SIYU_ASSIGN_OR_RETURN(Json briefing, journey::template_definition("briefing", p));
+    SIYU_RETURN_IF_ERROR(save("早晚报·杭州三群", "briefing", briefing, "active"));
+    for (size_t i = 3; i < 6 && i < groups.size(); ++i) p.groups.push_back(groups[i].id.value);
+    SIYU_ASSIGN_OR_RETURN(Json share, journey::template_definition("weekly_share", p));
+    SIYU_RETURN_IF_ERROR(save("每周六 20:00 主题分享", "weekly_share", share, "active"));
+    SIYU_ASSIGN_OR_RETURN(Json onboarding, journey::template_definition("onboarding", {}));
+    SIYU_RETURN_IF_ERROR(save("新人入群欢迎", "onboarding", onboarding, "active"));
+    const int64_t repeat = segment_id("会员复购");
+    const Json first_order = {
+        {"description", "首单后感谢，3 天后按是否已复购分流；未复购的人 A/B 测试两种话术。"},
+        {"trigger", {{"type", "event"}, {"event", "order_paid"}}},
+        {"reentry", "once"},
+        {"steps",
+         {{{"id", "thanks"}, {"type", "send"}, {"class", "key"},
+           {"content", {{"text", "{name}，感谢第一次下单！有任何口味问题随时找我，我是 {staff}。"}}}},
+          {{"id", "wait-3d"}, {"type", "wait"}, {"duration", "3d"}},
+          {{"id", "repeat?"}, {"type", "branch"}, {"if", {{"segment", repeat}}},
+           {"then", {{{"id", "tag-repeat"}, {"type", "tag"}, {"add", "首单后复购"}}}},
+           {"else",
+            {{{"id", "second-cup"}, {"type", "send"},
+              {"variants",
+               {{{"name", "A"}, {"content", {{"text", "{name}，第二杯半价本周有效，约上朋友一起来～"}}}},
+                {{"name", "B"}, {"content", {{"text", "{name}，再来一单送 200 积分，可兑换招牌奶盖。"}}}}}}},
+             {{"id", "call"}, {"type", "task"}, {"title", "回访首单客户 {name}"}, {"due", "2d"}}}}}}},
+        {"goal", {{"event", "order_paid"}, {"within_days", 14}}}};
+    SIYU_RETURN_IF_ERROR(save("首单关怀 A/B", "", first_order, "active"));
+    const Json birthday = {
+        {"trigger", {{"type", "date"}, {"field", "birthday"}, {"at", "10:00"}}},
+        {"vars", {{"coupon", "BDAY-TEA"}}},
+        {"steps",
+         {{{"id", "greeting"}, {"type", "send"}, {"class", "key"},
+           {"content", {{"text", "{name}，生日快乐！送你一张生日券 {coupon}，本周到店免费升杯。"}}}}}}};
+    SIYU_RETURN_IF_ERROR(save("生日祝福", "", birthday, "active"));
+    const Json win_back = {
+        {"trigger", {{"type", "segment"}, {"segment", segment_id("高价值流失预警")}, {"on", "enter"}}},
+        {"steps",
+         {{{"id", "miss-you"}, {"type", "send"},
+           {"content", {{"text", "{name}，好久不见！你常点的饮品出了新口味，这周来店里尝尝？"}}}},
+          {{"id", "owner-call"}, {"type", "task"}, {"title", "高价值客户 {name} 进入流失预警，请电话回访"},
+           {"due", "1d"}}}},
+        {"goal", {{"event", "order_paid"}, {"within_days", 30}}}};
+    SIYU_RETURN_IF_ERROR(save("高价值流失挽回", "", win_back, "active"));
+    const Json mid_autumn = {
+        {"trigger", {{"type", "holiday"}, {"holiday", "中秋"}, {"days_before", 3}, {"at", "10:00"}}},
+        {"audience", {{"segment", segment_id("奶茶爱好者·可营销")}}},
+        {"steps",
+         {{{"id", "greeting"}, {"type", "send"},
+           {"content", {{"text", "{name}，中秋将至，月饼奶茶礼盒已上架，老客专享 8 折。"}}}}}}};
+    SIYU_RETURN_IF_ERROR(save("中秋问候", "", mid_autumn, "draft"));
+    journey::TemplateParams sale = p;
+    sale.segment = segment_id("社群活跃未购");
+    sale.start = format_local((end_day_ + 7) * kMsPerDay + 12 * 3'600'000, 480).substr(0, 19);
+    sale.coupon = "TEA50";
+    SIYU_ASSIGN_OR_RETURN(Json launch, journey::template_definition("launch_sale", sale));
+    return save("新品群发售", "launch_sale", launch, "draft");
   }
 
   /// Tag groups, auto-tag rules (applied by the server's first sweep) and saved segments an
@@ -463,6 +551,7 @@ class Builder {
   store::Store& store_;
   const security::Vault& vault_;
   const DemoOptions& opt_;
+  const EpochMs now_;  // journeys are switched on now, so they fire from now on
   Dice dice_;
   int64_t end_day_;
   int64_t start_day_;

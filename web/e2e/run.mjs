@@ -233,6 +233,68 @@ try {
     await page.waitForSelector('[data-test=orders-since]')
     await page.waitForSelector('[data-test=order-table] .el-table__row')
   })
+  await step('the journeys page lists the demo journeys, SOP templates and the group post calendar', async () => {
+    await page.click('[data-nav=journeys]')
+    await page.waitForSelector('[data-test=journey-table] .el-table__row:has-text("新人入群欢迎")')
+    await shot('journeys')
+    await page.click('.el-tabs__item:has-text("SOP 模板")')
+    await page.waitForSelector('[data-test=template-launch_sale]')
+    await shot('sop-templates')
+    await page.click('.el-tabs__item:has-text("群发日历")')
+    await page.waitForSelector('[data-test=calendar-day]')
+    await shot('journey-calendar')
+  })
+  await step('an SOP template becomes a draft journey', async () => {
+    await page.click('.el-tabs__item:has-text("SOP 模板")')
+    await page.locator('[data-test=template-briefing] button').click()
+    await page.locator('[data-test=template-groups]').click()
+    await page.locator('.el-select-dropdown__item:visible').first().click()
+    await page.keyboard.press('Escape')
+    await page.click('[data-test=template-create]')
+    await page.waitForURL(/\/journeys\/\d+$/)
+    await page.waitForSelector('[data-test=journey-status]:has-text("草稿")')
+    await page.waitForSelector('[data-test=step-send]')
+  })
+  await step('build a journey with a branch, activate it, and an event reaches the delivery log', async () => {
+    await page.goto(base + '/journeys/new')
+    await page.fill('input[data-test=journey-name]', 'e2e 旅程')
+    await page.click('[data-test=add-step-0]')
+    await page.locator('[data-test=add-branch]:visible').click()
+    await page.fill('input[data-test=branch-tag]', 'e2e-vip')
+    await page.waitForTimeout(400) // the first menu fades out
+    await page.locator('[data-test=add-step-1]').first().click()
+    await page.locator('[data-test=add-task]:visible').last().click()
+    await page.fill('input[data-test=task-title]', '回访 {name}')
+    await shot('journey-editor')
+    await page.click('[data-test=journey-save]')
+    await page.waitForURL(/\/journeys\/\d+$/)
+    await page.click('[data-test=journey-activate]')
+    await page.waitForSelector('[data-test=journey-status]:has-text("运行中")')
+    await page.waitForTimeout(500) // the engine's event cursor starts at the newest event
+    const res = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify([{ event_id: 'e2e-join', type: 'join_group', customer: { id: target.id },
+        timestamp: new Date().toISOString(), properties: { group_id: '1' } }]),
+    })
+    check(res.status === 200, `event answered ${res.status}`)
+    await page.click('[data-nav=deliveries]')
+    for (let i = 0; i < 60; i++) {
+      if (await page.locator(`[data-test=delivery-table] .el-table__row:has-text("${target.id}")`).count()) break
+      await page.waitForTimeout(500)
+      await page.locator('.toolbar button', { hasText: '搜索' }).click()
+    }
+    await page.waitForSelector(`[data-test=delivery-table] .el-table__row:has-text("${target.id}")`)
+    await page.waitForSelector('[data-test=delivery-settings]')
+    await shot('deliveries')
+  })
+  await step('the branch created a staff task for the tagged customer', async () => {
+    await page.click('[data-nav=tasks]')
+    await page.waitForSelector(`[data-test=task-table] .el-table__row:has-text("回访")`)
+    await shot('tasks')
+    await page.locator('[data-test=task-done]').first().click()
+    await page.waitForSelector('.el-message--success')
+  })
   await step('switch to English', async () => {
     await page.click('[data-test=language]')
     await page.waitForSelector('[data-nav=customers]:has-text("Customers")')
