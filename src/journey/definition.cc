@@ -256,7 +256,7 @@ Status parse_trigger(const Json& j, const std::string& path, int offset_minutes,
       if (f.ok()) {
         auto ms = parse_timestamp(when, offset_minutes);
         if (!ms) f.fail("when", "must be a time like 2026-12-01T20:00:00");
-        else t.once_local_minute = (*ms + int64_t{offset_minutes} * 60'000) / 60'000;
+        else t.once_at = *ms;
       }
     } else {
       t.every = *every == "day" ? Every::kDay : Every::kWeek;

@@ -21,11 +21,11 @@ enum class Every { kDay, kWeek, kOnce };
 
 struct Trigger {
   TriggerKind kind = TriggerKind::kEvent;
-  // schedule: daily or weekly at minute_of_day (workspace time), or once at `once_local`
+  // schedule: daily or weekly at minute_of_day (workspace time), or once at `once_at`
   Every every = Every::kDay;
   std::vector<int> weekdays;  // 1 = Monday … 7 = Sunday
   int minute_of_day = 0;      // also the time of date and holiday triggers
-  int64_t once_local_minute = 0;  // minutes since epoch, workspace time
+  EpochMs once_at = 0;            // "once": the instant (UTC)
   // event: its type and property values that must match
   std::string event;
   std::map<std::string, std::string> where;

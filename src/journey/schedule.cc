@@ -48,8 +48,8 @@ std::optional<EpochMs> fire_on(const Trigger& t, int64_t day, int offset_minutes
       return instant(day, t.minute_of_day, offset_minutes);
     }
     case Every::kOnce:
-      if (t.once_local_minute / 1440 != day) return std::nullopt;
-      return instant(day, static_cast<int>(t.once_local_minute % 1440), offset_minutes);
+      if (local_day(t.once_at, offset_minutes) != day) return std::nullopt;
+      return t.once_at;
   }
   return std::nullopt;
 }

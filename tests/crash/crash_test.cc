@@ -13,6 +13,9 @@
 #include <thread>
 
 #include "core/json.h"
+#include "core/time_format.h"
+#include "outbox/webhook.h"
+#include "security/crypto.h"
 #include "store/store.h"
 #include "support/temp_dir.h"
 
@@ -161,6 +164,133 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
   }
   EXPECT_EQ(duplicates + accepted, static_cast<int64_t>(sent.size()) * 200);
   EXPECT_GE(duplicates, static_cast<int64_t>(acked_events.size()));
+}
+
+/// A webhook receiver that checks signatures, answers slowly (so a kill lands mid-send) and
+/// records every delivery's idempotency key.
+class Sink {
+ public:
+  explicit Sink(std::string secret) : secret_(std::move(secret)) {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!outbox::verify_webhook(secret_, req.get_header_value("X-Siyu-Timestamp"), req.body,
+                                  req.get_header_value("X-Siyu-Signature"),
+                                  SystemClock::instance().now_ms())
+               .is_ok()) {
+        res.status = 401;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(40));
+      const Json body = parse_json(req.body).value_or(Json::object());
+      std::lock_guard lock(mu_);
+      for (const Json& d : body.value("deliveries", Json::array())) {
+        keys_.insert(d["idempotency_key"].get<std::string>());
+        ++deliveries_;
+      }
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~Sink() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::pair<size_t, int64_t> counts() {
+    std::lock_guard lock(mu_);
+    return {keys_.size(), deliveries_};
+  }
+
+ private:
+  std::string secret_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::set<std::string> keys_;
+  int64_t deliveries_ = 0;
+};
+
+template <typename F>
+bool wait_for(F done, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST(CrashTest, ALargeSendSurvivesSigkillWithNoSecondEffect) {
+  constexpr int kCustomers = 5000;
+  const std::string secret = "crash-test-secret-0123";
+  Sink sink(secret);
+  testing::TempDir dir;
+  {
+    ASSERT_TRUE(security::init().is_ok());
+    store::StoreConfig cfg;
+    cfg.data_dir = dir.str();
+    auto st = std::move(store::open_store(cfg)).value();
+    const EpochMs now = SystemClock::instance().now_ms();
+    const WorkspaceId ws = st->create_workspace({WorkspaceId(), "send", "S", "Asia/Shanghai", now})->id;
+    std::vector<UserId> staff;
+    for (int i = 0; i < 40; ++i) {
+      store::User u;
+      u.workspace = ws;
+      u.email = "staff" + std::to_string(i) + "@s.example";
+      u.display_name = "导购" + std::to_string(i);
+      staff.push_back(st->create_user(u)->id);
+    }
+    std::vector<std::pair<store::Customer, std::vector<store::Identity>>> batch;
+    for (int i = 0; i < kCustomers; ++i) {
+      store::Customer c;
+      c.workspace = ws;
+      c.name = "客户" + std::to_string(i);
+      c.owner_staff = staff[static_cast<size_t>(i) % staff.size()];
+      c.created_at = now;
+      c.updated_at = now;
+      batch.emplace_back(c, std::vector<store::Identity>{});
+    }
+    ASSERT_TRUE(st->create_customers(ws, batch));
+    ASSERT_TRUE(st->put_setting(ws, "delivery",
+                                Json{{"channel", "webhook"}, {"webhook_url", sink.url()},
+                                     {"webhook_secret", secret}, {"allow_private_webhooks", true},
+                                     {"staff_per_minute", 600}}
+                                    .dump(),
+                                now)
+                    .is_ok());
+    // One run for everyone, a few seconds after the server starts.
+    const Json def = {
+        {"trigger", {{"type", "schedule"}, {"every", "once"}, {"when", format_local(now + 4000, 480)}}},
+        {"audience", {{"not", {{"tag", "nobody"}}}}},
+        {"steps", {{{"type", "send"}, {"class", "key"}, {"content", {{"text", "{name}，新品上市"}}}}}}};
+    store::Journey j;
+    j.name = "big send";
+    j.definition_json = def.dump();
+    j.created_by = "test";
+    j.created_at = now;
+    const int64_t id = st->create_journey(ws, j)->id;
+    ASSERT_TRUE(st->set_journey_status(ws, id, "active", now).is_ok());
+  }
+  std::mt19937 rng(std::random_device{}());
+  const int port = 20000 + static_cast<int>(rng() % 20000);
+  {
+    Server server(dir.str(), port);
+    ASSERT_TRUE(server.start());
+    ASSERT_TRUE(wait_for([&] { return sink.counts().first >= 2000; }, 60)) << "the send did not start";
+    server.kill9();
+  }
+  const auto [before, _] = sink.counts();
+  EXPECT_LT(before, static_cast<size_t>(kCustomers)) << "the kill came after the whole send";
+  Server server(dir.str(), port);
+  ASSERT_TRUE(server.start());
+  ASSERT_TRUE(wait_for([&] { return sink.counts().first == kCustomers; }, 90))
+      << "after the restart the sink has " << sink.counts().first << " distinct deliveries";
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // nothing more arrives
+  const auto [distinct, total] = sink.counts();
+  std::printf("large send: %zu delivered before the kill; %zu distinct and %lld in all after\n",
+              before, distinct, static_cast<long long>(total));
+  EXPECT_EQ(distinct, static_cast<size_t>(kCustomers));
+  // A resend happens only for the batch in flight when the process died.
+  EXPECT_LE(total - kCustomers, 1000) << "resends: " << total - kCustomers;
 }
 
 }  // namespace
