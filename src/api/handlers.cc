@@ -150,19 +150,8 @@ class Handlers {
     return api::audit(s_, who, action, target, detail);
   }
 
-  /// Brings the segment index up to date with customers a committed write touched. The write
-  /// stands even if this fails; the failure is logged and the next touch repairs it.
   void reindex(const Principal& who, std::vector<CustomerId> ids) {
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    ids.erase(std::remove_if(ids.begin(), ids.end(), [](CustomerId id) { return !id.valid(); }),
-              ids.end());
-    if (Status st = s_.indexes.refresh(who.workspace, ids); !st.is_ok()) {
-      std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"index refresh failed\",\"error\":%s}\n",
-                   Json(st.to_string()).dump().c_str());
-    }
-    s_.tag_engine->touch(who.workspace, ids);
-    if (s_.journeys != nullptr) s_.journeys->wake();
+    api::reindex(s_, who.workspace, std::move(ids));
   }
 
   /// Lifecycle, RFM and purchase totals from the index (null for a customer not indexed).
@@ -1345,6 +1334,7 @@ std::vector<Route> make_routes(Services& s) {
   };
   for (Route& r : tag_routes(s, *s.tag_engine)) routes.push_back(std::move(r));
   for (Route& r : journey_routes(s)) routes.push_back(std::move(r));
+  for (Route& r : wecom_routes(s)) routes.push_back(std::move(r));
   return routes;
 }
 

@@ -400,6 +400,7 @@ class JourneyHandlers {
     SIYU_RETURN_IF_ERROR(s_.store.put_setting(
         who.workspace, "delivery", outbox::delivery_settings_json(next, true).dump(),
         s_.clock.now_ms()));
+    s_.dispatcher->settings_changed(who.workspace);
     Json changed = outbox::delivery_settings_json(next, false);
     SIYU_RETURN_IF_ERROR(audit(s_, who, "settings.delivery", "workspace", changed));
     return json_reply(changed);

@@ -1,6 +1,8 @@
 #include "api/request.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstdio>
 
 #include "core/text.h"
 #include "core/time_format.h"
@@ -96,6 +98,19 @@ Result<segment::Expr> expression_at(Services& s, const Principal& who, const Jso
     return Status(e.code(), e.message(), e.field().empty() ? field : field + "." + e.field());
   }
   return parsed;
+}
+
+void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  ids.erase(std::remove_if(ids.begin(), ids.end(), [](CustomerId id) { return !id.valid(); }),
+            ids.end());
+  if (Status st = s.indexes.refresh(ws, ids); !st.is_ok()) {
+    std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"index refresh failed\",\"error\":%s}\n",
+                 Json(st.to_string()).dump().c_str());
+  }
+  s.tag_engine->touch(ws, ids);
+  if (s.journeys != nullptr) s.journeys->wake();
 }
 
 Status audit(Services& s, const Principal& who, const std::string& action,

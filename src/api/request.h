@@ -41,6 +41,11 @@ Result<segment::Expr> expression_at(Services& s, const Principal& who, const Jso
                                     const std::string& field,
                                     std::optional<int64_t> self = std::nullopt);
 
+/// Brings the segment index up to date with customers a committed write touched, and lets the
+/// tag engine and journeys react. The write stands even if this fails; the failure is logged
+/// and the next touch repairs it.
+void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids);
+
 /// Writes an audit entry for the caller, now.
 Status audit(Services& s, const Principal& who, const std::string& action,
              const std::string& target, const Json& detail = Json::object());

@@ -62,4 +62,7 @@ std::vector<Route> tag_routes(Services& s, rules::TagEngine& engine);
 /// (journey_handlers.cc), part of make_routes().
 std::vector<Route> journey_routes(Services& s);
 
+/// The WeCom connection, its mass-message tasks and its callback (wecom_handlers.cc).
+std::vector<Route> wecom_routes(Services& s);
+
 }  // namespace siyu::api

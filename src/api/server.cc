@@ -9,6 +9,7 @@
 #include "api/routes.h"
 #include "core/text.h"
 #include "core/time_format.h"
+#include "wecom/channel.h"
 
 namespace siyu::api {
 namespace {
@@ -82,7 +83,8 @@ struct Server::Impl {
                  customer::CustomerService(deps.store, deps.vault, deps.clock), Metrics{},
                  LoginLimiter{}, index::IndexRegistry(deps.store, deps.clock)},
         tag_engine(deps.store, services.indexes, deps.clock),
-        dispatcher(deps.store, deps.clock, deps.deliveries_log),
+        dispatcher(deps.store, deps.clock, deps.deliveries_log,
+                   [this](WorkspaceId ws, const std::string&) { return wecom_channel(ws); }),
         journeys(journey::EngineDeps{
             deps.store, services.indexes, deps.clock,
             [this](WorkspaceId ws, const std::vector<CustomerId>& ids) {
@@ -93,6 +95,18 @@ struct Server::Impl {
     services.tag_engine = &tag_engine;
     services.journeys = &journeys;
     services.dispatcher = &dispatcher;
+  }
+
+  /// The WeCom channel of a workspace, from its WeCom settings.
+  Result<std::unique_ptr<outbox::Channel>> wecom_channel(WorkspaceId ws) {
+    SIYU_ASSIGN_OR_RETURN(auto settings, wecom::load_wecom_settings(deps.store, deps.vault, ws));
+    if (!settings.configured()) {
+      return unprocessable("the workspace's WeCom connection is not configured");
+    }
+    SIYU_ASSIGN_OR_RETURN(store::Workspace w, deps.store.workspace(ws));
+    SIYU_ASSIGN_OR_RETURN(int offset, zone_offset_minutes(w.timezone));
+    return std::unique_ptr<outbox::Channel>(
+        std::make_unique<wecom::WecomChannel>(deps.store, ws, settings, deps.clock, offset));
   }
 
   ServerDeps deps;

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/status.h"
+
 namespace siyu {
 
 /// True when `s` is well-formed UTF-8 without overlong forms, surrogates or NUL bytes.
@@ -19,6 +21,10 @@ std::string_view trim(std::string_view s);
 std::vector<std::string_view> split(std::string_view s, char sep);
 /// Lower-case hex of bytes.
 std::string to_hex(std::string_view bytes);
+/// Base64 with the standard alphabet and padding.
+std::string base64_encode(std::string_view bytes);
+/// Inverse of base64_encode; kInvalidArgument for other characters.
+Result<std::string> base64_decode(std::string_view text);
 bool starts_with(std::string_view s, std::string_view prefix);
 
 }  // namespace siyu

@@ -351,6 +351,14 @@ class Runner {
         o.state = "invalid";
         o.reason = payload.error().message();
       }
+      if (payload) {
+        // A welcome code of the triggering add-friend event lets WeCom send this message as
+        // the friend welcome (within 20 seconds of the add).
+        const Json* props = context_.contains("event") ? &context_["event"]["properties"] : nullptr;
+        if (props != nullptr && props->is_object() && props->contains("welcome_code")) {
+          (*payload)["welcome_code"] = (*props)["welcome_code"];
+        }
+      }
       o.payload_json = payload ? payload->dump() : Json{{"error", o.reason}}.dump();
       a.outbox.push_back(std::move(o));
       SIYU_RETURN_IF_ERROR(write_chunk(a));

@@ -47,7 +47,7 @@ Result<DeliverySettings> parse_delivery_settings(const Json& j, DeliverySettings
   }
   if (auto v = f.opt_int("staff_per_minute", 1, 600)) s.staff_per_minute = static_cast<int>(*v);
   if (auto v = f.opt_int("max_attempts", 1, 20)) s.max_attempts = static_cast<int>(*v);
-  if (auto v = f.opt_enum("channel", {"log", "webhook"})) s.channel = *v;
+  if (auto v = f.opt_enum("channel", {"log", "webhook", "wecom"})) s.channel = *v;
   if (auto v = f.opt_string("webhook_url", 2000)) s.webhook_url = *v;
   if (auto v = f.opt_string("webhook_secret", 200)) s.webhook_secret = *v;
   if (auto v = f.opt_bool("allow_private_webhooks")) s.allow_private_webhooks = *v;

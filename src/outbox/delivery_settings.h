@@ -20,7 +20,7 @@ struct DeliverySettings {
   std::optional<int64_t> dnd_segment;  // members get key moments only
   int staff_per_minute = 20;           // messages one staff account sends per minute
   int max_attempts = 8;                // then dead-lettered
-  std::string channel = "log";         // log or webhook
+  std::string channel = "log";         // log, webhook or wecom
   std::string webhook_url;             // channel "webhook": where batches are posted
   std::string webhook_secret;          // HMAC-SHA256 key of every webhook (steps too)
   bool allow_private_webhooks = false; // loopback and private addresses (tests, intranets)

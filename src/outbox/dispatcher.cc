@@ -72,22 +72,66 @@ void Dispatcher::run() {
   }
 }
 
+void Dispatcher::settings_changed(WorkspaceId ws) {
+  std::lock_guard lock(mu_);
+  changed_.insert(ws);
+}
+
 Result<Dispatcher::Workspace*> Dispatcher::workspace(WorkspaceId ws) {
   const EpochMs now = clock_.now_ms();
+  bool changed = false;
+  {
+    std::lock_guard lock(mu_);
+    changed = changed_.erase(ws) > 0;
+  }
+  if (changed) externals_.erase(ws);  // remade from the new settings
   Workspace& w = workspaces_[ws];
-  if (w.loaded_at != 0 && now - w.loaded_at < kSettingsTtlMs) return &w;
+  if (!changed && w.loaded_at != 0 && now - w.loaded_at < kSettingsTtlMs) return &w;
   SIYU_ASSIGN_OR_RETURN(w.settings, load_delivery_settings(store_, ws));
   SIYU_ASSIGN_OR_RETURN(store::Workspace row, store_.workspace(ws));
   SIYU_ASSIGN_OR_RETURN(w.offset_minutes, zone_offset_minutes(row.timezone));
   w.loaded_at = now;
   webhooks_[ws] = std::make_unique<WebhookChannel>(w.settings, clock_);
+  // External channels keep state (tokens, caches): made once, again when the kind changes.
+  if (w.settings.channel == "wecom" && external_ && !externals_.count(ws)) {
+    auto made = external_(ws, w.settings.channel);
+    if (made) externals_[ws] = std::move(*made);
+  } else if (w.settings.channel != "wecom") {
+    externals_.erase(ws);
+  }
   return &w;
 }
 
-Channel& Dispatcher::channel_for(WorkspaceId ws, const DeliverySettings& s, bool webhook_step) {
-  if (webhook_step || s.channel == "webhook") return *webhooks_.at(ws);
+Result<Channel*> Dispatcher::channel_for(WorkspaceId ws, const DeliverySettings& s,
+                                         bool webhook_step) {
+  if (webhook_step || s.channel == "webhook") return webhooks_.at(ws).get();
+  if (s.channel == "wecom") {
+    if (auto it = externals_.find(ws); it != externals_.end()) return it->second.get();
+    if (!external_) return unprocessable("the wecom channel is not available in this server");
+    SIYU_ASSIGN_OR_RETURN(auto made, external_(ws, s.channel));
+    return (externals_[ws] = std::move(made)).get();
+  }
   if (!log_) log_ = std::make_unique<LogChannel>(log_path_);
-  return *log_;
+  return log_.get();
+}
+
+Status Dispatcher::maintain(EpochMs now) {
+  if (now - maintained_at_ < 60'000) return Status::ok();
+  maintained_at_ = now;
+  // Workspaces on an external channel get their follow-up even when nothing is due.
+  SIYU_ASSIGN_OR_RETURN(std::vector<store::Workspace> all, store_.workspaces());
+  for (const store::Workspace& ws : all) {
+    SIYU_ASSIGN_OR_RETURN(Workspace * w, workspace(ws.id));
+    (void)w;
+  }
+  for (auto& [ws, channel] : externals_) {
+    Status st = channel->maintain(now);
+    if (!st.is_ok()) {
+      std::fprintf(stderr, "{\"level\":\"warn\",\"msg\":\"channel follow-up\",\"workspace\":%lld,\"error\":%s}\n",
+                   static_cast<long long>(ws.value), Json(st.message()).dump().c_str());
+    }
+  }
+  return Status::ok();
 }
 
 bool Dispatcher::take_staff_slot(WorkspaceId ws, const std::string& staff, int per_minute,
@@ -104,6 +148,7 @@ bool Dispatcher::take_staff_slot(WorkspaceId ws, const std::string& staff, int p
 
 Result<DispatchReport> Dispatcher::run_once(int limit) {
   const EpochMs now = clock_.now_ms();
+  SIYU_RETURN_IF_ERROR(maintain(now));
   SIYU_ASSIGN_OR_RETURN(std::vector<store::OutboxItem> due, store_.due_outbox(now, limit));
   DispatchReport report;
   if (due.empty()) return report;
@@ -156,8 +201,11 @@ Result<DispatchReport> Dispatcher::run_once(int limit) {
   for (auto& [key, items] : batches) {
     const auto& [ws, webhook_step] = key;
     SIYU_ASSIGN_OR_RETURN(Workspace * w, workspace(ws));
+    auto channel = channel_for(ws, w->settings, webhook_step);
     const std::vector<Receipt> receipts =
-        channel_for(ws, w->settings, webhook_step).deliver(items);
+        channel ? (*channel)->deliver(items)
+                : std::vector<Receipt>(items.size(), Receipt{Receipt::Outcome::kRetry,
+                                                             channel.error().message(), 0});
     for (size_t i = 0; i < items.size(); ++i) {
       const store::OutboxItem& o = items[i];
       const Receipt& r = receipts[i];
@@ -167,6 +215,12 @@ Result<DispatchReport> Dispatcher::run_once(int limit) {
       if (r.outcome == Receipt::Outcome::kDelivered) {
         u.sent_at = now;
         ++report.delivered;
+      } else if (r.outcome == Receipt::Outcome::kDeferred) {
+        u.state = "deferred";
+        u.attempts = o.attempts;
+        u.not_before = r.not_before;
+        u.reason = r.detail;
+        ++report.deferred;
       } else if (r.outcome == Receipt::Outcome::kRetry && u.attempts < w->settings.max_attempts) {
         u.state = "retry";
         u.not_before = now + retry_backoff(u.attempts);

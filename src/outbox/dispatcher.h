@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "core/clock.h"
@@ -35,9 +36,12 @@ struct DispatchReport {
 /// Thread-safe start/stop/wake; run_once() is for tests and must not run beside the thread.
 class Dispatcher {
  public:
-  /// `log_path` is the log channel's file.
-  Dispatcher(store::Store& store, const Clock& clock, std::string log_path)
-      : store_(store), clock_(clock), log_path_(std::move(log_path)) {}
+  /// `log_path` is the log channel's file; `external` makes channels that are not built in
+  /// (WeCom), or nullptr for none.
+  Dispatcher(store::Store& store, const Clock& clock, std::string log_path,
+             ChannelFactory external = nullptr)
+      : store_(store), clock_(clock), log_path_(std::move(log_path)),
+        external_(std::move(external)) {}
   ~Dispatcher();
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -46,6 +50,8 @@ class Dispatcher {
   void stop();
   /// Rows were written: look now rather than at the next tick.
   void wake();
+  /// The workspace's delivery or channel settings changed: read them before the next delivery.
+  void settings_changed(WorkspaceId ws);
   /// Delivers up to `limit` rows due now.
   Result<DispatchReport> run_once(int limit = 1000);
 
@@ -56,7 +62,9 @@ class Dispatcher {
     EpochMs loaded_at = 0;
   };
   Result<Workspace*> workspace(WorkspaceId ws);
-  Channel& channel_for(WorkspaceId ws, const DeliverySettings& s, bool webhook_step);
+  Result<Channel*> channel_for(WorkspaceId ws, const DeliverySettings& s, bool webhook_step);
+  /// Lets external channels do their follow-up work, about once a minute.
+  Status maintain(EpochMs now);
   /// Whether `staff` of `ws` may send one more message at `now`; counts it when so.
   bool take_staff_slot(WorkspaceId ws, const std::string& staff, int per_minute, EpochMs now);
   void run();
@@ -66,6 +74,9 @@ class Dispatcher {
   std::string log_path_;
   std::map<WorkspaceId, Workspace> workspaces_;  // dispatcher thread only
   std::map<WorkspaceId, std::unique_ptr<Channel>> webhooks_;
+  ChannelFactory external_;
+  std::map<WorkspaceId, std::unique_ptr<Channel>> externals_;  // made when settings load
+  EpochMs maintained_at_ = 0;
   std::unique_ptr<Channel> log_;
   std::map<std::pair<WorkspaceId, std::string>, std::pair<int64_t, int>> staff_minutes_;
 
@@ -73,6 +84,7 @@ class Dispatcher {
   std::condition_variable wake_cv_;
   bool stopping_ = false;  // guarded by mu_
   bool woken_ = false;     // guarded by mu_
+  std::set<WorkspaceId> changed_;  // guarded by mu_
   std::thread thread_;
 };
 

@@ -156,4 +156,17 @@ struct JourneyStats {
   std::vector<std::pair<std::string, int64_t>> goal_by_variant;
 };
 
+/// An enterprise mass-message task in WeCom, waiting for its staff member to send it.
+struct WecomTask {
+  int64_t id = 0;
+  std::string msgid;
+  std::string sender;
+  std::string chat_type;  // single, group
+  int64_t recipients = 0;
+  EpochMs created_at = 0;
+  std::optional<EpochMs> checked_at;
+  std::optional<EpochMs> sent_at;
+  std::optional<EpochMs> reminded_at;
+};
+
 }  // namespace siyu::store

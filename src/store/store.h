@@ -299,6 +299,21 @@ class Store {
   /// Outbox rows per state for the workspace (the console's delivery summary).
   virtual Result<std::vector<std::pair<std::string, int64_t>>> outbox_counts(WorkspaceId ws) = 0;
 
+  // WeCom
+  /// Reserves the customers' enterprise mass message of `day` (workspace day number); returns
+  /// those that had none yet that day, now reserved, in one transaction.
+  virtual Result<std::vector<CustomerId>> reserve_mass_day(WorkspaceId ws,
+                                                           const std::vector<CustomerId>& ids,
+                                                           int64_t day) = 0;
+  /// Gives back reservations of a task WeCom refused.
+  virtual Status release_mass_day(WorkspaceId ws, const std::vector<CustomerId>& ids,
+                                  int64_t day) = 0;
+  virtual Status record_wecom_task(WorkspaceId ws, const WecomTask& t) = 0;
+  /// Tasks of the workspace, newest first; only those not yet sent with `open_only`.
+  virtual Result<std::vector<WecomTask>> wecom_tasks(WorkspaceId ws, bool open_only, int limit) = 0;
+  /// Records a check of a task: when it was checked, sent (if now known) and reminded.
+  virtual Status update_wecom_task(WorkspaceId ws, const WecomTask& t) = 0;
+
   // Staff tasks
   virtual Result<std::vector<StaffTask>> staff_tasks(WorkspaceId ws, bool open_only,
                                                      std::optional<UserId> staff, int limit) = 0;

@@ -613,6 +613,78 @@ Result<std::vector<std::pair<std::string, int64_t>>> outbox_counts(Connection& c
   });
 }
 
+Result<std::vector<CustomerId>> reserve_mass_day(Connection& c, WorkspaceId ws,
+                                                 const std::vector<CustomerId>& ids, int64_t day) {
+  std::vector<CustomerId> out;
+  SIYU_PREPARE(s, c,
+               "INSERT INTO wecom_mass_days (workspace_id, customer_id, day) VALUES (?,?,?) "
+               "ON CONFLICT DO NOTHING");
+  for (CustomerId id : ids) {
+    s->bind(1, ws.value).bind(2, id.value).bind(3, day);
+    SIYU_RETURN_IF_ERROR(s->run());
+    if (c.changes() > 0) out.push_back(id);
+  }
+  return out;
+}
+
+Status release_mass_day(Connection& c, WorkspaceId ws, const std::vector<CustomerId>& ids,
+                        int64_t day) {
+  SIYU_PREPARE(s, c,
+               "DELETE FROM wecom_mass_days WHERE workspace_id=? AND customer_id=? AND day=?");
+  for (CustomerId id : ids) {
+    s->bind(1, ws.value).bind(2, id.value).bind(3, day);
+    SIYU_RETURN_IF_ERROR(s->run());
+  }
+  return Status::ok();
+}
+
+Status record_wecom_task(Connection& c, WorkspaceId ws, const WecomTask& t) {
+  SIYU_PREPARE(s, c,
+               "INSERT INTO wecom_tasks (workspace_id, msgid, sender, chat_type, recipients, "
+               "created_at) VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING");
+  s->bind(1, ws.value)
+      .bind(2, t.msgid)
+      .bind(3, t.sender)
+      .bind(4, t.chat_type)
+      .bind(5, t.recipients)
+      .bind(6, t.created_at);
+  return s->run();
+}
+
+Result<std::vector<WecomTask>> wecom_tasks(Connection& c, WorkspaceId ws, bool open_only,
+                                           int limit) {
+  SIYU_PREPARE(s, c,
+               "SELECT id, msgid, sender, chat_type, recipients, created_at, checked_at, sent_at, "
+               "reminded_at FROM wecom_tasks WHERE workspace_id=? AND (?=0 OR sent_at IS NULL) "
+               "ORDER BY id DESC LIMIT ?");
+  s->bind(1, ws.value).bind(2, int64_t{open_only ? 1 : 0}).bind(3, int64_t{limit});
+  return all<WecomTask>(*s, [](const Statement& r) {
+    WecomTask t;
+    t.id = r.int_at(0);
+    t.msgid = r.text_at(1);
+    t.sender = r.text_at(2);
+    t.chat_type = r.text_at(3);
+    t.recipients = r.int_at(4);
+    t.created_at = r.int_at(5);
+    t.checked_at = r.opt_int_at(6);
+    t.sent_at = r.opt_int_at(7);
+    t.reminded_at = r.opt_int_at(8);
+    return t;
+  });
+}
+
+Status update_wecom_task(Connection& c, WorkspaceId ws, const WecomTask& t) {
+  SIYU_PREPARE(s, c,
+               "UPDATE wecom_tasks SET checked_at=?, sent_at=?, reminded_at=? WHERE "
+               "workspace_id=? AND msgid=?");
+  s->bind_opt(1, t.checked_at)
+      .bind_opt(2, t.sent_at)
+      .bind_opt(3, t.reminded_at)
+      .bind(4, ws.value)
+      .bind(5, t.msgid);
+  return s->run();
+}
+
 Result<std::vector<StaffTask>> staff_tasks(Connection& c, WorkspaceId ws, bool open_only,
                                            std::optional<UserId> staff, int limit) {
   SIYU_PREPARE(s, c,

@@ -41,6 +41,15 @@ Result<std::vector<OutboxItem>> outbox_items(Connection& c, WorkspaceId ws,
 Result<std::vector<std::pair<std::string, int64_t>>> outbox_counts(Connection& c,
                                                                    WorkspaceId ws);
 
+Result<std::vector<CustomerId>> reserve_mass_day(Connection& c, WorkspaceId ws,
+                                                 const std::vector<CustomerId>& ids, int64_t day);
+Status release_mass_day(Connection& c, WorkspaceId ws, const std::vector<CustomerId>& ids,
+                        int64_t day);
+Status record_wecom_task(Connection& c, WorkspaceId ws, const WecomTask& t);
+Result<std::vector<WecomTask>> wecom_tasks(Connection& c, WorkspaceId ws, bool open_only,
+                                           int limit);
+Status update_wecom_task(Connection& c, WorkspaceId ws, const WecomTask& t);
+
 Result<std::vector<StaffTask>> staff_tasks(Connection& c, WorkspaceId ws, bool open_only,
                                            std::optional<UserId> staff, int limit);
 Status complete_task(Connection& c, WorkspaceId ws, int64_t id, const std::string& by,

@@ -1827,6 +1827,24 @@ class SqliteStore final : public Store {
     return read<std::vector<std::pair<std::string, int64_t>>>(
         [&](Connection& c) { return journey_sql::outbox_counts(c, ws); });
   }
+  Result<std::vector<CustomerId>> reserve_mass_day(WorkspaceId ws, const std::vector<CustomerId>& ids,
+                                                   int64_t day) override {
+    return write<std::vector<CustomerId>>(
+        [&](Connection& c) { return journey_sql::reserve_mass_day(c, ws, ids, day); });
+  }
+  Status release_mass_day(WorkspaceId ws, const std::vector<CustomerId>& ids, int64_t day) override {
+    return write_status([&](Connection& c) { return journey_sql::release_mass_day(c, ws, ids, day); });
+  }
+  Status record_wecom_task(WorkspaceId ws, const WecomTask& t) override {
+    return write_status([&](Connection& c) { return journey_sql::record_wecom_task(c, ws, t); });
+  }
+  Result<std::vector<WecomTask>> wecom_tasks(WorkspaceId ws, bool open_only, int limit) override {
+    return read<std::vector<WecomTask>>(
+        [&](Connection& c) { return journey_sql::wecom_tasks(c, ws, open_only, limit); });
+  }
+  Status update_wecom_task(WorkspaceId ws, const WecomTask& t) override {
+    return write_status([&](Connection& c) { return journey_sql::update_wecom_task(c, ws, t); });
+  }
   Result<std::vector<StaffTask>> staff_tasks(WorkspaceId ws, bool open_only,
                                              std::optional<UserId> staff, int limit) override {
     return read<std::vector<StaffTask>>(
@@ -2220,7 +2238,17 @@ class SqliteStore final : public Store {
                    "(?,?,?,?,?) ON CONFLICT DO UPDATE SET until_at=NULL, since=CASE WHEN "
                    "relations.until_at IS NULL THEN relations.since ELSE excluded.since END");
       s->bind(1, ws.value).bind(2, cust.value).bind(3, r.kind).bind(4, r.target).bind(5, at);
-      return s->run();
+      SIYU_RETURN_IF_ERROR(s->run());
+      if (r.kind != "friend") return Status::ok();
+      // The first staff member a customer befriends becomes the owner: 1:1 messages go
+      // through that account.
+      SIYU_PREPARE(o, c,
+                   "UPDATE customers SET owner_staff=(SELECT id FROM users WHERE workspace_id=?1 "
+                   "AND id=CAST(?2 AS INTEGER)), updated_at=?3 WHERE workspace_id=?1 AND id=?4 "
+                   "AND owner_staff IS NULL AND EXISTS (SELECT 1 FROM users WHERE "
+                   "workspace_id=?1 AND id=CAST(?2 AS INTEGER))");
+      o->bind(1, ws.value).bind(2, r.target).bind(3, at).bind(4, cust.value);
+      return o->run();
     }
     SIYU_PREPARE(s, c,
                  "UPDATE relations SET until_at=? WHERE workspace_id=? AND customer_id=? AND "

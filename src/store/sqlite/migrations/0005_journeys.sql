@@ -142,3 +142,28 @@ CREATE TABLE workspace_settings (
   updated_at INTEGER NOT NULL,
   PRIMARY KEY (workspace_id, name)
 ) WITHOUT ROWID;
+
+-- WeCom: enterprise mass-message tasks (a staff member confirms each in the WeCom client;
+-- Siyu polls whether it was sent and reminds once), and the customers that received an
+-- enterprise mass message on a day (WeCom allows one a day per customer).
+CREATE TABLE wecom_tasks (
+  id INTEGER PRIMARY KEY,
+  workspace_id INTEGER NOT NULL,
+  msgid TEXT NOT NULL,
+  sender TEXT NOT NULL,           -- the staff member's WeCom userid
+  chat_type TEXT NOT NULL,        -- single, group
+  recipients INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  checked_at INTEGER,
+  sent_at INTEGER,                -- when WeCom reported the staff member sent it
+  reminded_at INTEGER,
+  UNIQUE (workspace_id, msgid)
+);
+CREATE INDEX wecom_tasks_open ON wecom_tasks(workspace_id, sent_at);
+
+CREATE TABLE wecom_mass_days (
+  workspace_id INTEGER NOT NULL,
+  customer_id INTEGER NOT NULL,
+  day INTEGER NOT NULL,
+  PRIMARY KEY (workspace_id, customer_id, day)
+) WITHOUT ROWID;
