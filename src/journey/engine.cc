@@ -369,6 +369,19 @@ Status JourneyEngine::intake_clock(WorkspaceId ws, Workspace& w, TickReport& rep
   return Status::ok();
 }
 
+Status JourneyEngine::load_due() {
+  const EpochMs now = deps_.clock.now_ms();
+  {
+    std::lock_guard lock(wheel_mu_);
+    // Move the wheel to now first, keeping what is due, so the refill lands within its horizon.
+    for (int64_t id : wheel_.take_due(now)) {
+      in_wheel_.erase(id);
+      overdue_.push_back(id);
+    }
+  }
+  return refill_wheel(now);
+}
+
 void JourneyEngine::schedule(int64_t run_id, EpochMs due) {
   std::lock_guard lock(wheel_mu_);
   if (in_wheel_.count(run_id) > 0) return;
@@ -426,6 +439,10 @@ Result<TickReport> JourneyEngine::tick() {
   }
   const EpochMs now = deps_.clock.now_ms();
   std::vector<int64_t> due;
+  {
+    std::lock_guard lock(wheel_mu_);
+    due.swap(overdue_);
+  }
   const auto take = [&] {
     std::lock_guard lock(wheel_mu_);
     for (int64_t id : wheel_.take_due(now)) {

@@ -65,6 +65,9 @@ class JourneyEngine {
   void wake();
   /// Reads triggers and runs due steps once, at the clock's now.
   Result<TickReport> tick();
+  /// Files the runs due within the next minute into the timing wheel without running them
+  /// (what a restarted engine does first; tick() calls it as needed).
+  Status load_due();
   /// Pending runs in the timing wheel and its bytes (for /metrics and the benchmark).
   std::pair<size_t, size_t> wheel_stats() const;
 
@@ -98,6 +101,7 @@ class JourneyEngine {
   mutable std::mutex wheel_mu_;
   TimingWheel wheel_;             // guarded by wheel_mu_
   std::set<int64_t> in_wheel_;    // guarded by wheel_mu_
+  std::vector<int64_t> overdue_;  // guarded by wheel_mu_: taken from the wheel by load_due()
   EpochMs refilled_until_ = 0;    // tick only: runs due up to here are in the wheel
 
   std::mutex mu_;

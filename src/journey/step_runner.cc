@@ -315,28 +315,44 @@ class Runner {
     return v;
   }
 
+  /// Calls `fn` for each live member, reading their rows a chunk at a time.
+  template <typename F>
+  Status for_each_customer(const Bitmap& members, F&& fn) {
+    std::vector<CustomerId> ids;
+    ids.reserve(kChunk);
+    auto flush = [&]() -> Status {
+      SIYU_ASSIGN_OR_RETURN(auto rows, deps_.store.customers_by_id(ctx_.ws, ids));
+      ids.clear();
+      for (const store::Customer& c : rows) {
+        if (c.merged_into || c.erased_at) continue;
+        SIYU_RETURN_IF_ERROR(fn(c));
+      }
+      return Status::ok();
+    };
+    for (uint32_t id : members) {
+      ids.emplace_back(id);
+      if (ids.size() == kChunk) SIYU_RETURN_IF_ERROR(flush());
+    }
+    return ids.empty() ? Status::ok() : flush();
+  }
+
   Status customer_sends(const Step& s, int pc, const Bitmap& members, store::RunAdvance& a) {
     all_members_ = members;
     SIYU_ASSIGN_OR_RETURN(const Bitmap* quiet_segment, dnd());
     SIYU_ASSIGN_OR_RETURN(const auto* personal, facts_.personal_fields());
-    for (uint32_t id : members) {
-      auto customer = deps_.store.customer(ctx_.ws, CustomerId(id));
-      if (!customer) {
-        if (customer.error().code() == ErrorCode::kNotFound) continue;
-        return customer.error();
-      }
-      if (customer->merged_into || customer->erased_at) continue;
+    return for_each_customer(members, [&](const store::Customer& customer) -> Status {
+      const auto id = static_cast<uint32_t>(customer.id.value);
       store::OutboxItem o = item(s, pc, "c" + std::to_string(id));
       o.kind = "message";
-      o.customer = CustomerId(id);
+      o.customer = customer.id;
       const Variant& variant = s.variants[pick_variant(s.variants, id, s.id)];
       if (s.variants.size() > 1) o.variant = variant.name;
       Variables vars = variables();
-      vars.customer = &*customer;
-      vars.custom = Json::parse(customer->custom_json, nullptr, false);
+      vars.customer = &customer;
+      vars.custom = Json::parse(customer.custom_json, nullptr, false);
       vars.personal = personal;
-      if (customer->owner_staff) {
-        SIYU_ASSIGN_OR_RETURN(vars.staff, facts_.user(*customer->owner_staff));
+      if (customer.owner_staff) {
+        SIYU_ASSIGN_OR_RETURN(vars.staff, facts_.user(*customer.owner_staff));
       }
       if (vars.staff != nullptr) o.staff = vars.staff->email;
       auto payload = render_content(variant.content, vars);
@@ -361,9 +377,8 @@ class Runner {
       }
       o.payload_json = payload ? payload->dump() : Json{{"error", o.reason}}.dump();
       a.outbox.push_back(std::move(o));
-      SIYU_RETURN_IF_ERROR(write_chunk(a));
-    }
-    return Status::ok();
+      return write_chunk(a);
+    });
   }
 
   Status group_posts(const Step& s, int pc, store::RunAdvance& a) {
@@ -435,12 +450,7 @@ class Runner {
       return write_chunk(a);
     };
     if (members.isEmpty() && run_.size == 0) return make(nullptr);
-    for (uint32_t id : members) {
-      auto customer = deps_.store.customer(ctx_.ws, CustomerId(id));
-      if (!customer || customer->merged_into || customer->erased_at) continue;
-      SIYU_RETURN_IF_ERROR(make(&*customer));
-    }
-    return Status::ok();
+    return for_each_customer(members, [&](const store::Customer& c) { return make(&c); });
   }
 
   Status webhooks(const Step& s, int pc, const Bitmap& members, store::RunAdvance& a) {

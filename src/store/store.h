@@ -91,6 +91,9 @@ class Store {
       WorkspaceId ws, const std::vector<std::pair<Customer, std::vector<Identity>>>& batch) = 0;
   /// The customer row, also when merged away (merged_into set) or erased (erased_at set).
   virtual Result<Customer> customer(WorkspaceId ws, CustomerId id) = 0;
+  /// The rows of the given customers that exist, in the order asked, from one snapshot.
+  virtual Result<std::vector<Customer>> customers_by_id(WorkspaceId ws,
+                                                        const std::vector<CustomerId>& ids) = 0;
   /// Replaces the attributes of a live customer; kNotFound when merged away or erased.
   virtual Status update_customer(const Customer& c) = 0;
   virtual Result<std::vector<Customer>> customers(WorkspaceId ws, const CustomerFilter& f) = 0;

@@ -166,11 +166,6 @@ Result<bool> is_opted_out(Connection& c, WorkspaceId ws, CustomerId customer) {
 /// when the key existed.
 Result<std::string> insert_outbox(Connection& c, WorkspaceId ws, OutboxItem o,
                                   const CapLimits& caps) {
-  SIYU_PREPARE(exists, c, "SELECT 1 FROM outbox WHERE idem_key=?");
-  exists->bind(1, o.idem_key);
-  const bool dup = exists->step();
-  exists->reset();
-  if (dup) return std::string();
   bool counts = false;
   if (o.kind == "message" && o.customer.valid() && o.state != "invalid") {
     SIYU_ASSIGN_OR_RETURN(bool out, is_opted_out(c, ws, o.customer));
@@ -195,7 +190,8 @@ Result<std::string> insert_outbox(Connection& c, WorkspaceId ws, OutboxItem o,
   SIYU_PREPARE(s, c,
                "INSERT INTO outbox (workspace_id, idem_key, journey_id, version, step, kind, "
                "class, customer_id, group_id, staff, variant, payload, state, attempts, "
-               "not_before, created_at, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)");
+               "not_before, created_at, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?) "
+               "ON CONFLICT (idem_key) DO NOTHING");
   s->bind(1, ws.value)
       .bind(2, o.idem_key)
       .bind(3, o.journey_id)
@@ -213,6 +209,7 @@ Result<std::string> insert_outbox(Connection& c, WorkspaceId ws, OutboxItem o,
       .bind(15, o.created_at)
       .bind(16, o.reason);
   SIYU_RETURN_IF_ERROR(s->run());
+  if (c.changes() == 0) return std::string();  // the key exists: a repeated step
   if (counts) {
     SIYU_PREPARE(u, c,
                  "INSERT INTO cap_counts (workspace_id, customer_id, day, journey_id, n) VALUES "

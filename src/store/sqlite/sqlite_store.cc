@@ -488,6 +488,23 @@ class SqliteStore final : public Store {
     return read<Customer>([&](Connection& c) { return load_customer(c, ws, id); });
   }
 
+  Result<std::vector<Customer>> customers_by_id(WorkspaceId ws,
+                                                const std::vector<CustomerId>& ids) override {
+    return read<std::vector<Customer>>([&](Connection& c) -> Result<std::vector<Customer>> {
+      std::vector<Customer> out;
+      out.reserve(ids.size());
+      for (CustomerId id : ids) {
+        auto one = load_customer(c, ws, id);
+        if (one) {
+          out.push_back(std::move(*one));
+        } else if (one.error().code() != ErrorCode::kNotFound) {
+          return one.error();
+        }
+      }
+      return out;
+    });
+  }
+
   Status update_customer(const Customer& cust) override {
     return write_status([&](Connection& c) -> Status {
       SIYU_ASSIGN_OR_RETURN(Customer existing, load_customer(c, cust.workspace, cust.id));
