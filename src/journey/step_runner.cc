@@ -254,16 +254,17 @@ class Runner {
   /// Writes a chunk of a large step's rows without moving the run.
   Status write_chunk(store::RunAdvance& a) {
     if (a.outbox.size() < kChunk && a.tasks.size() < kChunk) return Status::ok();
-    store::RunAdvance chunk = a;
+    store::RunAdvance chunk;
+    chunk.run_id = a.run_id;
+    chunk.expected_pc = a.expected_pc;
     chunk.pc = a.expected_pc;
     chunk.due_at = run_.due_at;
-    chunk.finished = false;
-    chunk.members_blob.reset();
-    chunk.branches.clear();
-    SIYU_RETURN_IF_ERROR(advance(chunk));
+    chunk.caps = a.caps;
+    chunk.outbox = std::move(a.outbox);
+    chunk.tasks = std::move(a.tasks);
     a.outbox.clear();
     a.tasks.clear();
-    return Status::ok();
+    return advance(chunk);
   }
 
   Result<Bitmap> matching(const Json& condition, const Bitmap& among) {
@@ -340,6 +341,13 @@ class Runner {
     all_members_ = members;
     SIYU_ASSIGN_OR_RETURN(const Bitmap* quiet_segment, dnd());
     SIYU_ASSIGN_OR_RETURN(const auto* personal, facts_.personal_fields());
+    // Custom fields are parsed per customer only when some variant refers to one.
+    bool uses_custom = false;
+    for (const Variant& v : s.variants) {
+      for (const std::string* text : {&v.content.text, &v.content.title, &v.content.link}) {
+        uses_custom = uses_custom || text->find("{custom.") != std::string::npos;
+      }
+    }
     return for_each_customer(members, [&](const store::Customer& customer) -> Status {
       const auto id = static_cast<uint32_t>(customer.id.value);
       store::OutboxItem o = item(s, pc, "c" + std::to_string(id));
@@ -349,7 +357,7 @@ class Runner {
       if (s.variants.size() > 1) o.variant = variant.name;
       Variables vars = variables();
       vars.customer = &customer;
-      vars.custom = Json::parse(customer.custom_json, nullptr, false);
+      if (uses_custom) vars.custom = Json::parse(customer.custom_json, nullptr, false);
       vars.personal = personal;
       if (customer.owner_staff) {
         SIYU_ASSIGN_OR_RETURN(vars.staff, facts_.user(*customer.owner_staff));

@@ -44,7 +44,8 @@ class Channel {
 using ChannelFactory =
     std::function<Result<std::unique_ptr<Channel>>(WorkspaceId ws, const std::string& kind)>;
 
-/// The JSON a receiver gets for one row: its payload plus the idempotency key and addressing.
-Json envelope(const store::OutboxItem& item);
+/// The JSON text a receiver gets for one row: the idempotency key and addressing, then the
+/// members of the row's stored payload (spliced in, not parsed: the dispatcher's hot path).
+std::string envelope_text(const store::OutboxItem& item);
 
 }  // namespace siyu::outbox

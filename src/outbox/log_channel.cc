@@ -8,7 +8,7 @@ namespace siyu::outbox {
 std::vector<Receipt> LogChannel::deliver(const std::vector<store::OutboxItem>& items) {
   std::string lines;
   for (const store::OutboxItem& item : items) {
-    lines += envelope(item).dump(-1, ' ', false, Json::error_handler_t::replace);
+    lines += envelope_text(item);
     lines += '\n';
   }
   std::lock_guard lock(mu_);

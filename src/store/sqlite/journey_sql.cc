@@ -165,10 +165,13 @@ Result<bool> is_opted_out(Connection& c, WorkspaceId ws, CustomerId customer) {
 /// Inserts one outbox row, deciding caps and opt-out first; returns its stored state, or ""
 /// when the key existed.
 Result<std::string> insert_outbox(Connection& c, WorkspaceId ws, OutboxItem o,
-                                  const CapLimits& caps) {
+                                  const CapLimits& caps, bool any_opt_outs) {
   bool counts = false;
-  if (o.kind == "message" && o.customer.valid() && o.state != "invalid") {
-    SIYU_ASSIGN_OR_RETURN(bool out, is_opted_out(c, ws, o.customer));
+  if (o.kind == "message" && o.customer.valid() && (o.state == "pending" || o.state == "deferred")) {
+    bool out = false;
+    if (any_opt_outs) {
+      SIYU_ASSIGN_OR_RETURN(out, is_opted_out(c, ws, o.customer));
+    }
     if (out) {
       o.state = "skipped";
       o.reason = "customer opted out of messages";
@@ -444,8 +447,15 @@ Result<AdvanceOutcome> advance_run(Connection& c, WorkspaceId ws, const RunAdvan
     return conflict("journey run " + std::to_string(a.run_id) + " moved on or finished");
   }
   AdvanceOutcome out;
+  bool any_opt_outs = false;
+  if (!a.outbox.empty()) {
+    SIYU_PREPARE(q2, c, "SELECT EXISTS (SELECT 1 FROM opt_outs WHERE workspace_id=?)");
+    q2->bind(1, ws.value);
+    SIYU_ASSIGN_OR_RETURN(int64_t any, scalar(*q2));
+    any_opt_outs = any != 0;
+  }
   for (const OutboxItem& o : a.outbox) {
-    SIYU_ASSIGN_OR_RETURN(std::string state, insert_outbox(c, ws, o, a.caps));
+    SIYU_ASSIGN_OR_RETURN(std::string state, insert_outbox(c, ws, o, a.caps, any_opt_outs));
     if (state.empty()) {
       ++out.duplicates;
     } else {
@@ -724,6 +734,10 @@ Status set_opt_out(Connection& c, WorkspaceId ws, CustomerId customer, bool opte
 Result<std::vector<CustomerId>> opted_out(Connection& c, WorkspaceId ws,
                                           const std::vector<CustomerId>& ids) {
   std::vector<CustomerId> out;
+  SIYU_PREPARE(any, c, "SELECT EXISTS (SELECT 1 FROM opt_outs WHERE workspace_id=?)");
+  any->bind(1, ws.value);
+  SIYU_ASSIGN_OR_RETURN(int64_t some, scalar(*any));
+  if (some == 0) return out;
   SIYU_PREPARE(s, c, "SELECT 1 FROM opt_outs WHERE workspace_id=? AND customer_id=?");
   for (CustomerId id : ids) {
     s->bind(1, ws.value).bind(2, id.value);
