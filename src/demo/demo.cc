@@ -182,7 +182,7 @@ class Builder {
     journey::TemplateParams p;
     for (size_t i = 0; i < 3 && i < groups.size(); ++i) p.groups.push_back(groups[i].id.value);
     SIYU_ASSIGN_OR_RETURN(Json briefing, journey::template_definition("briefing", p));
-    SIYU_RETURN_IF_ERROR(save("早晚报·杭州三群", "briefing", briefing, "active"));
+    SIYU_RETURN_IF_ERROR(save("早晚报·首批三个群", "briefing", briefing, "active"));
     for (size_t i = 3; i < 6 && i < groups.size(); ++i) p.groups.push_back(groups[i].id.value);
     SIYU_ASSIGN_OR_RETURN(Json share, journey::template_definition("weekly_share", p));
     SIYU_RETURN_IF_ERROR(save("每周六 20:00 主题分享", "weekly_share", share, "active"));

@@ -236,6 +236,7 @@ try {
   await step('the journeys page lists the demo journeys, SOP templates and the group post calendar', async () => {
     await page.click('[data-nav=journeys]')
     await page.waitForSelector('[data-test=journey-table] .el-table__row:has-text("新人入群欢迎")')
+    await page.waitForTimeout(400) // status tags fade in
     await shot('journeys')
     await page.click('.el-tabs__item:has-text("SOP 模板")')
     await page.waitForSelector('[data-test=template-launch_sale]')
