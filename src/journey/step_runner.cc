@@ -1,6 +1,7 @@
 #include "journey/step_runner.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/time_format.h"
 #include "journey/content.h"
@@ -25,19 +26,14 @@ class Facts {
  public:
   Facts(store::Store& store, WorkspaceId ws) : store_(store), ws_(ws) {}
 
-  Result<const std::vector<store::User>*> users() {
-    if (!users_) {
-      SIYU_ASSIGN_OR_RETURN(auto u, store_.users(ws_));
-      users_ = std::move(u);
-    }
-    return &*users_;
-  }
   Result<const store::User*> user(UserId id) {
-    SIYU_ASSIGN_OR_RETURN(auto* all, users());
-    for (const store::User& u : *all) {
-      if (u.id == id) return &u;
+    if (!users_) {
+      SIYU_ASSIGN_OR_RETURN(auto all, store_.users(ws_));
+      users_.emplace();
+      for (store::User& u : all) users_->emplace(u.id, std::move(u));
     }
-    return static_cast<const store::User*>(nullptr);
+    auto it = users_->find(id);
+    return it == users_->end() ? nullptr : &it->second;
   }
   Result<const store::Group*> group(int64_t id) {
     if (!groups_) {
@@ -64,7 +60,7 @@ class Facts {
  private:
   store::Store& store_;
   WorkspaceId ws_;
-  std::optional<std::vector<store::User>> users_;
+  std::optional<std::unordered_map<UserId, store::User>> users_;
   std::optional<std::vector<store::Group>> groups_;
   std::optional<std::vector<std::string>> personal_;
 };

@@ -99,7 +99,8 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox(not_before) WHERE state IN ('pending', 'deferred', 'retry');
 CREATE INDEX outbox_by_workspace ON outbox(workspace_id, id);
-CREATE INDEX outbox_by_journey ON outbox(workspace_id, journey_id, step, state);
+-- Without state, so a delivery's state change leaves this index alone.
+CREATE INDEX outbox_by_journey ON outbox(workspace_id, journey_id, step);
 
 -- Marketing messages counted toward frequency caps, per customer, delivery day and journey.
 CREATE TABLE cap_counts (
