@@ -30,9 +30,10 @@ bool where_matches(const Trigger& t, const store::Event& e) {
   if (t.where.empty()) return true;
   const Json props = Json::parse(e.properties_json, nullptr, false);
   if (!props.is_object()) return false;
-  for (const auto& [name, value] : t.where) {
-    if (!props.contains(name)) return false;
-    const Json& v = props[name];
+  for (const auto& entry : t.where) {
+    const std::string& value = entry.second;  // named: clang 14 cannot capture a binding
+    if (!props.contains(entry.first)) return false;
+    const Json& v = props[entry.first];
     const auto same = [&](const Json& x) {
       return x.is_string() ? x.get<std::string>() == value : x.dump() == value;
     };
