@@ -356,6 +356,10 @@ Result<int> Server::bind(const std::string& host, int port) {
   return port;
 }
 
+void Server::start_delivery() {
+  if (impl_->deps.run_journeys) impl_->dispatcher.start();
+}
+
 Status Server::build_indexes() { return impl_->services.indexes.build_all(); }
 
 Status Server::serve() {

@@ -31,6 +31,9 @@ class Server {
 
   /// Binds `host:port` (port 0 picks a free one) and returns the bound port.
   Result<int> bind(const std::string& host, int port);
+  /// Starts delivering the outbox (no index needed), so a restarted server resumes sending
+  /// while build_indexes() still runs. serve() starts it too.
+  void start_delivery();
   /// Builds every workspace's segment index from the store, so no request waits for it.
   Status build_indexes();
   /// Serves until stop(); returns when the listener closes and requests have drained.

@@ -101,6 +101,7 @@ int cmd_serve(const Args& a) {
   const int port = std::atoi(listen.substr(colon + 1).c_str());
   api::Server server({*data->store, *data->vault, SystemClock::instance(), a.get("static", "web/dist"),
                       a.get("data", "") + "/deliveries.log"});
+  server.start_delivery();
   if (Status built = server.build_indexes(); !built.is_ok()) return fail(built);
   auto bound = server.bind(host, port);
   if (!bound) return fail(bound.error());

@@ -280,14 +280,20 @@ TEST(CrashTest, ALargeSendSurvivesSigkillWithNoSecondEffect) {
   }
   const auto [before, _] = sink.counts();
   EXPECT_LT(before, static_cast<size_t>(kCustomers)) << "the kill came after the whole send";
+  const auto restarted = std::chrono::steady_clock::now();
   Server server(dir.str(), port);
   ASSERT_TRUE(server.start());
+  ASSERT_TRUE(wait_for([&, seen = before] { return sink.counts().first > seen; }, 30));
+  const double resumed_ms = std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - restarted)
+                                .count();
   ASSERT_TRUE(wait_for([&] { return sink.counts().first == kCustomers; }, 90))
       << "after the restart the sink has " << sink.counts().first << " distinct deliveries";
   std::this_thread::sleep_for(std::chrono::seconds(1));  // nothing more arrives
   const auto [distinct, total] = sink.counts();
-  std::printf("large send: %zu delivered before the kill; %zu distinct and %lld in all after\n",
-              before, distinct, static_cast<long long>(total));
+  std::printf("large send: %zu delivered before the kill; first delivery %.0f ms after the "
+              "restart; %zu distinct and %lld in all after\n",
+              before, resumed_ms, distinct, static_cast<long long>(total));
   EXPECT_EQ(distinct, static_cast<size_t>(kCustomers));
   // A resend happens only for the batch in flight when the process died.
   EXPECT_LE(total - kCustomers, 1000) << "resends: " << total - kCustomers;
