@@ -37,13 +37,12 @@ class Facts {
   }
   Result<const store::Group*> group(int64_t id) {
     if (!groups_) {
-      SIYU_ASSIGN_OR_RETURN(auto g, store_.groups(ws_));
-      groups_ = std::move(g);
+      SIYU_ASSIGN_OR_RETURN(auto all, store_.groups(ws_));
+      groups_.emplace();
+      for (store::Group& g : all) groups_->emplace(g.id.value, std::move(g));
     }
-    for (const store::Group& g : *groups_) {
-      if (g.id.value == id) return &g;
-    }
-    return static_cast<const store::Group*>(nullptr);
+    auto it = groups_->find(id);
+    return it == groups_->end() ? nullptr : &it->second;
   }
   /// Names of the workspace's personal custom fields (never put into messages).
   Result<const std::vector<std::string>*> personal_fields() {
@@ -61,7 +60,7 @@ class Facts {
   store::Store& store_;
   WorkspaceId ws_;
   std::optional<std::unordered_map<UserId, store::User>> users_;
-  std::optional<std::vector<store::Group>> groups_;
+  std::optional<std::unordered_map<int64_t, store::Group>> groups_;
   std::optional<std::vector<std::string>> personal_;
 };
 
