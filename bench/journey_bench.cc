@@ -21,12 +21,9 @@
 //                           [--groups 10000] [--dir /tmp] [--pg CONNINFO]
 #include <httplib.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 #include <random>
-#include <set>
 #include <thread>
 
 #include "bench_store.h"
@@ -34,9 +31,9 @@
 #include "index/registry.h"
 #include "journey/engine.h"
 #include "outbox/dispatcher.h"
-#include "outbox/webhook.h"
 #include "pg.h"
 #include "security/crypto.h"
+#include "support/webhook_sink.h"
 
 using namespace siyu;
 
@@ -59,48 +56,6 @@ T ok(Result<T> r) {
   if (!r) die(r.error().to_string());
   return std::move(*r);
 }
-
-/// Accepts webhook batches, checks their signatures and counts idempotency keys.
-class Sink {
- public:
-  Sink() {
-    server_.new_task_queue = [] { return new httplib::ThreadPool(4); };
-    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!outbox::verify_webhook(kSecret, req.get_header_value("X-Siyu-Timestamp"), req.body,
-                                  req.get_header_value("X-Siyu-Signature"),
-                                  SystemClock::instance().now_ms())
-               .is_ok()) {
-        res.status = 401;
-        return;
-      }
-      const Json body = Json::parse(req.body);
-      std::lock_guard lock(mu_);
-      for (const Json& d : body["deliveries"]) {
-        keys_.insert(d["idempotency_key"].get<std::string>());
-        ++deliveries_;
-      }
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~Sink() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-  std::pair<size_t, int64_t> counts() {
-    std::lock_guard lock(mu_);
-    return {keys_.size(), deliveries_};
-  }
-
- private:
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::set<std::string> keys_;
-  int64_t deliveries_ = 0;
-};
 
 struct PgFigures {
   double insert_s = 0;
@@ -206,7 +161,7 @@ int main(int argc, char** argv) {
     group.owner_staff = staff[static_cast<size_t>(g % staff_count)];
     made_groups.push_back(ok(db.create_group(ws, group)));
   }
-  Sink sink;
+  testing::WebhookSink sink(kSecret);
   if (!db.put_setting(ws, "delivery",
                       Json{{"channel", "webhook"}, {"webhook_url", sink.url()},
                            {"webhook_secret", kSecret}, {"allow_private_webhooks", true},

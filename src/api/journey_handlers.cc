@@ -401,6 +401,7 @@ class JourneyHandlers {
         who.workspace, "delivery", outbox::delivery_settings_json(next, true).dump(),
         s_.clock.now_ms()));
     s_.dispatcher->settings_changed(who.workspace);
+    s_.journeys->journeys_changed(who.workspace);  // caps, quiet hours and do-not-disturb
     Json changed = outbox::delivery_settings_json(next, false);
     SIYU_RETURN_IF_ERROR(audit(s_, who, "settings.delivery", "workspace", changed));
     return json_reply(changed);

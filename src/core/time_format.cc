@@ -131,6 +131,11 @@ std::string format_local(EpochMs t, int offset_minutes) {
   return format_fields(t + static_cast<int64_t>(offset_minutes) * 60'000, "");
 }
 
+int64_t local_day(EpochMs t, int offset_minutes) {
+  const EpochMs local = t + int64_t{offset_minutes} * 60'000;
+  return local >= 0 ? local / kMsPerDay : (local - kMsPerDay + 1) / kMsPerDay;
+}
+
 Result<int> zone_offset_minutes(std::string_view zone) {
   static constexpr std::array<std::pair<std::string_view, int>, 8> kZones = {{
       {"Asia/Shanghai", 480}, {"Asia/Chongqing", 480}, {"Asia/Hong_Kong", 480},

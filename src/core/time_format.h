@@ -36,6 +36,9 @@ std::string format_timestamp(EpochMs t);
 /// Formats in a fixed offset as "YYYY-MM-DD HH:MM:SS".
 std::string format_local(EpochMs t, int offset_minutes);
 
+/// The day number (days since 1970-01-01) of instant `t` in a zone `offset_minutes` from UTC.
+int64_t local_day(EpochMs t, int offset_minutes);
+
 /// UTC offset in minutes for a supported zone name ("Asia/Shanghai" → 480), or an error.
 Result<int> zone_offset_minutes(std::string_view zone);
 

@@ -1,5 +1,6 @@
 #include "journey/engine.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/time_format.h"
@@ -154,8 +155,11 @@ Result<JourneyEngine::Workspace*> JourneyEngine::workspace(WorkspaceId ws) {
   SIYU_ASSIGN_OR_RETURN(store::Workspace row, deps_.store.workspace(ws));
   SIYU_ASSIGN_OR_RETURN(w.offset_minutes, zone_offset_minutes(row.timezone));
   SIYU_ASSIGN_OR_RETURN(std::vector<store::Journey> all, deps_.store.journeys(ws));
+  SIYU_ASSIGN_OR_RETURN(w.settings, outbox::load_delivery_settings(deps_.store, ws));
   w.journeys.clear();
+  w.status.clear();
   for (store::Journey& j : all) {
+    w.status[j.id] = j.status;
     if (j.status != "active") continue;
     auto def = definition(ws, j.id, j.version);
     if (!def) {
@@ -164,9 +168,33 @@ Result<JourneyEngine::Workspace*> JourneyEngine::workspace(WorkspaceId ws) {
     }
     w.journeys.push_back(Active{std::move(j), *def});
   }
+  if (!w.loaded_once) {
+    SIYU_ASSIGN_OR_RETURN(w.cursors[Feed::kEvents], deps_.store.journey_cursor(ws, "events"));
+    SIYU_ASSIGN_OR_RETURN(w.cursors[Feed::kSegments], deps_.store.journey_cursor(ws, "segments"));
+  }
+  for (Feed feed : {Feed::kEvents, Feed::kSegments}) {
+    const TriggerKind kind = feed == Feed::kEvents ? TriggerKind::kEvent : TriggerKind::kSegment;
+    const bool listens = std::any_of(w.journeys.begin(), w.journeys.end(),
+                                     [&](const Active& a) { return a.def->trigger.kind == kind; });
+    // A feed nobody read until now starts at its newest entry; after a restart, a feed that was
+    // being read goes on from its cursor, so nothing stored while the server was down is lost.
+    const bool newly = listens && (w.loaded_once ? !w.listened[feed] : !w.cursors[feed]);
+    if (newly) SIYU_RETURN_IF_ERROR(follow_head(ws, w, feed));
+    w.listened[feed] = listens;
+  }
+  w.loaded_once = true;
   w.loaded_at = now;
   w.stale = false;
   return &w;
+}
+
+Status JourneyEngine::follow_head(WorkspaceId ws, Workspace& w, Feed feed) {
+  SIYU_ASSIGN_OR_RETURN(auto heads, deps_.store.trigger_heads(ws));
+  const int64_t head = feed == Feed::kEvents ? heads.first : heads.second;
+  const std::string name = feed == Feed::kEvents ? "events" : "segments";
+  SIYU_RETURN_IF_ERROR(deps_.store.start_runs(ws, {}, {{name, head}}, {}).status());
+  w.cursors[feed] = std::max(head, w.cursors[feed].value_or(0));
+  return Status::ok();
 }
 
 Result<std::shared_ptr<const JourneyDef>> JourneyEngine::definition(WorkspaceId ws, int64_t id,
@@ -202,22 +230,14 @@ Result<Bitmap> JourneyEngine::admit(WorkspaceId ws, const Active& a, const Bitma
 }
 
 Status JourneyEngine::intake_events(WorkspaceId ws, Workspace& w, TickReport& report) {
-  SIYU_ASSIGN_OR_RETURN(auto cursor, deps_.store.journey_cursor(ws, "events"));
   std::vector<const Active*> listening;
   for (const Active& a : w.journeys) {
     if (a.def->trigger.kind == TriggerKind::kEvent) listening.push_back(&a);
   }
-  if (!cursor || listening.empty()) {
-    // Journeys react to events from their activation on: with nobody listening, the cursor
-    // follows the newest event.
-    SIYU_ASSIGN_OR_RETURN(auto heads, deps_.store.trigger_heads(ws));
-    if (!cursor || heads.first > *cursor) {
-      SIYU_RETURN_IF_ERROR(deps_.store.start_runs(ws, {}, {{"events", heads.first}}, {}).status());
-    }
-    return Status::ok();
-  }
+  if (listening.empty()) return Status::ok();
   SIYU_ASSIGN_OR_RETURN(std::vector<store::Event> events,
-                        deps_.store.events_after(ws, *cursor, kEventBatch));
+                        deps_.store.events_after(ws, w.cursors[Feed::kEvents].value_or(0),
+                                                 kEventBatch));
   if (events.empty()) return Status::ok();
   std::vector<store::RunStart> starts;
   for (const Active* a : listening) {
@@ -250,26 +270,20 @@ Status JourneyEngine::intake_events(WorkspaceId ws, Workspace& w, TickReport& re
   }
   SIYU_ASSIGN_OR_RETURN(int64_t started,
                         deps_.store.start_runs(ws, starts, {{"events", events.back().seq}}, {}));
+  w.cursors[Feed::kEvents] = events.back().seq;
   report.runs_started += started;
   return Status::ok();
 }
 
 Status JourneyEngine::intake_segments(WorkspaceId ws, Workspace& w, TickReport& report) {
-  SIYU_ASSIGN_OR_RETURN(auto cursor, deps_.store.journey_cursor(ws, "segments"));
   std::vector<const Active*> listening;
   for (const Active& a : w.journeys) {
     if (a.def->trigger.kind == TriggerKind::kSegment) listening.push_back(&a);
   }
-  if (!cursor || listening.empty()) {
-    SIYU_ASSIGN_OR_RETURN(auto heads, deps_.store.trigger_heads(ws));
-    if (!cursor || heads.second > *cursor) {
-      SIYU_RETURN_IF_ERROR(
-          deps_.store.start_runs(ws, {}, {{"segments", heads.second}}, {}).status());
-    }
-    return Status::ok();
-  }
+  if (listening.empty()) return Status::ok();
   SIYU_ASSIGN_OR_RETURN(std::vector<store::SegmentChange> changes,
-                        deps_.store.segment_changes_after(ws, *cursor, kEventBatch));
+                        deps_.store.segment_changes_after(
+                            ws, w.cursors[Feed::kSegments].value_or(0), kEventBatch));
   if (changes.empty()) return Status::ok();
   std::vector<store::RunStart> starts;
   const EpochMs now = deps_.clock.now_ms();
@@ -299,6 +313,7 @@ Status JourneyEngine::intake_segments(WorkspaceId ws, Workspace& w, TickReport& 
   }
   SIYU_ASSIGN_OR_RETURN(int64_t started,
                         deps_.store.start_runs(ws, starts, {{"segments", changes.back().seq}}, {}));
+  w.cursors[Feed::kSegments] = changes.back().seq;
   report.runs_started += started;
   return Status::ok();
 }
@@ -319,7 +334,7 @@ Status JourneyEngine::intake_clock(WorkspaceId ws, Workspace& w, TickReport& rep
       Bitmap candidates;
       bool customers = true;
       if (t.kind == TriggerKind::kDate) {
-        const int64_t day = (*fire + int64_t{w.offset_minutes} * 60'000) / kMsPerDay;
+        const int64_t day = local_day(*fire, w.offset_minutes);
         const CivilDate target = civil_from_days(day + t.days_before);
         char md[8];
         std::snprintf(md, sizeof md, "%02d-%02d", target.month, target.day);
@@ -401,20 +416,19 @@ Status JourneyEngine::refill_wheel(EpochMs now) {
 
 Status JourneyEngine::execute(const store::JourneyRun& run, TickReport& report) {
   SIYU_ASSIGN_OR_RETURN(Workspace * w, workspace(run.workspace));
-  SIYU_ASSIGN_OR_RETURN(store::Journey j, deps_.store.journey(run.workspace, run.journey_id));
   const EpochMs now = deps_.clock.now_ms();
-  if (j.status == "paused" || j.status == "draft") {
+  const auto status = w->status.find(run.journey_id);
+  if (status == w->status.end()) return not_found("journey " + std::to_string(run.journey_id));
+  if (status->second == "paused" || status->second == "draft") {
     schedule(run.id, now + kRefillAheadMs);  // held until resumed
     return Status::ok();
   }
-  SIYU_ASSIGN_OR_RETURN(auto def, definition(run.workspace, run.journey_id, run.version));
-  SIYU_ASSIGN_OR_RETURN(outbox::DeliverySettings settings,
-                        outbox::load_delivery_settings(deps_.store, run.workspace));
-  RunContext ctx{run.workspace, w->offset_minutes, std::move(settings), def.get()};
-  if (j.status == "archived") {
+  if (status->second == "archived") {
     // Archiving a journey takes everyone out of it.
     return deps_.store.advance_run(run.workspace, finish(run.id, run.pc)).status();
   }
+  SIYU_ASSIGN_OR_RETURN(auto def, definition(run.workspace, run.journey_id, run.version));
+  RunContext ctx{run.workspace, w->offset_minutes, w->settings, def.get()};
   auto state = run_steps(deps_, run, ctx, now, report);
   if (!state) {
     if (state.error().code() == ErrorCode::kConflict) return Status::ok();  // moved meanwhile

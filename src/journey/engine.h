@@ -76,14 +76,24 @@ class JourneyEngine {
     store::Journey row;
     std::shared_ptr<const JourneyDef> def;
   };
+  /// The two trigger feeds read through persisted cursors.
+  enum class Feed { kEvents, kSegments };
   struct Workspace {
     int offset_minutes = 480;
     std::vector<Active> journeys;  // active ones
+    std::map<int64_t, std::string> status;  // every journey's status, by id
+    outbox::DeliverySettings settings;
+    /// Cursor values as stored (the engine is their only writer), by feed; nullopt = unset.
+    std::map<Feed, std::optional<int64_t>> cursors;
+    std::map<Feed, bool> listened;  // whether an active journey reads the feed
+    bool loaded_once = false;
     EpochMs loaded_at = 0;
     bool stale = true;
   };
   Result<Workspace*> workspace(WorkspaceId ws);
   Result<std::shared_ptr<const JourneyDef>> definition(WorkspaceId ws, int64_t id, int version);
+  /// Moves a feed's cursor to its newest entry: journeys react from their activation on.
+  Status follow_head(WorkspaceId ws, Workspace& w, Feed feed);
   Status intake_events(WorkspaceId ws, Workspace& w, TickReport& report);
   Status intake_segments(WorkspaceId ws, Workspace& w, TickReport& report);
   Status intake_clock(WorkspaceId ws, Workspace& w, TickReport& report);

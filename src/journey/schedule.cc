@@ -11,11 +11,6 @@ namespace {
 constexpr int64_t kMsPerMinute = 60'000;
 constexpr int64_t kLookDays = 400;
 
-int64_t local_day(EpochMs t, int offset_minutes) {
-  const int64_t local = t + offset_minutes * kMsPerMinute;
-  return local >= 0 ? local / kMsPerDay : (local - kMsPerDay + 1) / kMsPerDay;
-}
-
 EpochMs instant(int64_t day, int minute_of_day, int offset_minutes) {
   return day * kMsPerDay + (minute_of_day - offset_minutes) * kMsPerMinute;
 }

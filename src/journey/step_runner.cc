@@ -16,11 +16,6 @@ using index::Bitmap;
 
 constexpr size_t kChunk = 2000;
 
-int64_t local_day(EpochMs t, int offset_minutes) {
-  const int64_t local = t + int64_t{offset_minutes} * 60'000;
-  return local >= 0 ? local / kMsPerDay : (local - kMsPerDay + 1) / kMsPerDay;
-}
-
 /// Customers, staff and groups a step's content refers to, read once per run.
 class Facts {
  public:

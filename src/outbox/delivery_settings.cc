@@ -1,12 +1,12 @@
 #include "outbox/delivery_settings.h"
 
 #include "core/text.h"
+#include "core/time_format.h"
 
 namespace siyu::outbox {
 namespace {
 
 constexpr int64_t kMsPerMinute = 60'000;
-constexpr int64_t kMsPerDay = 86'400'000;
 
 std::optional<int> parse_hhmm(std::string_view s) {
   if (s.size() != 5 || s[2] != ':') return std::nullopt;

@@ -1,7 +1,6 @@
 #include "outbox/webhook.h"
 
 #include <arpa/inet.h>
-#include <httplib.h>
 #include <netdb.h>
 
 #include <cstdlib>
@@ -114,6 +113,18 @@ Result<std::string> resolve_checked(const std::string& host, bool allow_private)
   return chosen;
 }
 
+Result<std::unique_ptr<httplib::Client>> checked_client(const Url& url, bool allow_private,
+                                                        time_t timeout_s) {
+  SIYU_ASSIGN_OR_RETURN(std::string ip, resolve_checked(url.host, allow_private));
+  auto client = std::make_unique<httplib::Client>(url.scheme + "://" + url.host + ":" +
+                                                  std::to_string(url.port));
+  client->set_hostname_addr_map({{url.host, ip}});
+  client->set_connection_timeout(timeout_s, 0);
+  client->set_read_timeout(timeout_s, 0);
+  client->set_write_timeout(timeout_s, 0);
+  return client;
+}
+
 std::string webhook_signature(std::string_view secret, int64_t unix_seconds,
                               std::string_view body) {
   std::string message = std::to_string(unix_seconds);
@@ -146,18 +157,14 @@ Receipt WebhookChannel::post(const std::string& url, const std::string& body,
     r.detail = u.error().message();
     return r;
   }
-  auto ip = resolve_checked(u->host, settings_.allow_private_webhooks);
-  if (!ip) {
-    r.outcome = ip.error().code() == ErrorCode::kPermissionDenied ? Receipt::Outcome::kRejected
-                                                                  : Receipt::Outcome::kRetry;
-    r.detail = ip.error().message();
+  auto client = checked_client(*u, settings_.allow_private_webhooks, kTimeoutSeconds);
+  if (!client) {
+    r.outcome = client.error().code() == ErrorCode::kPermissionDenied
+                    ? Receipt::Outcome::kRejected
+                    : Receipt::Outcome::kRetry;
+    r.detail = client.error().message();
     return r;
   }
-  httplib::Client client(u->scheme + "://" + u->host + ":" + std::to_string(u->port));
-  client.set_hostname_addr_map({{u->host, *ip}});  // connect to the address we checked
-  client.set_connection_timeout(kTimeoutSeconds, 0);
-  client.set_read_timeout(kTimeoutSeconds, 0);
-  client.set_write_timeout(kTimeoutSeconds, 0);
   const int64_t now_s = clock_.now_ms() / 1000;
   httplib::Headers headers = {{"X-Siyu-Timestamp", std::to_string(now_s)},
                               {"User-Agent", "siyu-webhook/1"}};
@@ -166,7 +173,7 @@ Receipt WebhookChannel::post(const std::string& url, const std::string& body,
   }
   if (batch == 0) headers.emplace("X-Siyu-Idempotency-Key", key);
   else headers.emplace("X-Siyu-Batch", std::to_string(batch));
-  auto res = client.Post(u->path, headers, body, "application/json");
+  auto res = (*client)->Post(u->path, headers, body, "application/json");
   if (!res) {
     r.outcome = Receipt::Outcome::kRetry;
     r.detail = "webhook " + u->host + ": " + httplib::to_string(res.error());

@@ -8,7 +8,10 @@
 // per idempotency key.
 #pragma once
 
+#include <httplib.h>
+
 #include <map>
+#include <memory>
 #include <string>
 
 #include "core/clock.h"
@@ -31,6 +34,12 @@ Result<Url> parse_url(std::string_view url);
 /// Resolves `host` to one address; kPermissionDenied for loopback, private, link-local or
 /// unspecified addresses unless `allow_private`.
 Result<std::string> resolve_checked(const std::string& host, bool allow_private);
+
+/// An HTTP client for `url`'s host that connects only to the address resolve_checked() approved
+/// (no second lookup an attacker could answer differently), with `timeout_s` for connecting,
+/// reading and writing. Errors as resolve_checked().
+Result<std::unique_ptr<httplib::Client>> checked_client(const Url& url, bool allow_private,
+                                                        time_t timeout_s);
 
 /// The X-Siyu-Signature value for a body sent at `unix_seconds`.
 std::string webhook_signature(std::string_view secret, int64_t unix_seconds,

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/text.h"
+#include "core/time_format.h"
 
 namespace siyu::wecom {
 namespace {
@@ -15,11 +16,6 @@ constexpr size_t kMaxRecipients = 10'000;  // external_userid per add_msg_templa
 Receipt failure(const Status& st) {
   const bool retry = st.code() == ErrorCode::kUnavailable || st.code() == ErrorCode::kRateLimited;
   return Receipt{retry ? Receipt::Outcome::kRetry : Receipt::Outcome::kRejected, st.message(), 0};
-}
-
-int64_t local_day(EpochMs t, int offset_minutes) {
-  const int64_t local = t + int64_t{offset_minutes} * 60'000;
-  return local >= 0 ? local / 86'400'000 : (local - 86'399'999) / 86'400'000;
 }
 
 }  // namespace
@@ -114,7 +110,7 @@ void WecomChannel::mass_send(const std::vector<const store::OutboxItem*>& items,
       const bool ok = std::find(reserved.begin(), reserved.end(), CustomerId(c)) != reserved.end();
       if (!ok) {
         // One enterprise mass message a day per customer: this one waits for tomorrow, 09:00.
-        const EpochMs tomorrow = (today + 1) * 86'400'000 + (9 * 60 - offset_minutes_) * 60'000;
+        const EpochMs tomorrow = (today + 1) * kMsPerDay + (9 * 60 - offset_minutes_) * 60'000;
         out[positions[entry.first]] = Receipt{
             Receipt::Outcome::kDeferred,
             "WeCom allows one enterprise mass message a day per customer", tomorrow};

@@ -10,6 +10,7 @@ namespace {
 
 constexpr EpochMs kMinute = 60'000;
 constexpr EpochMs kHour = 3'600'000;
+constexpr time_t kTimeoutS = 10;
 constexpr EpochMs kMediaLifetime = 3 * 86'400'000 - kHour;
 constexpr int kTokenExpired[] = {40014, 42001, 40001};
 constexpr int kThrottled[] = {45009, 45033, 45011};
@@ -55,13 +56,9 @@ Result<Json> Client::send(const std::string& method, const std::string& path,
                           const std::string& body, const std::string& content_type) {
   SIYU_RETURN_IF_ERROR(take_slot());
   SIYU_ASSIGN_OR_RETURN(outbox::Url base, outbox::parse_url(settings_.api_base));
-  SIYU_ASSIGN_OR_RETURN(std::string ip, outbox::resolve_checked(base.host, settings_.allow_private));
-  httplib::Client http(base.scheme + "://" + base.host + ":" + std::to_string(base.port));
-  http.set_hostname_addr_map({{base.host, ip}});
-  http.set_connection_timeout(5, 0);
-  http.set_read_timeout(10, 0);
+  SIYU_ASSIGN_OR_RETURN(auto http, outbox::checked_client(base, settings_.allow_private, kTimeoutS));
   const std::string full = base.path + path;
-  auto res = method == "GET" ? http.Get(full) : http.Post(full, body, content_type);
+  auto res = method == "GET" ? http->Get(full) : http->Post(full, body, content_type);
   if (!res) {
     return Status(ErrorCode::kUnavailable, "wecom unreachable: " + httplib::to_string(res.error()));
   }
@@ -105,22 +102,17 @@ Result<std::string> Client::image_media_id(const std::string& url) {
     return it->second.media_id;
   }
   SIYU_ASSIGN_OR_RETURN(outbox::Url where, outbox::parse_url(url));
-  SIYU_ASSIGN_OR_RETURN(std::string ip, outbox::resolve_checked(where.host, settings_.allow_private));
-  httplib::Client http(where.scheme + "://" + where.host + ":" + std::to_string(where.port));
-  http.set_hostname_addr_map({{where.host, ip}});
-  http.set_read_timeout(10, 0);
-  auto image = http.Get(where.path);
+  SIYU_ASSIGN_OR_RETURN(auto http, outbox::checked_client(where, settings_.allow_private, kTimeoutS));
+  auto image = http->Get(where.path);
   if (!image || image->status != 200) {
     return Status(ErrorCode::kUnavailable, "cannot fetch image " + url);
   }
   SIYU_ASSIGN_OR_RETURN(std::string token, access_token(false));
   SIYU_RETURN_IF_ERROR(take_slot());
   SIYU_ASSIGN_OR_RETURN(outbox::Url base, outbox::parse_url(settings_.api_base));
-  SIYU_ASSIGN_OR_RETURN(std::string api_ip, outbox::resolve_checked(base.host, settings_.allow_private));
-  httplib::Client api(base.scheme + "://" + base.host + ":" + std::to_string(base.port));
-  api.set_hostname_addr_map({{base.host, api_ip}});
+  SIYU_ASSIGN_OR_RETURN(auto api, outbox::checked_client(base, settings_.allow_private, kTimeoutS));
   httplib::MultipartFormDataItems form = {{"media", image->body, "image.jpg", "image/jpeg"}};
-  auto res = api.Post(base.path + "media/upload?type=image&access_token=" + token, form);
+  auto res = api->Post(base.path + "media/upload?type=image&access_token=" + token, form);
   if (!res || res->status != 200) return Status(ErrorCode::kUnavailable, "wecom media upload failed");
   SIYU_ASSIGN_OR_RETURN(Json reply, parse_json(res->body));
   SIYU_RETURN_IF_ERROR(errcode_status(reply));

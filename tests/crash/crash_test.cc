@@ -14,10 +14,10 @@
 
 #include "core/json.h"
 #include "core/time_format.h"
-#include "outbox/webhook.h"
 #include "security/crypto.h"
 #include "store/store.h"
 #include "support/temp_dir.h"
+#include "support/webhook_sink.h"
 
 namespace siyu {
 namespace {
@@ -166,50 +166,6 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
   EXPECT_GE(duplicates, static_cast<int64_t>(acked_events.size()));
 }
 
-/// A webhook receiver that checks signatures, answers slowly (so a kill lands mid-send) and
-/// records every delivery's idempotency key.
-class Sink {
- public:
-  explicit Sink(std::string secret) : secret_(std::move(secret)) {
-    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!outbox::verify_webhook(secret_, req.get_header_value("X-Siyu-Timestamp"), req.body,
-                                  req.get_header_value("X-Siyu-Signature"),
-                                  SystemClock::instance().now_ms())
-               .is_ok()) {
-        res.status = 401;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(40));
-      const Json body = parse_json(req.body).value_or(Json::object());
-      std::lock_guard lock(mu_);
-      for (const Json& d : body.value("deliveries", Json::array())) {
-        keys_.insert(d["idempotency_key"].get<std::string>());
-        ++deliveries_;
-      }
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~Sink() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-  std::pair<size_t, int64_t> counts() {
-    std::lock_guard lock(mu_);
-    return {keys_.size(), deliveries_};
-  }
-
- private:
-  std::string secret_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::set<std::string> keys_;
-  int64_t deliveries_ = 0;
-};
-
 template <typename F>
 bool wait_for(F done, int seconds) {
   for (int i = 0; i < seconds * 20; ++i) {
@@ -222,7 +178,7 @@ bool wait_for(F done, int seconds) {
 TEST(CrashTest, ALargeSendSurvivesSigkillWithNoSecondEffect) {
   constexpr int kCustomers = 5000;
   const std::string secret = "crash-test-secret-0123";
-  Sink sink(secret);
+  testing::WebhookSink sink(secret, std::chrono::milliseconds(40));  // slow: the kill lands mid-send
   testing::TempDir dir;
   {
     ASSERT_TRUE(security::init().is_ok());

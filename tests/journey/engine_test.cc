@@ -18,6 +18,7 @@
 #include "security/crypto.h"
 #include "store/store.h"
 #include "support/temp_dir.h"
+#include "support/webhook_sink.h"
 
 namespace siyu::journey {
 namespace {
@@ -69,6 +70,16 @@ class JourneyEngineTest : public ::testing::Test {
     const CustomerId id = store_->create_customer(c, {})->id;
     EXPECT_TRUE(indexes_->refresh(ws_, {id}).is_ok());
     return id;
+  }
+
+  void tag(CustomerId c, const std::string& name) {
+    store::Tag t;
+    t.customer = c;
+    t.tag = name;
+    t.added_by = "test";
+    t.added_at = clock_.now_ms();
+    ASSERT_TRUE(store_->add_tag(ws_, t).is_ok());
+    ASSERT_TRUE(indexes_->refresh(ws_, {c}).is_ok());
   }
 
   void event(CustomerId c, const std::string& type, const std::string& props = "{}") {
@@ -331,13 +342,7 @@ TEST_F(JourneyEngineTest, CapsHoldUnderConcurrentWritersForEveryWindow) {
 TEST_F(JourneyEngineTest, DoNotDisturbSegmentAndOptOutsSkipMarketing) {
   const CustomerId quiet = customer("静静");
   const CustomerId li = customer("李雷");
-  store::Tag t;
-  t.customer = quiet;
-  t.tag = "勿扰";
-  t.added_by = "test";
-  t.added_at = clock_.now_ms();
-  ASSERT_TRUE(store_->add_tag(ws_, t).is_ok());
-  ASSERT_TRUE(indexes_->refresh(ws_, {quiet}).is_ok());
+  tag(quiet, "勿扰");
   store::Segment seg;
   seg.name = "勿扰名单";
   seg.expression_json = R"({"tag":"勿扰"})";
@@ -370,13 +375,7 @@ TEST_F(JourneyEngineTest, DoNotDisturbSegmentAndOptOutsSkipMarketing) {
 TEST_F(JourneyEngineTest, WaitsBranchesAndTagsSplitRuns) {
   const CustomerId vip = customer("贵宾");
   const CustomerId li = customer("李雷");
-  store::Tag t;
-  t.customer = vip;
-  t.tag = "vip";
-  t.added_by = "test";
-  t.added_at = clock_.now_ms();
-  ASSERT_TRUE(store_->add_tag(ws_, t).is_ok());
-  ASSERT_TRUE(indexes_->refresh(ws_, {vip}).is_ok());
+  tag(vip, "vip");
   journey("nurture", R"({"trigger":{"type":"event","event":"join_group"},
     "steps":[
       {"id":"wait","type":"wait","duration":"1d"},
@@ -571,58 +570,10 @@ TEST_F(JourneyEngineTest, StaffRateLimitDefersTheOverflowToTheNextMinute) {
   EXPECT_EQ(d.run_once()->delivered, 3);
 }
 
-/// A webhook receiver that checks signatures and counts idempotency keys.
-class Sink {
- public:
-  explicit Sink(std::string secret) : secret_(std::move(secret)) {
-    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      const Status ok = outbox::verify_webhook(secret_, req.get_header_value("X-Siyu-Timestamp"),
-                                               req.body, req.get_header_value("X-Siyu-Signature"),
-                                               SystemClock::instance().now_ms());
-      if (!ok.is_ok()) {
-        ++refused_;
-        res.status = 401;
-        return;
-      }
-      std::lock_guard lock(mu_);
-      const Json body = Json::parse(req.body);
-      for (const Json& d : body.value("deliveries", Json::array())) {
-        keys_.insert(d["idempotency_key"].get<std::string>());
-      }
-      if (req.has_header("X-Siyu-Idempotency-Key")) {
-        keys_.insert(req.get_header_value("X-Siyu-Idempotency-Key"));
-      }
-      ++posts_;
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~Sink() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-  size_t keys() {
-    std::lock_guard lock(mu_);
-    return keys_.size();
-  }
-  int refused() const { return refused_; }
-
- private:
-  std::string secret_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
-  std::mutex mu_;
-  std::set<std::string> keys_;
-  int posts_ = 0;
-  std::atomic<int> refused_{0};
-};
-
 TEST_F(JourneyEngineTest, WebhooksAreSignedAndPrivateAddressesRefusedByDefault) {
   clock_.set(SystemClock::instance().now_ms());  // signatures carry real time
   const std::string secret = "0123456789abcdef0123";
-  Sink sink(secret);
+  testing::WebhookSink sink(secret);
   const CustomerId li = customer("李雷");
   journey("hook", R"({"trigger":{"type":"event","event":"order_paid"},
     "steps":[{"type":"webhook","url":")" + sink.url() + R"(","body":{"action":"crm.sync"}},
@@ -652,7 +603,7 @@ TEST_F(JourneyEngineTest, WebhooksAreSignedAndPrivateAddressesRefusedByDefault) 
   tick();
   outbox::Dispatcher d(*store_, clock_, "");
   EXPECT_EQ(d.run_once()->delivered, 2);
-  EXPECT_EQ(sink.keys(), 2u);
+  EXPECT_EQ(sink.counts().first, 2u);
   EXPECT_EQ(sink.refused(), 0);
   // The receiver refuses a tampered body and a replayed (stale) signature.
   const int64_t now_s = SystemClock::instance().now_ms() / 1000;
