@@ -13,6 +13,10 @@ namespace siyu {
 bool is_valid_utf8(std::string_view s);
 /// Number of code points in valid UTF-8 text.
 size_t utf8_length(std::string_view s);
+/// Code points of UTF-8 text; a malformed sequence becomes U+FFFD.
+std::u32string decode_utf8(std::string_view s);
+/// UTF-8 of code points.
+std::string encode_utf8(std::u32string_view s);
 /// ASCII lower-casing; other bytes are kept.
 std::string ascii_lower(std::string_view s);
 /// Removes ASCII white space at both ends.

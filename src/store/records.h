@@ -159,6 +159,8 @@ struct RelationChange {
   std::string kind;    // follow, group, friend, membership
   std::string target;  // account, group id, staff id or tier
   bool active = true;  // false ends the relationship
+  std::string source;  // groups: how the member came (channel code, invite, wecom, ...)
+  bool removed = false;  // groups: ended by the group (moderation, staff), not a quit
 };
 
 /// An event whose customer is named by an identity still to be resolved in the transaction.
@@ -218,6 +220,7 @@ struct ChannelStats {
 };
 
 /// A community group (社群): traffic, conversion or organisational (DOMAIN.md §5).
+/// A community group (社群) and its design.
 struct Group {
   GroupId id;
   std::string name;
@@ -225,6 +228,14 @@ struct Group {
   std::optional<UserId> owner_staff;
   int capacity = 200;
   EpochMs created_at = 0;
+  std::string slogan;
+  std::string benefits;
+  std::string rules;
+  std::string threshold_json = R"({"type":"none"})";  // 门槛, checked by community::threshold
+  std::string welcome;      // greeting posted within a minute of joins; empty = none
+  int64_t code_id = 0;      // the channel code series it belongs to, 0 = none
+  int series_no = 0;
+  int64_t members = 0;      // current members (read only)
 };
 
 struct Tag {

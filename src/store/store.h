@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/community_records.h"
 #include "store/journey_records.h"
 #include "store/records.h"
 
@@ -227,9 +228,105 @@ class Store {
   virtual Result<std::vector<ChannelCost>> channel_costs(WorkspaceId ws, ChannelId id) = 0;
   virtual Result<std::vector<ChannelStats>> channel_stats(WorkspaceId ws) = 0;
 
-  // Groups
+  // Groups (社群) and community operations (community_records.h)
   virtual Result<Group> create_group(WorkspaceId ws, const Group& g) = 0;
+  /// Every group with its current member count, by id.
   virtual Result<std::vector<Group>> groups(WorkspaceId ws) = 0;
+  virtual Result<Group> group(WorkspaceId ws, GroupId id) = 0;
+  /// Replaces the design fields (name, kind, owner, capacity, texts, threshold, welcome).
+  virtual Status update_group(WorkspaceId ws, const Group& g) = 0;
+  /// Members of a group (current ones, or everyone who ever joined), by join time.
+  virtual Result<std::vector<GroupMember>> group_members(WorkspaceId ws, GroupId group,
+                                                         bool include_past) = 0;
+  /// Groups the customer is a current member of.
+  virtual Result<std::vector<GroupId>> groups_of(WorkspaceId ws, CustomerId customer) = 0;
+  /// Sets (or clears with '') a member's role; kNotFound when not a current member.
+  virtual Status set_member_role(WorkspaceId ws, GroupId group, CustomerId customer,
+                                 const std::string& role, const std::string& by, EpochMs at) = 0;
+  /// Adds the customer to the group with a join_group event (relations, layer, journeys);
+  /// with `check_capacity`, kConflict when the group is full. A current member is a no-op.
+  virtual Result<bool> join_group(WorkspaceId ws, GroupId group, CustomerId customer,
+                                  const std::string& source, bool check_capacity, EpochMs at) = 0;
+  /// Ends a membership with a leave_group event (removed: by the group rather than a quit).
+  virtual Status leave_group(WorkspaceId ws, GroupId group, CustomerId customer, bool removed,
+                             const std::string& source, EpochMs at) = 0;
+  /// Membership facts of a group since `since`, newest first.
+  virtual Result<std::vector<GroupMemberEvent>> group_member_events(WorkspaceId ws, GroupId group,
+                                                                    EpochMs since, int limit) = 0;
+
+  /// Stores moderated messages in one transaction with their moderation log rows, blacklist
+  /// entries and removals, warnings and auto-replies (outbox group posts), member activity and
+  /// the day, hour and topic aggregates. A repeated msg_id changes nothing.
+  virtual Result<MessageBatchResult> store_group_messages(WorkspaceId ws,
+                                                          const MessageBatch& batch,
+                                                          EpochMs at) = 0;
+  /// Messages of a group in [from, to), newest first.
+  virtual Result<std::vector<GroupMessage>> group_messages(WorkspaceId ws, GroupId group,
+                                                           EpochMs from, EpochMs to,
+                                                           int limit) = 0;
+  /// Clears the text of messages older than `before`; returns how many were cleared.
+  virtual Result<int64_t> expire_message_text(WorkspaceId ws, EpochMs before) = 0;
+
+  /// Day figures of every group (or one) for workspace days [from_day, to_day].
+  virtual Result<std::vector<GroupDay>> group_days(WorkspaceId ws, std::optional<GroupId> group,
+                                                   int64_t from_day, int64_t to_day) = 0;
+  virtual Result<std::vector<GroupHour>> group_hours(WorkspaceId ws, std::optional<GroupId> group,
+                                                     int64_t from_day, int64_t to_day) = 0;
+  /// Keyword counts across groups for days [from_day, to_day], largest first.
+  virtual Result<std::vector<std::pair<std::string, int64_t>>> topics(WorkspaceId ws,
+                                                                      int64_t from_day,
+                                                                      int64_t to_day,
+                                                                      int limit) = 0;
+
+  // Moderation
+  /// Creates (id 0) or replaces a rule; kConflict for a taken name.
+  virtual Result<ModerationRule> put_moderation_rule(WorkspaceId ws, const ModerationRule& r) = 0;
+  virtual Result<std::vector<ModerationRule>> moderation_rules(WorkspaceId ws) = 0;
+  virtual Status delete_moderation_rule(WorkspaceId ws, int64_t id) = 0;
+  /// Log entries, newest first, before id `before` (0 = from the newest).
+  virtual Result<std::vector<ModerationLogEntry>> moderation_log(WorkspaceId ws, int64_t before,
+                                                                 int limit) = 0;
+  /// Violations per customer in the workspace since `since` (escalation state).
+  virtual Result<std::vector<std::pair<CustomerId, int64_t>>> violation_counts(WorkspaceId ws,
+                                                                               EpochMs since) = 0;
+  virtual Result<std::vector<BlacklistEntry>> blacklist(WorkspaceId ws) = 0;
+  virtual Result<bool> is_blacklisted(WorkspaceId ws, CustomerId customer) = 0;
+  /// Adds (and removes the customer from every group) or lifts a blacklist entry.
+  virtual Status set_blacklisted(WorkspaceId ws, CustomerId customer, bool listed,
+                                 const std::string& reason, const std::string& by,
+                                 EpochMs at) = 0;
+
+  // Auto-replies
+  virtual Result<AutoReply> put_auto_reply(WorkspaceId ws, const AutoReply& r) = 0;
+  virtual Result<std::vector<AutoReply>> auto_replies(WorkspaceId ws) = 0;
+  virtual Status delete_auto_reply(WorkspaceId ws, int64_t id) = 0;
+  /// Last fire time per (reply, group): the cooldown state after a restart.
+  virtual Result<std::vector<std::pair<std::pair<int64_t, GroupId>, EpochMs>>> auto_reply_fires(
+      WorkspaceId ws) = 0;
+
+  // Welcome (one greeting per group per minute of joins)
+  /// Groups with joins still to be greeted, across workspaces.
+  virtual Result<std::vector<PendingWelcome>> pending_welcomes() = 0;
+  /// Marks the joins greeted and writes the greeting's outbox row, in one transaction.
+  virtual Status record_welcome(WorkspaceId ws, const std::vector<int64_t>& join_ids,
+                                const OutboxItem& post) = 0;
+
+  // Group channel codes (群活码)
+  virtual Result<GroupCode> create_group_code(WorkspaceId ws, const GroupCode& c) = 0;
+  virtual Status update_group_code(WorkspaceId ws, const GroupCode& c) = 0;
+  virtual Result<std::vector<GroupCode>> group_codes(WorkspaceId ws) = 0;
+  virtual Result<GroupCode> group_code(WorkspaceId ws, int64_t id) = 0;
+  /// The code of a public token, with its workspace; kNotFound when unknown.
+  virtual Result<std::pair<WorkspaceId, GroupCode>> group_code_by_token(
+      const std::string& token) = 0;
+  /// Counts a scan and returns the group a joiner would land in now (nullopt: the next join
+  /// opens a new group).
+  virtual Result<std::optional<Group>> scan_group_code(WorkspaceId ws, int64_t id) = 0;
+  /// Joins the customer through the code in one transaction: the lowest-numbered group of the
+  /// series with room, or a newly opened one; records the code's channel as the customer's
+  /// acquisition channel when none is set. Never puts a group over capacity.
+  virtual Result<CodeJoin> join_by_code(WorkspaceId ws, int64_t code_id, CustomerId customer,
+                                        EpochMs at) = 0;
 
   /// Figures for [from, to) with days cut at `offset_minutes` from UTC.
   virtual Result<Overview> overview(WorkspaceId ws, EpochMs from, EpochMs to,

@@ -162,8 +162,8 @@ Result<bool> is_opted_out(Connection& c, WorkspaceId ws, CustomerId customer) {
   return found;
 }
 
-/// Inserts one outbox row, deciding caps and opt-out first; returns its stored state, or ""
-/// when the key existed.
+}  // namespace
+
 Result<std::string> insert_outbox(Connection& c, WorkspaceId ws, OutboxItem o,
                                   const CapLimits& caps, bool any_opt_outs) {
   bool counts = false;
@@ -223,7 +223,6 @@ Result<std::string> insert_outbox(Connection& c, WorkspaceId ws, OutboxItem o,
   return o.state;
 }
 
-}  // namespace
 
 Result<Journey> create_journey(Connection& c, WorkspaceId ws, const Journey& j) {
   SIYU_PREPARE(s, c,

@@ -34,6 +34,11 @@ Result<AdvanceOutcome> advance_run(Connection& c, WorkspaceId ws, const RunAdvan
 Result<JourneyStats> stats(Connection& c, WorkspaceId ws, int64_t id,
                            const std::string& goal_event, EpochMs goal_within_ms);
 
+/// Inserts one outbox row, deciding caps and opt-out first; returns its stored state, or ""
+/// when the key existed.
+Result<std::string> insert_outbox(Connection& c, WorkspaceId ws, OutboxItem o,
+                                  const CapLimits& caps, bool any_opt_outs);
+
 Result<std::vector<OutboxItem>> due_outbox(Connection& c, EpochMs until, int limit);
 Status update_outbox(Connection& c, const std::vector<OutboxUpdate>& updates);
 Result<std::vector<OutboxItem>> outbox_items(Connection& c, WorkspaceId ws,

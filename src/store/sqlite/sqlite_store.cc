@@ -12,6 +12,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/json.h"
+#include "store/sqlite/community_sql.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/identity_cache.h"
 #include "store/sqlite/journey_sql.h"
@@ -760,38 +762,10 @@ class SqliteStore final : public Store {
         Event& e = p.event;
         e.customer = *who;
         e.received_at = at;
-        SIYU_PREPARE(s, c,
-                     "INSERT INTO events (workspace_id, event_id, customer_id, type, ts, amount, "
-                     "channel, campaign, content, staff, properties, received_at, seq) VALUES "
-                     "(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (workspace_id, event_id) DO NOTHING");
-        s->bind(1, ws.value)
-            .bind(2, e.event_id)
-            .bind(3, e.customer.value)
-            .bind(4, e.type)
-            .bind(5, e.ts)
-            .bind(6, e.amount)
-            .bind_text_or_null(7, e.channel)
-            .bind_text_or_null(8, e.campaign)
-            .bind_text_or_null(9, e.content)
-            .bind_text_or_null(10, e.staff)
-            .bind_text_or_null(11, e.properties_json == "{}" ? "" : e.properties_json)
-            .bind(12, at)
-            .bind(13, next_event_seq_);
-        SIYU_RETURN_IF_ERROR(s->run());
-        if (c.changes() == 0) {
-          out.outcomes.push_back(IngestOutcome::kDuplicate);
-          continue;
-        }
-        e.seq = next_event_seq_++;
-        out.outcomes.push_back(IngestOutcome::kStored);
-        if (p.relation) {
-          SIYU_RETURN_IF_ERROR(apply_relation(c, ws, e.customer, *p.relation, e.ts));
-          SIYU_RETURN_IF_ERROR(recompute_layer(c, ws, e.customer, e.ts));
-        }
+        SIYU_ASSIGN_OR_RETURN(const bool stored, insert_event(c, ws, e, p.relation));
+        out.outcomes.push_back(stored ? IngestOutcome::kStored : IngestOutcome::kDuplicate);
       }
-      SIYU_PREPARE(save, c, "UPDATE store_counters SET value=? WHERE name='next_event_seq'");
-      save->bind(1, next_event_seq_);
-      SIYU_RETURN_IF_ERROR(save->run());
+      SIYU_RETURN_IF_ERROR(save_event_seq(c));
       return out;
     });
   }
@@ -1635,40 +1609,259 @@ class SqliteStore final : public Store {
 
   // ---------------------------------------------------------------- groups
   Result<Group> create_group(WorkspaceId ws, const Group& g) override {
-    return write<Group>([&](Connection& c) -> Result<Group> {
-      SIYU_PREPARE(s, c,
-                   "INSERT INTO groups (workspace_id, id, name, kind, owner_staff, capacity, "
-                   "created_at) VALUES (?1, (SELECT coalesce(max(id), 0) + 1 FROM groups WHERE "
-                   "workspace_id=?1), ?2, ?3, ?4, ?5, ?6) RETURNING id");
-      s->bind(1, ws.value).bind(2, g.name).bind(3, g.kind);
-      s->bind_opt(4, g.owner_staff ? std::optional<int64_t>(g.owner_staff->value) : std::nullopt);
-      s->bind(5, int64_t{g.capacity}).bind(6, g.created_at);
-      Group out = g;
-      if (s->step()) out.id = GroupId(s->int_at(0));
-      Status st = s->status();
-      s->reset();
-      SIYU_RETURN_IF_ERROR(st);
+    return write<Group>([&](Connection& c) { return community_sql::create_group(c, ws, g); });
+  }
+
+  Result<std::vector<Group>> groups(WorkspaceId ws) override {
+    return read<std::vector<Group>>([&](Connection& c) { return community_sql::groups(c, ws); });
+  }
+
+  Result<Group> group(WorkspaceId ws, GroupId id) override {
+    return read<Group>([&](Connection& c) { return community_sql::group(c, ws, id); });
+  }
+
+  Status update_group(WorkspaceId ws, const Group& g) override {
+    return write_status([&](Connection& c) { return community_sql::update_group(c, ws, g); });
+  }
+
+  Result<std::vector<GroupMember>> group_members(WorkspaceId ws, GroupId group,
+                                                 bool include_past) override {
+    return read<std::vector<GroupMember>>(
+        [&](Connection& c) { return community_sql::members(c, ws, group, include_past); });
+  }
+
+  Result<std::vector<GroupId>> groups_of(WorkspaceId ws, CustomerId customer) override {
+    return read<std::vector<GroupId>>(
+        [&](Connection& c) { return community_sql::groups_of(c, ws, customer); });
+  }
+
+  Status set_member_role(WorkspaceId ws, GroupId group, CustomerId customer,
+                         const std::string& role, const std::string& by, EpochMs at) override {
+    return write_status(
+        [&](Connection& c) { return community_sql::set_role(c, ws, group, customer, role, by, at); });
+  }
+
+  Result<bool> join_group(WorkspaceId ws, GroupId group, CustomerId customer,
+                          const std::string& source, bool check_capacity, EpochMs at) override {
+    return write<bool>([&](Connection& c) -> Result<bool> {
+      SIYU_ASSIGN_OR_RETURN(Group g, community_sql::group(c, ws, group));
+      SIYU_ASSIGN_OR_RETURN(customer, survivor_of(c, ws, customer));
+      SIYU_ASSIGN_OR_RETURN(bool member, community_sql::is_member(c, ws, group, customer));
+      if (member) return false;
+      if (check_capacity && g.members >= g.capacity) {
+        return conflict("group " + std::to_string(group.value) + " is full (" +
+                        std::to_string(g.capacity) + " members)");
+      }
+      SIYU_RETURN_IF_ERROR(membership_event(c, ws, group, customer, true, false, source, at).status());
+      return true;
+    });
+  }
+
+  Status leave_group(WorkspaceId ws, GroupId group, CustomerId customer, bool removed,
+                     const std::string& source, EpochMs at) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_ASSIGN_OR_RETURN(bool member, community_sql::is_member(c, ws, group, customer));
+      if (!member) {
+        return not_found("customer " + std::to_string(customer.value) +
+                         " is not a member of group " + std::to_string(group.value));
+      }
+      return membership_event(c, ws, group, customer, false, removed, source, at).status();
+    });
+  }
+
+  Result<std::vector<GroupMemberEvent>> group_member_events(WorkspaceId ws, GroupId group,
+                                                            EpochMs since, int limit) override {
+    return read<std::vector<GroupMemberEvent>>(
+        [&](Connection& c) { return community_sql::member_events(c, ws, group, since, limit); });
+  }
+
+  Result<MessageBatchResult> store_group_messages(WorkspaceId ws, const MessageBatch& batch,
+                                                  EpochMs at) override {
+    return write<MessageBatchResult>([&](Connection& c) {
+      return community_sql::store_messages(c, ws, batch, at, adder(c, ws), remover(c, ws));
+    });
+  }
+
+  Result<std::vector<GroupMessage>> group_messages(WorkspaceId ws, GroupId group, EpochMs from,
+                                                   EpochMs to, int limit) override {
+    return read<std::vector<GroupMessage>>(
+        [&](Connection& c) { return community_sql::messages(c, ws, group, from, to, limit); });
+  }
+
+  Result<int64_t> expire_message_text(WorkspaceId ws, EpochMs before) override {
+    return write<int64_t>([&](Connection& c) { return community_sql::expire_text(c, ws, before); });
+  }
+
+  Result<std::vector<GroupDay>> group_days(WorkspaceId ws, std::optional<GroupId> group,
+                                           int64_t from_day, int64_t to_day) override {
+    return read<std::vector<GroupDay>>(
+        [&](Connection& c) { return community_sql::days(c, ws, group, from_day, to_day); });
+  }
+
+  Result<std::vector<GroupHour>> group_hours(WorkspaceId ws, std::optional<GroupId> group,
+                                             int64_t from_day, int64_t to_day) override {
+    return read<std::vector<GroupHour>>(
+        [&](Connection& c) { return community_sql::hours(c, ws, group, from_day, to_day); });
+  }
+
+  Result<std::vector<std::pair<std::string, int64_t>>> topics(WorkspaceId ws, int64_t from_day,
+                                                              int64_t to_day, int limit) override {
+    return read<std::vector<std::pair<std::string, int64_t>>>(
+        [&](Connection& c) { return community_sql::topics(c, ws, from_day, to_day, limit); });
+  }
+
+  Result<ModerationRule> put_moderation_rule(WorkspaceId ws, const ModerationRule& r) override {
+    return write<ModerationRule>([&](Connection& c) { return community_sql::put_rule(c, ws, r); });
+  }
+
+  Result<std::vector<ModerationRule>> moderation_rules(WorkspaceId ws) override {
+    return read<std::vector<ModerationRule>>([&](Connection& c) { return community_sql::rules(c, ws); });
+  }
+
+  Status delete_moderation_rule(WorkspaceId ws, int64_t id) override {
+    return write_status([&](Connection& c) { return community_sql::delete_rule(c, ws, id); });
+  }
+
+  Result<std::vector<ModerationLogEntry>> moderation_log(WorkspaceId ws, int64_t before,
+                                                         int limit) override {
+    return read<std::vector<ModerationLogEntry>>(
+        [&](Connection& c) { return community_sql::moderation_log(c, ws, before, limit); });
+  }
+
+  Result<std::vector<std::pair<CustomerId, int64_t>>> violation_counts(WorkspaceId ws,
+                                                                       EpochMs since) override {
+    return read<std::vector<std::pair<CustomerId, int64_t>>>(
+        [&](Connection& c) { return community_sql::violation_counts(c, ws, since); });
+  }
+
+  Result<std::vector<BlacklistEntry>> blacklist(WorkspaceId ws) override {
+    return read<std::vector<BlacklistEntry>>(
+        [&](Connection& c) { return community_sql::blacklist(c, ws); });
+  }
+
+  Result<bool> is_blacklisted(WorkspaceId ws, CustomerId customer) override {
+    return read<bool>([&](Connection& c) { return community_sql::is_blacklisted(c, ws, customer); });
+  }
+
+  Status set_blacklisted(WorkspaceId ws, CustomerId customer, bool listed,
+                         const std::string& reason, const std::string& by, EpochMs at) override {
+    return write_status([&](Connection& c) -> Status {
+      SIYU_ASSIGN_OR_RETURN(customer, survivor_of(c, ws, customer));
+      return community_sql::set_blacklisted(c, ws, customer, listed, reason, by, at,
+                                            remover(c, ws));
+    });
+  }
+
+  Result<AutoReply> put_auto_reply(WorkspaceId ws, const AutoReply& r) override {
+    return write<AutoReply>([&](Connection& c) { return community_sql::put_auto_reply(c, ws, r); });
+  }
+
+  Result<std::vector<AutoReply>> auto_replies(WorkspaceId ws) override {
+    return read<std::vector<AutoReply>>(
+        [&](Connection& c) { return community_sql::auto_replies(c, ws); });
+  }
+
+  Status delete_auto_reply(WorkspaceId ws, int64_t id) override {
+    return write_status([&](Connection& c) { return community_sql::delete_auto_reply(c, ws, id); });
+  }
+
+  Result<std::vector<std::pair<std::pair<int64_t, GroupId>, EpochMs>>> auto_reply_fires(
+      WorkspaceId ws) override {
+    return read<std::vector<std::pair<std::pair<int64_t, GroupId>, EpochMs>>>(
+        [&](Connection& c) { return community_sql::auto_reply_fires(c, ws); });
+  }
+
+  Result<std::vector<PendingWelcome>> pending_welcomes() override {
+    return read<std::vector<PendingWelcome>>(
+        [&](Connection& c) { return community_sql::pending_welcomes(c); });
+  }
+
+  Status record_welcome(WorkspaceId ws, const std::vector<int64_t>& join_ids,
+                        const OutboxItem& post) override {
+    return write_status(
+        [&](Connection& c) { return community_sql::record_welcome(c, ws, join_ids, post); });
+  }
+
+  Result<GroupCode> create_group_code(WorkspaceId ws, const GroupCode& code) override {
+    return write<GroupCode>([&](Connection& c) { return community_sql::create_code(c, ws, code); });
+  }
+
+  Status update_group_code(WorkspaceId ws, const GroupCode& code) override {
+    return write_status([&](Connection& c) { return community_sql::update_code(c, ws, code); });
+  }
+
+  Result<std::vector<GroupCode>> group_codes(WorkspaceId ws) override {
+    return read<std::vector<GroupCode>>([&](Connection& c) { return community_sql::codes(c, ws); });
+  }
+
+  Result<GroupCode> group_code(WorkspaceId ws, int64_t id) override {
+    return read<GroupCode>([&](Connection& c) { return community_sql::code(c, ws, id); });
+  }
+
+  Result<std::pair<WorkspaceId, GroupCode>> group_code_by_token(const std::string& token) override {
+    return read<std::pair<WorkspaceId, GroupCode>>(
+        [&](Connection& c) { return community_sql::code_by_token(c, token); });
+  }
+
+  Result<std::optional<Group>> scan_group_code(WorkspaceId ws, int64_t id) override {
+    return write<std::optional<Group>>([&](Connection& c) -> Result<std::optional<Group>> {
+      SIYU_RETURN_IF_ERROR(community_sql::code(c, ws, id).status());
+      SIYU_RETURN_IF_ERROR(community_sql::count_scan(c, ws, id));
+      return community_sql::open_group_of(c, ws, id);
+    });
+  }
+
+  Result<CodeJoin> join_by_code(WorkspaceId ws, int64_t code_id, CustomerId customer,
+                                EpochMs at) override {
+    return write<CodeJoin>([&](Connection& c) -> Result<CodeJoin> {
+      SIYU_ASSIGN_OR_RETURN(GroupCode code, community_sql::code(c, ws, code_id));
+      SIYU_ASSIGN_OR_RETURN(customer, survivor_of(c, ws, customer));
+      CodeJoin out;
+      // Someone already in a group of the series stays there: a second scan is not a join.
+      SIYU_ASSIGN_OR_RETURN(auto in, community_sql::groups_of(c, ws, customer));
+      for (GroupId g : in) {
+        SIYU_ASSIGN_OR_RETURN(Group group, community_sql::group(c, ws, g));
+        if (group.code_id == code_id) {
+          out.group = group;
+          out.already_member = true;
+          return out;
+        }
+      }
+      SIYU_ASSIGN_OR_RETURN(auto open, community_sql::open_group_of(c, ws, code_id));
+      if (open) {
+        out.group = *open;
+      } else {
+        SIYU_ASSIGN_OR_RETURN(out.group, community_sql::open_next_group(c, ws, code, at));
+        out.opened = true;
+      }
+      SIYU_RETURN_IF_ERROR(membership_event(c, ws, out.group.id, customer, true, false,
+                                            "code:" + std::to_string(code_id), at)
+                               .status());
+      ++out.group.members;
+      if (code.channel) {
+        SIYU_RETURN_IF_ERROR(community_sql::set_channel_if_unset(c, ws, customer, *code.channel, at));
+      }
       return out;
     });
   }
 
-  Result<std::vector<Group>> groups(WorkspaceId ws) override {
-    return read<std::vector<Group>>([&](Connection& c) -> Result<std::vector<Group>> {
-      SIYU_PREPARE(s, c,
-                   "SELECT id, name, kind, owner_staff, capacity, created_at FROM groups WHERE "
-                   "workspace_id=? ORDER BY id");
-      s->bind(1, ws.value);
-      return all<Group>(*s, [](const Statement& r) {
-        Group g;
-        g.id = GroupId(r.int_at(0));
-        g.name = r.text_at(1);
-        g.kind = r.text_at(2);
-        if (auto v = r.opt_int_at(3)) g.owner_staff = UserId(*v);
-        g.capacity = static_cast<int>(r.int_at(4));
-        g.created_at = r.int_at(5);
-        return g;
-      });
-    });
+  /// The surviving customer of `id` (merges followed); kNotFound when missing or erased.
+  static Result<CustomerId> survivor_of(Connection& c, WorkspaceId ws, CustomerId id) {
+    SIYU_ASSIGN_OR_RETURN(auto live, live_customer(c, ws, id));
+    if (!live) return not_found("customer " + std::to_string(id.value) + " not found");
+    return *live;
+  }
+
+  community_sql::AddMember adder(Connection& c, WorkspaceId ws) {
+    return [this, &c, ws](GroupId g, CustomerId cust, EpochMs at) {
+      return membership_event(c, ws, g, cust, true, false, "seen_in_group", at).status();
+    };
+  }
+
+  community_sql::RemoveMember remover(Connection& c, WorkspaceId ws) {
+    return [this, &c, ws](GroupId g, CustomerId cust, EpochMs at) {
+      return membership_event(c, ws, g, cust, false, true, "moderation", at).status();
+    };
   }
 
   // ---------------------------------------------------------------- overview
@@ -2247,8 +2440,68 @@ class SqliteStore final : public Store {
     return rec->run();
   }
 
+  /// Inserts one event with the next sequence number and applies its relationship change;
+  /// false when its event_id was stored before (nothing changes).
+  Result<bool> insert_event(Connection& c, WorkspaceId ws, Event& e,
+                            const std::optional<RelationChange>& relation) {
+    SIYU_PREPARE(s, c,
+                 "INSERT INTO events (workspace_id, event_id, customer_id, type, ts, amount, "
+                 "channel, campaign, content, staff, properties, received_at, seq) VALUES "
+                 "(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (workspace_id, event_id) DO NOTHING");
+    s->bind(1, ws.value)
+        .bind(2, e.event_id)
+        .bind(3, e.customer.value)
+        .bind(4, e.type)
+        .bind(5, e.ts)
+        .bind(6, e.amount)
+        .bind_text_or_null(7, e.channel)
+        .bind_text_or_null(8, e.campaign)
+        .bind_text_or_null(9, e.content)
+        .bind_text_or_null(10, e.staff)
+        .bind_text_or_null(11, e.properties_json == "{}" ? "" : e.properties_json)
+        .bind(12, e.received_at)
+        .bind(13, next_event_seq_);
+    SIYU_RETURN_IF_ERROR(s->run());
+    if (c.changes() == 0) return false;
+    e.seq = next_event_seq_++;
+    if (relation) {
+      SIYU_RETURN_IF_ERROR(apply_relation(c, ws, e.customer, *relation, e.ts));
+      SIYU_RETURN_IF_ERROR(recompute_layer(c, ws, e.customer, e.ts));
+    }
+    return true;
+  }
+
+  /// Saves the event sequence counter (once per transaction that inserted events).
+  Status save_event_seq(Connection& c) {
+    SIYU_PREPARE(save, c, "UPDATE store_counters SET value=? WHERE name='next_event_seq'");
+    save->bind(1, next_event_seq_);
+    return save->run();
+  }
+
+  /// A join_group or leave_group event of the customer, written now in transaction `c`.
+  Result<bool> membership_event(Connection& c, WorkspaceId ws, GroupId group, CustomerId cust,
+                                bool join, bool removed, const std::string& source, EpochMs at) {
+    Event e;
+    e.event_id = "g" + std::to_string(group.value) + (join ? "-join-" : "-leave-") +
+                 std::to_string(cust.value) + "-" + std::to_string(at) + "-" +
+                 std::to_string(next_event_seq_);
+    e.customer = cust;
+    e.type = join ? "join_group" : "leave_group";
+    e.ts = at;
+    e.received_at = at;
+    Json props = {{"group_id", std::to_string(group.value)}};
+    if (!source.empty()) props["source"] = source;
+    if (removed) props["removed"] = true;
+    e.properties_json = props.dump();
+    RelationChange r{"group", std::to_string(group.value), join, source, removed};
+    SIYU_ASSIGN_OR_RETURN(bool stored, insert_event(c, ws, e, r));
+    SIYU_RETURN_IF_ERROR(save_event_seq(c));
+    return stored;
+  }
+
   static Status apply_relation(Connection& c, WorkspaceId ws, CustomerId cust,
                                const RelationChange& r, EpochMs at) {
+    if (r.kind == "group") SIYU_RETURN_IF_ERROR(community_sql::apply_membership(c, ws, cust, r, at));
     if (r.active) {
       SIYU_PREPARE(s, c,
                    "INSERT INTO relations (workspace_id, customer_id, kind, target, since) VALUES "

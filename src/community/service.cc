@@ -1,0 +1,180 @@
+#include "community/service.h"
+
+#include <charconv>
+#include <iostream>
+
+#include "community/topics.h"
+#include "core/time_format.h"
+
+namespace siyu::community {
+namespace {
+
+constexpr EpochMs kDayMs = 86'400'000;
+constexpr const char* kRetentionSetting = "community.text_retention_days";
+
+}  // namespace
+
+CommunityService::CommunityService(store::Store& store, const Clock& clock,
+                                   std::function<void()> outbox_written)
+    : store_(store),
+      clock_(clock),
+      outbox_written_(std::move(outbox_written)),
+      folder_(TextFolder::shared()) {}
+
+CommunityService::~CommunityService() { stop(); }
+
+Result<CommunityService::Workspace*> CommunityService::workspace(WorkspaceId ws) {
+  std::lock_guard lock(mu_);
+  auto& slot = workspaces_[ws.value];
+  if (!slot) slot = std::make_unique<Workspace>();
+  return slot.get();
+}
+
+void CommunityService::rules_changed(WorkspaceId ws) {
+  std::lock_guard lock(mu_);
+  auto it = workspaces_.find(ws.value);
+  if (it == workspaces_.end()) return;
+  std::lock_guard wlock(it->second->mu);
+  it->second->moderator.reset();
+  it->second->responder.reset();
+}
+
+Status CommunityService::compile(WorkspaceId ws, Workspace& w) {
+  SIYU_ASSIGN_OR_RETURN(store::Workspace row, store_.workspace(ws));
+  SIYU_ASSIGN_OR_RETURN(w.offset_minutes, zone_offset_minutes(row.timezone));
+  SIYU_ASSIGN_OR_RETURN(auto rules, store_.moderation_rules(ws));
+  auto moderator = std::make_unique<Moderator>(rules, folder_);
+  SIYU_ASSIGN_OR_RETURN(auto counts,
+                        store_.violation_counts(ws, clock_.now_ms() - kEscalationDays * kDayMs));
+  moderator->set_violations(counts);
+  SIYU_ASSIGN_OR_RETURN(auto replies, store_.auto_replies(ws));
+  auto responder = std::make_unique<AutoResponder>(replies, folder_);
+  SIYU_ASSIGN_OR_RETURN(auto fired, store_.auto_reply_fires(ws));
+  responder->set_fired(fired);
+  w.moderator = std::move(moderator);
+  w.responder = std::move(responder);
+  return Status::ok();
+}
+
+Result<IngestReport> CommunityService::ingest(WorkspaceId ws, std::vector<IncomingMessage> batch) {
+  SIYU_ASSIGN_OR_RETURN(Workspace * w, workspace(ws));
+  std::lock_guard lock(w->mu);
+  if (!w->moderator) SIYU_RETURN_IF_ERROR(compile(ws, *w));
+  store::MessageBatch out;
+  out.offset_minutes = w->offset_minutes;
+  out.messages.reserve(batch.size());
+  IngestReport report;
+  for (auto& in : batch) {
+    store::GroupMessage& m = in.message;
+    m.terms = extract_terms(*folder_, m.text);
+    m.moderation = w->moderator->check(MessageView{m.group, m.customer, m.type, m.text, in.qr, m.at});
+    if (!m.moderation && m.customer.valid()) {
+      if (auto reply = w->responder->answer(m.group, m.text, m.at)) m.replies.push_back(*reply);
+    }
+    if (m.moderation && m.customer.valid()) report.touched.push_back(m.customer);
+    out.messages.push_back(std::move(m));
+  }
+  auto stored = store_.store_group_messages(ws, out, clock_.now_ms());
+  if (!stored) {
+    // The in-memory state counted messages that were not stored: rebuild it from the store.
+    w->moderator.reset();
+    w->responder.reset();
+    return stored.status();
+  }
+  for (bool s : stored->stored) ++(s ? report.stored : report.duplicates);
+  report.violations = stored->violations;
+  report.replies = stored->replies;
+  if ((report.violations > 0 || report.replies > 0) && outbox_written_) outbox_written_();
+  return report;
+}
+
+Result<int> CommunityService::greet(EpochMs now) {
+  SIYU_ASSIGN_OR_RETURN(auto pending, store_.pending_welcomes());
+  int written = 0;
+  for (const auto& p : pending) {
+    if (now - p.first_join_at < kWelcomeGatherMs) continue;
+    SIYU_ASSIGN_OR_RETURN(store::Group g, store_.group(p.workspace, p.group));
+    SIYU_ASSIGN_OR_RETURN(auto people, store_.customers_by_id(p.workspace, p.customers));
+    std::string text = "欢迎";
+    for (const auto& c : people) text += " @" + (c.name.empty() ? "新朋友" : c.name);
+    text += " 加入「" + g.name + "」！";
+    if (!g.welcome.empty()) text += "\n" + g.welcome;
+    store::OutboxItem post;
+    post.workspace = p.workspace;
+    post.idem_key = "w" + std::to_string(p.workspace.value) + "-welcome-g" +
+                    std::to_string(p.group.value) + "-j" + std::to_string(p.join_ids.front());
+    post.kind = "group_post";
+    post.message_class = "key";
+    post.group = p.group;
+    post.step = "welcome";
+    if (g.owner_staff) {
+      auto staff = store_.user(p.workspace, *g.owner_staff);
+      if (staff) post.staff = staff->email;
+    }
+    post.payload_json = Json{{"content", {{"text", text}}},
+                             {"welcomed", static_cast<int64_t>(p.customers.size())}}
+                            .dump();
+    post.not_before = now;
+    post.created_at = now;
+    SIYU_RETURN_IF_ERROR(store_.record_welcome(p.workspace, p.join_ids, post));
+    ++written;
+  }
+  if (written > 0 && outbox_written_) outbox_written_();
+  return written;
+}
+
+Result<int> CommunityService::text_retention_days(WorkspaceId ws) {
+  SIYU_ASSIGN_OR_RETURN(auto value, store_.setting(ws, kRetentionSetting));
+  int days = 0;
+  if (!value || std::from_chars(value->data(), value->data() + value->size(), days).ec != std::errc()) {
+    return kDefaultTextRetentionDays;
+  }
+  return days;
+}
+
+Result<int64_t> CommunityService::expire_texts(EpochMs now) {
+  SIYU_ASSIGN_OR_RETURN(auto all, store_.workspaces());
+  int64_t cleared = 0;
+  for (const auto& w : all) {
+    SIYU_ASSIGN_OR_RETURN(int days, text_retention_days(w.id));
+    SIYU_ASSIGN_OR_RETURN(int64_t n, store_.expire_message_text(w.id, now - days * kDayMs));
+    cleared += n;
+  }
+  return cleared;
+}
+
+void CommunityService::start() {
+  std::lock_guard lock(run_mu_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void CommunityService::stop() {
+  {
+    std::lock_guard lock(run_mu_);
+    stopping_ = true;
+  }
+  run_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CommunityService::run() {
+  EpochMs last_expiry = 0;
+  std::unique_lock lock(run_mu_);
+  while (!stopping_) {
+    lock.unlock();
+    const EpochMs now = clock_.now_ms();
+    if (auto r = greet(now); !r) std::cerr << "community: welcome: " << r.status().message() << "\n";
+    if (now - last_expiry >= 3'600'000) {
+      if (auto r = expire_texts(now); !r) {
+        std::cerr << "community: text retention: " << r.status().message() << "\n";
+      }
+      last_expiry = now;
+    }
+    lock.lock();
+    run_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return stopping_; });
+  }
+}
+
+}  // namespace siyu::community

@@ -1,0 +1,97 @@
+// Community operations on top of the store: message ingestion through moderation and
+// auto-replies, the welcome greeter (one message per group for everyone who joined in the
+// same minute) and message-text retention. Compiled rules and their state (flood windows,
+// violation counts, cooldowns) are kept per workspace and rebuilt after an edit or a restart.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "community/auto_reply.h"
+#include "community/moderation.h"
+#include "community/text_fold.h"
+#include "core/clock.h"
+#include "store/store.h"
+
+namespace siyu::community {
+
+/// How long joins gather before one greeting goes out: every joiner is greeted within a minute.
+inline constexpr EpochMs kWelcomeGatherMs = 30'000;
+/// Escalation counts violations of this many days.
+inline constexpr int kEscalationDays = 30;
+/// Default retention of message text.
+inline constexpr int kDefaultTextRetentionDays = 180;
+
+/// A message as it arrives, before moderation.
+struct IncomingMessage {
+  store::GroupMessage message;
+  bool qr = false;  // an image the collector found a QR code in
+};
+
+struct IngestReport {
+  int64_t stored = 0;
+  int64_t duplicates = 0;
+  int64_t violations = 0;
+  int64_t replies = 0;
+  std::vector<CustomerId> touched;  // customers whose memberships may have changed
+};
+
+/// Thread-safe. Batches of one workspace are moderated and stored in arrival order.
+class CommunityService {
+ public:
+  /// `outbox_written` is called after greetings, warnings or replies were written (it wakes
+  /// the dispatcher).
+  CommunityService(store::Store& store, const Clock& clock,
+                   std::function<void()> outbox_written = {});
+  ~CommunityService();
+  CommunityService(const CommunityService&) = delete;
+  CommunityService& operator=(const CommunityService&) = delete;
+
+  /// Moderates, answers and stores a batch. Messages naming unknown groups must have been
+  /// refused by the caller.
+  Result<IngestReport> ingest(WorkspaceId ws, std::vector<IncomingMessage> batch);
+  /// Forgets the compiled rules and auto-replies of `ws` (after an edit).
+  void rules_changed(WorkspaceId ws);
+
+  /// Writes one greeting per group whose first waiting join is at least kWelcomeGatherMs old.
+  /// Returns how many greetings were written.
+  Result<int> greet(EpochMs now);
+  /// Clears message text older than each workspace's retention. Returns messages cleared.
+  Result<int64_t> expire_texts(EpochMs now);
+
+  /// Text retention in days for a workspace (setting community.text_retention_days).
+  Result<int> text_retention_days(WorkspaceId ws);
+
+  /// Starts the greeter thread (every 5 s; text retention hourly); stop() joins it.
+  void start();
+  void stop();
+
+ private:
+  struct Workspace {
+    std::mutex mu;
+    std::unique_ptr<Moderator> moderator;
+    std::unique_ptr<AutoResponder> responder;
+    int offset_minutes = 480;
+  };
+  Result<Workspace*> workspace(WorkspaceId ws);
+  Status compile(WorkspaceId ws, Workspace& w);
+  void run();
+
+  store::Store& store_;
+  const Clock& clock_;
+  std::function<void()> outbox_written_;
+  std::shared_ptr<const TextFolder> folder_;
+  std::mutex mu_;
+  std::map<int64_t, std::unique_ptr<Workspace>> workspaces_;
+  std::mutex run_mu_;
+  std::condition_variable run_cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace siyu::community

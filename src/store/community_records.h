@@ -1,0 +1,183 @@
+// Records of community operations (社群): members, messages, moderation, auto-replies,
+// channel codes and the activity aggregates the health views read (migration 0006).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ids.h"
+#include "store/journey_records.h"
+#include "store/records.h"
+
+namespace siyu::store {
+
+/// A customer's membership of one group, with the activity the message store maintains.
+struct GroupMember {
+  GroupId group;
+  CustomerId customer;
+  std::string name;          // the customer's display name (read only)
+  std::string role;          // one of community::kRoles, '' when unset
+  std::string role_by;
+  std::string source;
+  EpochMs joined_at = 0;
+  std::optional<EpochMs> left_at;
+  std::string leave_kind;    // quit, removed
+  int64_t messages = 0;
+  int64_t replies_drawn = 0;  // messages of others that replied to this member
+  int64_t active_days = 0;
+  int64_t last_active_day = -1;
+  int64_t violations = 0;
+};
+
+/// A membership fact: kind is join, quit or removed.
+struct GroupMemberEvent {
+  int64_t id = 0;
+  GroupId group;
+  CustomerId customer;
+  std::string kind;
+  std::string source;
+  EpochMs at = 0;
+};
+
+/// What moderation did about one message (the message store writes it with the message).
+struct ModerationAction {
+  int64_t rule_id = 0;
+  std::string rule_name;
+  std::string action;   // warn, remove, blacklist
+  std::string matched;  // the word or pattern that matched
+  std::string warning;  // text posted to the group for warn; '' = none
+};
+
+/// An auto-reply to post in answer to one message.
+struct AutoReplyFire {
+  int64_t reply_id = 0;
+  std::string text;
+};
+
+/// One group message to store, already moderated.
+struct GroupMessage {
+  int64_t id = 0;
+  GroupId group;
+  std::string msg_id;        // the sender system's id: repeats are ignored
+  CustomerId customer;       // 0 for staff or unknown senders
+  std::string sender;        // staff e-mail or external id when customer is 0
+  std::string type = "text";  // text, image, link, file, voice, video, mini_program
+  std::string text;
+  EpochMs at = 0;
+  std::string reply_to;      // msg_id of the message this one answers
+  std::vector<std::string> terms;  // topic keywords of the text (counted per day)
+  std::optional<ModerationAction> moderation;
+  std::vector<AutoReplyFire> replies;
+};
+
+/// The messages of one batch and the workspace day cut (minutes east of UTC).
+struct MessageBatch {
+  std::vector<GroupMessage> messages;
+  int offset_minutes = 480;
+};
+
+/// Per-message outcome: stored, or a repeat of a stored msg_id (nothing changed).
+struct MessageBatchResult {
+  std::vector<bool> stored;
+  int64_t violations = 0;
+  int64_t replies = 0;
+};
+
+struct ModerationRule {
+  int64_t id = 0;
+  std::string name;
+  std::string kind;  // ads, links, qr_image, competitors, flood, words
+  std::vector<std::string> words;
+  std::string action = "warn";
+  int flood_messages = 0;
+  int flood_seconds = 0;
+  bool enabled = true;
+  EpochMs updated_at = 0;
+};
+
+struct ModerationLogEntry {
+  int64_t id = 0;
+  GroupId group;
+  CustomerId customer;
+  int64_t rule_id = 0;
+  std::string rule_name;
+  std::string action;
+  std::string msg_id;
+  std::string excerpt;
+  std::string matched;
+  EpochMs at = 0;
+};
+
+struct BlacklistEntry {
+  CustomerId customer;
+  std::string reason;
+  std::string by;
+  EpochMs at = 0;
+};
+
+struct AutoReply {
+  int64_t id = 0;
+  std::string name;
+  std::string match = "contains";  // exact, contains, regex
+  std::vector<std::string> keywords;
+  std::string reply;
+  GroupId group;                   // 0: every group
+  int cooldown_seconds = 300;
+  bool enabled = true;
+  EpochMs updated_at = 0;
+};
+
+/// A group channel code (群活码) and the template of the groups it opens.
+struct GroupCode {
+  int64_t id = 0;
+  std::string name;
+  std::string token;
+  std::optional<ChannelId> channel;
+  std::string group_name = "{name} {n}群";
+  std::string kind = "traffic";
+  int capacity = 200;
+  std::optional<UserId> owner_staff;
+  std::string welcome;
+  std::string threshold_json = R"({"type":"none"})";
+  int64_t scans = 0;
+  EpochMs created_at = 0;
+};
+
+/// The group a channel-code join landed in.
+struct CodeJoin {
+  Group group;
+  bool opened = false;   // the group was opened by this join
+  bool already_member = false;
+};
+
+/// One group's figures for one workspace day.
+struct GroupDay {
+  GroupId group;
+  int64_t day = 0;
+  int64_t messages = 0;
+  int64_t active_members = 0;
+  int64_t joins = 0;
+  int64_t quits = 0;
+  int64_t removals = 0;
+  int64_t violations = 0;
+  int64_t early_leaves = 0;  // of this day's joiners, those who left within 7 days
+};
+
+struct GroupHour {
+  GroupId group;
+  int64_t day = 0;
+  int hour = 0;
+  int64_t messages = 0;
+};
+
+/// Joins of one group still to be greeted, oldest first.
+struct PendingWelcome {
+  WorkspaceId workspace;
+  GroupId group;
+  std::vector<int64_t> join_ids;
+  std::vector<CustomerId> customers;
+  EpochMs first_join_at = 0;
+};
+
+}  // namespace siyu::store
