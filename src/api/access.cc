@@ -14,7 +14,7 @@ bool allows(store::Role role, Permission p) {
              p != Permission::kManageDelivery;
     case Role::kStaff:
       return p == Permission::kRead || p == Permission::kWriteCustomers ||
-             p == Permission::kIngest;
+             p == Permission::kIngest || p == Permission::kManageCommunity;
     case Role::kAnalyst:
       return p == Permission::kRead || p == Permission::kExport;
   }

@@ -22,6 +22,7 @@ enum class Permission {
   kReadAudit,        // read the audit log
   kManageJourneys,   // create, edit, activate and pause journeys and SOPs
   kManageDelivery,   // delivery settings: caps, quiet hours, channel and its secret
+  kManageCommunity,  // groups, members and roles, moderation, auto-replies, channel codes
 };
 
 /// Whether `role` carries `p`.

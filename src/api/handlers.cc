@@ -66,16 +66,6 @@ Json channel_json(const store::Channel& c) {
           {"created_at", format_timestamp(c.created_at)}};
 }
 
-Json errors_json(const std::vector<ingest::ItemError>& errors) {
-  Json out = Json::array();
-  for (const auto& e : errors) {
-    out.push_back({{"index", e.index},
-                   {"code", std::string(error_code_name(e.status.code()))},
-                   {"message", e.status.message()},
-                   {"field", e.status.field().empty() ? Json(nullptr) : Json(e.status.field())}});
-  }
-  return out;
-}
 
 /// A file download: CSV or NDJSON named `<name>.csv|ndjson`.
 Reply download(std::string content, bool ndjson, const std::string& name) {
@@ -131,11 +121,6 @@ class CustomerFile {
   int64_t rows_ = 0;
 };
 
-bool wants_ndjson(const httplib::Request& req) {
-  const std::string ct = req.get_header_value("Content-Type");
-  return ct.find("ndjson") != std::string::npos || ct.find("jsonl") != std::string::npos ||
-         req.get_param_value("format") == "ndjson";
-}
 
 /// The eight acquisition sources of DOMAIN.md §3.
 constexpr std::array<std::string_view, 8> kChannelKinds = {
@@ -1209,19 +1194,6 @@ class Handlers {
                        {"average_order_value", o.orders > 0 ? Json(o.gmv / o.orders) : Json(nullptr)}});
   }
 
-  Result<Reply> list_groups(const httplib::Request&, const Principal& who) {
-    SIYU_ASSIGN_OR_RETURN(auto groups, s_.store.groups(who.workspace));
-    Json items = Json::array();
-    for (const auto& g : groups) {
-      items.push_back({{"id", g.id.value},
-                       {"name", g.name},
-                       {"kind", g.kind},
-                       {"owner_staff_id", g.owner_staff ? Json(g.owner_staff->value) : Json(nullptr)},
-                       {"capacity", g.capacity}});
-    }
-    return json_reply({{"items", items}});
-  }
-
   Result<Reply> audit_log(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int limit, page_limit(req));
     SIYU_ASSIGN_OR_RETURN(auto cursor, query_int(req, "cursor", 1, INT64_MAX));
@@ -1329,12 +1301,12 @@ std::vector<Route> make_routes(Services& s) {
        bind(&H::tag_segment)},
       {"DELETE", "/v1/segments/{id}/tags", P::kWriteCustomers, "untag segment members",
        bind(&H::tag_segment)},
-      {"GET", "/v1/groups", P::kRead, "list groups", bind(&H::list_groups)},
       {"GET", "/v1/audit", P::kReadAudit, "read the audit log", bind(&H::audit_log)},
   };
   for (Route& r : tag_routes(s, *s.tag_engine)) routes.push_back(std::move(r));
   for (Route& r : journey_routes(s)) routes.push_back(std::move(r));
   for (Route& r : wecom_routes(s)) routes.push_back(std::move(r));
+  for (Route& r : community_routes(s)) routes.push_back(std::move(r));
   return routes;
 }
 

@@ -119,4 +119,21 @@ Status audit(Services& s, const Principal& who, const std::string& action,
                                                         target, detail.dump()});
 }
 
+Json errors_json(const std::vector<ingest::ItemError>& errors) {
+  Json out = Json::array();
+  for (const auto& e : errors) {
+    out.push_back({{"index", e.index},
+                   {"code", std::string(error_code_name(e.status.code()))},
+                   {"message", e.status.message()},
+                   {"field", e.status.field().empty() ? Json(nullptr) : Json(e.status.field())}});
+  }
+  return out;
+}
+
+bool wants_ndjson(const httplib::Request& req) {
+  const std::string ct = req.get_header_value("Content-Type");
+  return ct.find("ndjson") != std::string::npos || ct.find("jsonl") != std::string::npos ||
+         req.get_param_value("format") == "ndjson";
+}
+
 }  // namespace siyu::api

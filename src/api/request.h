@@ -5,6 +5,7 @@
 #include <string>
 
 #include "api/routes.h"
+#include "ingest/ingest.h"
 #include "segment/expr.h"
 
 namespace siyu::api {
@@ -45,6 +46,11 @@ Result<segment::Expr> expression_at(Services& s, const Principal& who, const Jso
 /// tag engine and journeys react. The write stands even if this fails; the failure is logged
 /// and the next touch repairs it.
 void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids);
+
+/// Per-item errors of a batch as JSON ({index, code, message, field}).
+Json errors_json(const std::vector<ingest::ItemError>& errors);
+/// Whether the request body is NDJSON (by content type or ?format=ndjson).
+bool wants_ndjson(const httplib::Request& req);
 
 /// Writes an audit entry for the caller, now.
 Status audit(Services& s, const Principal& who, const std::string& action,

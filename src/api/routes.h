@@ -11,6 +11,7 @@
 #include "api/access.h"
 #include "api/login_limiter.h"
 #include "api/metrics.h"
+#include "community/service.h"
 #include "core/json.h"
 #include "customer/customer_service.h"
 #include "index/registry.h"
@@ -40,6 +41,7 @@ struct Services {
   rules::TagEngine* tag_engine = nullptr;  // owned by the server
   journey::JourneyEngine* journeys = nullptr;  // owned by the server
   outbox::Dispatcher* dispatcher = nullptr;    // owned by the server
+  community::CommunityService* community = nullptr;  // owned by the server
 };
 
 using Handler = std::function<Result<Reply>(const httplib::Request&, const Principal&)>;
@@ -64,5 +66,9 @@ std::vector<Route> journey_routes(Services& s);
 
 /// The WeCom connection, its mass-message tasks and its callback (wecom_handlers.cc).
 std::vector<Route> wecom_routes(Services& s);
+
+/// Groups, members, messages, moderation, auto-replies, health and channel codes
+/// (community_handlers.cc).
+std::vector<Route> community_routes(Services& s);
 
 }  // namespace siyu::api

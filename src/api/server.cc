@@ -91,8 +91,10 @@ struct Server::Impl {
               (void)services.indexes.refresh(ws, ids);
               tag_engine.touch(ws, ids);
             },
-            [this] { dispatcher.wake(); }}) {
+            [this] { dispatcher.wake(); }}),
+        community(deps.store, deps.clock, [this] { dispatcher.wake(); }) {
     services.tag_engine = &tag_engine;
+    services.community = &community;
     services.journeys = &journeys;
     services.dispatcher = &dispatcher;
   }
@@ -114,6 +116,7 @@ struct Server::Impl {
   rules::TagEngine tag_engine;
   outbox::Dispatcher dispatcher;
   journey::JourneyEngine journeys;
+  community::CommunityService community;
   httplib::Server http;
   std::vector<Route> routes;
 
@@ -367,8 +370,10 @@ Status Server::serve() {
   if (impl_->deps.run_journeys) {
     impl_->dispatcher.start();
     impl_->journeys.start();
+    impl_->community.start();
   }
   const bool ok = impl_->http.listen_after_bind();
+  impl_->community.stop();
   impl_->journeys.stop();
   impl_->dispatcher.stop();
   impl_->tag_engine.stop();

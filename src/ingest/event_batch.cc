@@ -117,7 +117,14 @@ Result<std::optional<store::RelationChange>> relation_of(const store::Event& e,
       return invalid(path + ".properties.group_id is required for " + t,
                      path + ".properties.group_id");
     }
-    return std::optional<RC>(RC{"group", *g, t == "join_group"});
+    bool removed = false;
+    dom::element flag;
+    if (props && props->at_key("removed").get(flag) == simdjson::SUCCESS &&
+        flag.get_bool().get(removed) != simdjson::SUCCESS) {
+      removed = false;
+    }
+    std::string source = target_of(props, "source").value_or("");
+    return std::optional<RC>(RC{"group", *g, t == "join_group", std::move(source), removed});
   }
   if (t == "add_friend" || t == "remove_friend") {
     std::string staff = e.staff.empty() ? target_of(props, "staff_id").value_or("") : e.staff;

@@ -156,6 +156,10 @@ struct Event {
 
 /// A change to a relationship fact carried by an event (follow, join_group, add_friend, ...).
 struct RelationChange {
+  RelationChange() = default;
+  RelationChange(std::string k, std::string t, bool a = true, std::string s = {}, bool r = false)
+      : kind(std::move(k)), target(std::move(t)), active(a), source(std::move(s)), removed(r) {}
+
   std::string kind;    // follow, group, friend, membership
   std::string target;  // account, group id, staff id or tier
   bool active = true;  // false ends the relationship

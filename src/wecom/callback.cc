@@ -87,8 +87,15 @@ Result<std::vector<store::PendingEvent>> callback_events(std::string_view xml,
       Json props = {{"group_id", group}, {"chat_id", chat}};
       const std::string scene = xml_field(xml, join ? "JoinScene" : "QuitScene").value_or("");
       if (!scene.empty()) props[join ? "join_scene" : "quit_scene"] = scene;
+      // JoinScene: 0 invited by a member, 1 invitation link, 3 scanned the group QR code.
+      // QuitScene: 0 left, 1 removed by the owner or an admin.
+      const std::string source = !join          ? "wecom"
+                                 : scene == "1" ? "wecom:link"
+                                 : scene == "3" ? "wecom:qr"
+                                                : "wecom:invite";
       SIYU_RETURN_IF_ERROR(make(join ? "join_group" : "leave_group", member, props,
-                                store::RelationChange{"group", group, join}));
+                                store::RelationChange{"group", group, join, source,
+                                                      !join && scene == "1"}));
     }
   }
   return out;
