@@ -1,15 +1,23 @@
 #include "community/auto_reply.h"
 
 #include "community/moderation.h"
+#include "core/text.h"
 
 namespace siyu::community {
 namespace {
 
 constexpr std::array<std::string_view, 3> kMatches = {"exact", "contains", "regex"};
 
-std::optional<std::regex> compile(const std::string& pattern) {
+/// Code points as a wide string (wchar_t is 32 bits on Linux), so a pattern like 券? applies
+/// to a whole character rather than to the last byte of its UTF-8 form.
+std::wstring wide(std::string_view text) {
+  const std::u32string cps = decode_utf8(text);
+  return std::wstring(cps.begin(), cps.end());
+}
+
+std::optional<std::wregex> compile(const std::string& pattern) {
   try {
-    return std::regex(pattern, std::regex::ECMAScript | std::regex::icase);
+    return std::wregex(wide(pattern), std::regex::ECMAScript | std::regex::icase);
   } catch (const std::regex_error&) {
     return std::nullopt;
   }
@@ -78,8 +86,9 @@ void AutoResponder::set_fired(
 bool AutoResponder::matches(size_t i, std::string_view text, const std::u32string& folded) const {
   const auto& r = replies_[i];
   if (r.match == "regex") {
+    const std::wstring w = wide(text);
     for (const auto& re : patterns_[i]) {
-      if (std::regex_search(text.begin(), text.end(), re)) return true;
+      if (std::regex_search(w, re)) return true;
     }
     return false;
   }

@@ -39,7 +39,7 @@ class AutoResponder {
   std::vector<store::AutoReply> replies_;
   std::shared_ptr<const TextFolder> folder_;
   std::vector<std::vector<std::u32string>> folded_keywords_;
-  std::vector<std::vector<std::regex>> patterns_;
+  std::vector<std::vector<std::wregex>> patterns_;
   std::map<std::pair<int64_t, int64_t>, EpochMs> fired_;  // (reply, group) → last fire
 };
 
