@@ -784,7 +784,8 @@ class CommunityHandlers {
     SIYU_RETURN_IF_ERROR(f.finish());
     if (!group) return invalid(path + ".group_id is required", path + ".group_id");
     if (!known.contains(*group)) {
-      return not_found(path + ".group_id: group " + std::to_string(*group) + " does not exist");
+      return Status(ErrorCode::kNotFound, path + ".group_id: group " + std::to_string(*group) + " does not exist",
+                    path + ".group_id");
     }
     m.group = GroupId(*group);
     if (at == nullptr) return invalid(path + ".at is required", path + ".at");

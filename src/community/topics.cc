@@ -13,7 +13,7 @@ bool is_cjk(char32_t c) { return (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xF900 &&
 const std::u32string& stop_chars() {
   static const std::u32string chars =
       U"的了是在我你他她它们吗呢吧啊哦嗯呀哈嘛么就也都还和与及或而这那有没不很太又再被把给让"
-      U"个之其以于为着过得地将从对向到啦咯喔哟嘿哎噢哇";
+      U"个之其以于为着过得将从对向到啦咯喔哟嘿哎噢哇";
   return chars;
 }
 
@@ -43,7 +43,7 @@ std::vector<std::string> extract_terms(const TextFolder& folder, std::string_vie
   std::u32string run;    // CJK characters
   std::u32string latin;  // letters and digits
   auto flush_run = [&] {
-    for (size_t n = 3; n >= 2; --n) {
+    for (size_t n = 4; n >= 2; --n) {
       for (size_t i = 0; i + n <= run.size(); ++i) {
         std::u32string_view phrase(run.data() + i, n);
         if (!has_stop_char(phrase)) add(std::u32string(phrase));
