@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "core/time_format.h"
+#include "community/service.h"
 #include "customer/identity.h"
 #include "journey/engine.h"
 #include "journey/templates.h"
@@ -125,12 +126,14 @@ class Builder {
     SIYU_RETURN_IF_ERROR(flush_orders(out));
     SIYU_RETURN_IF_ERROR(make_tag_catalogue());
     SIYU_RETURN_IF_ERROR(make_journeys());
+    SIYU_RETURN_IF_ERROR(make_community(out));
     SIYU_RETURN_IF_ERROR(store_.rename_workspace(ws_, opt_.slug));
     return out;
   }
 
  private:
   static constexpr int64_t kChunk = 2000;
+  static constexpr int kGroups = 120;
 
   Status make_staff(const std::string& owner_email) {
     SIYU_ASSIGN_OR_RETURN(std::string hash, security::hash_password(kDemoPassword));
@@ -310,16 +313,125 @@ class Builder {
   Status make_groups() {
     static constexpr std::array<const char*, 3> kKinds = {"traffic", "conversion",
                                                           "organisational"};
-    for (int i = 0; i < 60; ++i) {
+    for (int i = 0; i < kGroups; ++i) {
       const auto city = kCities[static_cast<size_t>(i) % kCities.size()];
       store::Group g;
       g.name = "茶语时光·" + std::string(city) + std::to_string(i / 15 + 1) + "群";
       g.kind = kKinds[static_cast<size_t>(i) % 3];
       g.owner_staff = staff_[static_cast<size_t>(i) % staff_.size()];
+      g.capacity = 500;
+      g.slogan = "一杯好茶，一群好友";
+      g.benefits = "会员价新品尝鲜 · 每周六 20:00 茶饮小课堂 · 群内专属优惠券";
+      g.rules = "1. 不发广告和链接 2. 不刷屏 3. 友善交流，不提竞品";
+      if (i % 3 == 0) g.welcome = "新朋友先看群公告，群内回复「优惠券」领取新人券～";
+      if (g.kind == "organisational") {
+        g.threshold_json = i % 2 == 0 ? R"({"type":"price","price":990,"description":"茶艺课学员群"})"
+                                      : R"({"type":"identity","segment":{"layer":["member"]},"description":"仅限会员"})";
+      }
       g.created_at = start_day_ * kMsPerDay;
       SIYU_RETURN_IF_ERROR(store_.create_group(ws_, g).status());
     }
     return Status::ok();
+  }
+
+  /// Moderation rules, auto-replies, a channel code and 30 days of group chat through the
+  /// community service (moderated, answered and aggregated like live traffic).
+  Status make_community(DemoResult& out) {
+    const EpochMs at = now_;
+    auto rule = [&](const char* name, const char* kind, std::vector<std::string> words,
+                    const char* action) {
+      store::ModerationRule r;
+      r.name = name;
+      r.kind = kind;
+      r.words = std::move(words);
+      r.action = action;
+      r.updated_at = at;
+      if (r.kind == "flood") {
+        r.flood_messages = 6;
+        r.flood_seconds = 20;
+      }
+      return store_.put_moderation_rule(ws_, r).status();
+    };
+    SIYU_RETURN_IF_ERROR(rule("广告", "ads", {}, "warn"));
+    SIYU_RETURN_IF_ERROR(rule("外链", "links", {}, "warn"));
+    SIYU_RETURN_IF_ERROR(rule("二维码图片", "qr_image", {}, "remove"));
+    SIYU_RETURN_IF_ERROR(rule("竞品", "competitors", {"喜茶", "奈雪", "蜜雪冰城"}, "warn"));
+    SIYU_RETURN_IF_ERROR(rule("刷屏", "flood", {}, "warn"));
+    auto reply = [&](const char* name, const char* match, std::vector<std::string> keywords,
+                     const char* text) {
+      store::AutoReply r;
+      r.name = name;
+      r.match = match;
+      r.keywords = std::move(keywords);
+      r.reply = text;
+      r.cooldown_seconds = 600;
+      r.updated_at = at;
+      return store_.put_auto_reply(ws_, r).status();
+    };
+    SIYU_RETURN_IF_ERROR(reply("门店地址", "contains", {"门店地址", "店在哪"}, "全部门店地址：小程序「茶语时光」→ 门店"));
+    SIYU_RETURN_IF_ERROR(reply("营业时间", "contains", {"几点开门", "营业时间"}, "门店营业时间 10:00–22:00，节假日照常"));
+    SIYU_RETURN_IF_ERROR(reply("优惠券", "exact", {"优惠券"}, "新人券已发到你的会员中心，7 天内有效"));
+    store::GroupCode code;
+    code.name = "双十一福利";
+    code.token = "demo-" + opt_.slug;
+    code.group_name = "茶语时光·{name}{n}群";
+    code.capacity = 200;
+    code.channel = channels_.front();
+    code.owner_staff = staff_.front();
+    code.welcome = "欢迎来到双十一福利群，11 月 11 日 20:00 开抢！";
+    code.created_at = at;
+    SIYU_RETURN_IF_ERROR(store_.create_group_code(ws_, code).status());
+
+    static constexpr std::array<const char*, 20> kChat = {
+        "今天的杨枝甘露真好喝", "芝士奶盖是不是换配方了", "周六的茶饮小课堂还有名额吗", "新品桂花酒酿什么时候上",
+        "求推荐一款不太甜的", "第二杯半价活动还有吗", "门店地址在哪里呀", "几点开门？", "乌龙拿铁少冰最好喝",
+        "会员积分怎么换杯子", "优惠券", "茉莉绿茶加椰果绝了", "今天排队的人好多", "外卖能用会员价吗",
+        "上次的品鉴会太好玩了", "有没有低卡的推荐", "桂花酒酿会不会很甜", "生日当天有免费饮品吗",
+        "店员小姐姐超级热情", "杨枝甘露和芝士奶盖二选一"};
+    static constexpr std::array<const char*, 5> kSpam = {
+        "加 V 信领红包，日结兼职", "www.free-tea.cn 免费领奶茶", "喜茶买一送一，快去", "刷单返利，私聊我",
+        "蜜雪冰城更便宜"};
+    static constexpr std::array<int, 24> kHourWeight = {1, 0, 0, 0, 0, 0, 1, 3, 6, 5, 4, 6,
+                                                       9, 8, 4, 4, 5, 6, 7, 9, 12, 13, 9, 4};
+    const std::vector<int> weights(kHourWeight.begin(), kHourWeight.end());
+    ManualClock clock(now_);
+    community::CommunityService service(store_, clock);
+    SIYU_ASSIGN_OR_RETURN(auto groups, store_.groups(ws_));
+    int64_t n = 0;
+    for (const auto& g : groups) {
+      SIYU_ASSIGN_OR_RETURN(auto members, store_.group_members(ws_, g.id, false));
+      if (members.empty()) continue;
+      // Some groups are lively, some quiet: 2–40 messages a day.
+      const double per_day = 2 + 38 * dice_.unit() * dice_.unit();
+      std::vector<community::IncomingMessage> batch;
+      for (int64_t day = end_day_ - 30; day < end_day_; ++day) {
+        const auto count = static_cast<int64_t>(dice_.exponential(per_day));
+        for (int64_t k = 0; k < count; ++k) {
+          // A few members do most of the talking.
+          const auto& who = members[static_cast<size_t>(
+              std::min<int64_t>(static_cast<int64_t>(members.size()) - 1,
+                                static_cast<int64_t>(dice_.exponential(static_cast<double>(members.size()) / 8))))];
+          const EpochMs t = (day * 24 + dice_.weighted(weights)) * 3'600'000 - 8 * 3'600'000 +
+                            dice_.below(3'600'000);
+          if (t <= who.joined_at || t >= now_) continue;
+          community::IncomingMessage m;
+          m.message.msg_id = "demo-" + std::to_string(++n);
+          m.message.group = g.id;
+          m.message.customer = who.customer;
+          m.message.at = t;
+          m.message.text = dice_.chance(0.01) ? kSpam[static_cast<size_t>(dice_.below(static_cast<int64_t>(kSpam.size())))]
+                                              : kChat[static_cast<size_t>(dice_.below(static_cast<int64_t>(kChat.size())))];
+          if (n > 1 && dice_.chance(0.25) && !batch.empty()) m.message.reply_to = batch.back().message.msg_id;
+          batch.push_back(std::move(m));
+        }
+      }
+      std::sort(batch.begin(), batch.end(),
+                [](const auto& a, const auto& b) { return a.message.at < b.message.at; });
+      out.group_messages += static_cast<int64_t>(batch.size());
+      if (!batch.empty()) SIYU_RETURN_IF_ERROR(service.ingest(ws_, std::move(batch)).status());
+    }
+    // Joins of the last minutes get their greeting like live ones.
+    return service.greet(now_ + community::kWelcomeGatherMs).status();
   }
 
   /// A day after `from` drawn with seasonal weights, or -1 past the end.
@@ -449,7 +561,7 @@ class Builder {
     }
     if (dice_.chance(0.6)) event(id, "registered", joined + 60'000, "{}", std::nullopt, "", 0, ch_code);
     if (dice_.chance(0.42)) {
-      const std::string g = std::to_string(1 + dice_.below(60));
+      const std::string g = std::to_string(1 + dice_.below(kGroups));
       const EpochMs t = joined + dice_.below(3) * kMsPerDay + 3'600'000;
       event(id, "join_group", t, R"({"group_id":")" + g + R"("})", store::RelationChange{"group", g, true});
       if (churn_day < end_day_ && dice_.chance(0.4)) {

@@ -27,6 +27,7 @@ struct DemoResult {
   int64_t customers = 0;
   int64_t events = 0;
   int64_t orders = 0;
+  int64_t group_messages = 0;
 };
 
 /// The demo owner's password (printed by `siyu demo`; change it in real use).

@@ -30,7 +30,7 @@ TEST(DemoTest, BuildsOnceAndSetsAnInterruptedBuildAside) {
   EXPECT_EQ(st->workspace_by_slug("demo")->id, first->workspace);
   EXPECT_FALSE(st->workspace_by_slug("demo.building").has_value());
   EXPECT_EQ(st->users(first->workspace)->size(), 20u);
-  EXPECT_EQ(st->groups(first->workspace)->size(), 60u);
+  EXPECT_EQ(st->groups(first->workspace)->size(), 120u);
   EXPECT_EQ(st->channels(first->workspace)->size(), 8u);
 
   auto again = build_demo(*st, vault, opt, clock);
