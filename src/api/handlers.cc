@@ -412,7 +412,8 @@ class Handlers {
         {Permission::kExport, "export"},
         {Permission::kReadAudit, "read_audit"},
         {Permission::kManageJourneys, "manage_journeys"},
-        {Permission::kManageDelivery, "manage_delivery"}};
+        {Permission::kManageDelivery, "manage_delivery"},
+        {Permission::kManageCommunity, "manage_community"}};
     for (const auto& [p, name] : kNames) {
       if (allows(who.role, p)) perms.push_back(name);
     }
