@@ -1,6 +1,6 @@
 // libFuzzer target: WeCom callback bodies — the XML envelope, WXBizMsgCrypt decryption of
 // whatever ciphertext it holds (signed, so decryption itself is exercised), and the decrypted
-// XML read as events.
+// XML read as events and as relayed group messages.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -30,6 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& e : *events) {
       if (e.event.event_id.empty() || !e.identity) __builtin_trap();
     }
+  }
+  auto message = siyu::wecom::callback_group_message(body, 0);
+  if (message && *message && ((*message)->msg_id.empty() || (*message)->chat_id.empty())) {
+    __builtin_trap();
   }
   return 0;
 }

@@ -107,6 +107,11 @@ class WecomHandlers {
       }
       return std::nullopt;
     };
+    SIYU_ASSIGN_OR_RETURN(auto relayed, wecom::callback_group_message(xml, now));
+    if (relayed) {
+      SIYU_RETURN_IF_ERROR(group_message(ws->id, *relayed, settings, codec));
+      return text_reply("success");
+    }
     SIYU_ASSIGN_OR_RETURN(auto events, wecom::callback_events(xml, settings, codec, staff, now));
     if (!events.empty()) {
       SIYU_ASSIGN_OR_RETURN(auto result, s_.store.ingest_events(ws->id, events, now));
@@ -120,6 +125,36 @@ class WecomHandlers {
   }
 
  private:
+  /// Stores a relayed group message through moderation; chats not mapped to a Siyu group
+  /// are acknowledged and dropped (WeCom would otherwise retry them).
+  Status group_message(WorkspaceId ws, const wecom::RelayedMessage& r,
+                       const wecom::WecomSettings& settings, const customer::IdentityCodec& codec) {
+    std::optional<int64_t> group;
+    for (const auto& [id, chat_id] : settings.chats) {
+      if (chat_id == r.chat_id) group = id;
+    }
+    if (!group) return Status::ok();
+    community::IncomingMessage in;
+    store::GroupMessage& m = in.message;
+    m.group = GroupId(*group);
+    m.msg_id = "wecom-" + r.msg_id;
+    m.sender = r.from;
+    m.type = r.type;
+    m.text = r.text;
+    m.at = r.at;
+    in.qr = r.qr;
+    if (r.from_customer) {
+      SIYU_ASSIGN_OR_RETURN(auto id, codec.make("wecom_external_userid", r.from, "", "FromUserName"));
+      SIYU_ASSIGN_OR_RETURN(auto found, s_.store.find_identity(ws, id.type, id.app_id, id.key));
+      if (found) m.customer = found->customer;
+    }
+    std::vector<community::IncomingMessage> batch;
+    batch.push_back(std::move(in));
+    SIYU_ASSIGN_OR_RETURN(auto report, s_.community->ingest(ws, std::move(batch)));
+    if (!report.touched.empty()) reindex(s_, ws, report.touched);
+    return Status::ok();
+  }
+
   Services& s_;
 };
 

@@ -2,6 +2,9 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <array>
+
 #include "core/text.h"
 #include "wecom/xml.h"
 
@@ -99,6 +102,32 @@ Result<std::vector<store::PendingEvent>> callback_events(std::string_view xml,
     }
   }
   return out;
+}
+
+Result<std::optional<RelayedMessage>> callback_group_message(std::string_view xml, EpochMs now) {
+  const std::string type = xml_field(xml, "MsgType").value_or("");
+  const std::string chat = xml_field(xml, "ChatId").value_or("");
+  if (type.empty() || type == "event" || chat.empty()) return std::optional<RelayedMessage>();
+  RelayedMessage m;
+  m.chat_id = chat;
+  m.msg_id = xml_field(xml, "MsgId").value_or("");
+  m.from = xml_field(xml, "FromUserName").value_or("");
+  if (m.msg_id.empty() || m.from.empty()) return invalid("group message has no MsgId or FromUserName");
+  m.from_customer = is_external(m.from);
+  m.type = type == "miniprogram" ? "mini_program" : type;
+  static constexpr std::array<std::string_view, 7> kTypes = {"text", "image", "link", "file",
+                                                             "voice", "video", "mini_program"};
+  if (std::find(kTypes.begin(), kTypes.end(), m.type) == kTypes.end()) m.type = "file";
+  m.text = xml_field(xml, "Content").value_or(xml_field(xml, "Title").value_or(""));
+  if (m.type == "link") m.text += " " + xml_field(xml, "Url").value_or("");
+  m.qr = xml_field(xml, "HasQrCode").value_or("") == "1";
+  const std::string created = xml_field(xml, "CreateTime").value_or("");
+  m.at = now;
+  if (!created.empty() && created.size() < 12 &&
+      created.find_first_not_of("0123456789") == std::string::npos) {
+    m.at = std::stoll(created) * 1000;
+  }
+  return std::optional<RelayedMessage>(std::move(m));
 }
 
 }  // namespace siyu::wecom

@@ -6,6 +6,10 @@
 //     external member (ids of staff members are skipped)
 // Event ids are derived from the callback's content, so the same callback delivered twice is
 // stored once.
+//
+// Group messages arrive in the message envelope (MsgType text, image, link, ... with MsgId,
+// FromUserName, CreateTime and Content) with a ChatId naming the customer group: the form in
+// which a chat-archive (会话内容存档) collector relays each record of a group to Siyu.
 #pragma once
 
 #include <functional>
@@ -27,5 +31,21 @@ Result<std::vector<store::PendingEvent>> callback_events(std::string_view xml,
                                                          const WecomSettings& settings,
                                                          const customer::IdentityCodec& codec,
                                                          const StaffResolver& staff, EpochMs now);
+
+/// A group message relayed in a callback envelope.
+struct RelayedMessage {
+  std::string chat_id;
+  std::string msg_id;
+  std::string from;  // external userid (wm…/wo…) or a staff member's userid
+  bool from_customer = false;
+  std::string type;  // text, image, link, file, voice, video, mini_program
+  std::string text;
+  bool qr = false;   // the collector found a QR code in the image (<HasQrCode>1)
+  EpochMs at = 0;
+};
+
+/// The group message of a decrypted callback, or nullopt when it is not one (events, or a
+/// message outside a group). kInvalidArgument for a message without MsgId or FromUserName.
+Result<std::optional<RelayedMessage>> callback_group_message(std::string_view xml, EpochMs now);
 
 }  // namespace siyu::wecom

@@ -124,5 +124,44 @@ TEST_F(WecomApiTest, AnAddContactCallbackWelcomesTheCustomerThroughWecom) {
   EXPECT_EQ(store_->events(a_, (*id)->customer, std::nullopt, 10)->size(), 1u);
 }
 
+TEST_F(WecomApiTest, GroupMessagesRelayedInCallbacksGoThroughModeration) {
+  auto g = call("POST", "/v1/groups", key_a_, R"({"name":"茶友群"})");
+  ASSERT_EQ(g.status, 201);
+  const std::string gid = std::to_string(g.body["id"].get<int64_t>());
+  ASSERT_EQ(call("PUT", "/v1/settings/wecom", key_a_,
+                 Json{{"corp_id", "wwcorp"}, {"secret", "secret"}, {"token", "token"},
+                      {"encoding_aes_key", kAesKey}, {"api_base", fake_.base()}, {"allow_private", true},
+                      {"chats", {{gid, "wrCHAT"}}}}.dump()).status, 200);
+  ASSERT_EQ(call("POST", "/v1/moderation/rules", key_a_, R"({"name":"广告","kind":"ads"})").status, 201);
+  auto known = call("POST", "/v1/identify", key_a_,
+                    R"({"identities":[{"type":"wecom_external_userid","value":"wmKNOWN"}]})");
+  ASSERT_EQ(known.status, 200) << known.raw;
+  auto message = [&](const std::string& id, const std::string& chat, const std::string& from,
+                     const std::string& text) {
+    return "<xml><ToUserName><![CDATA[wwcorp]]></ToUserName><FromUserName><![CDATA[" + from +
+           "]]></FromUserName><CreateTime>" + std::to_string(now_s()) +
+           "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[" + text +
+           "]]></Content><MsgId>" + id + "</MsgId><ChatId><![CDATA[" + chat + "]]></ChatId></xml>";
+  };
+  for (const auto& xml : {message("1", "wrCHAT", "wmKNOWN", "加 Ｖ 信领红包"), message("2", "wrCHAT", "zhangsan", "大家好"),
+                          message("3", "wrOTHER", "wmKNOWN", "加vx")}) {
+    auto [path, body] = callback(xml, now_s());
+    auto r = call("POST", path, "", body, "text/xml");
+    ASSERT_EQ(r.status, 200) << r.raw;
+    EXPECT_EQ(r.raw, "success");
+  }
+  // The retried first message is stored once.
+  auto [path, body] = callback(message("1", "wrCHAT", "wmKNOWN", "加 Ｖ 信领红包"), now_s());
+  EXPECT_EQ(call("POST", path, "", body, "text/xml").status, 200);
+  auto messages = call("GET", "/v1/groups/" + gid + "/messages", key_a_);
+  ASSERT_EQ(messages.body["items"].size(), 2u) << messages.raw;
+  auto log = call("GET", "/v1/moderation/log", key_a_);
+  ASSERT_EQ(log.body["items"].size(), 1u);
+  EXPECT_EQ(log.body["items"][0]["customer_id"], known.body["customer"]["id"]);
+  // The sender seen in the group became a member.
+  auto members = call("GET", "/v1/groups/" + gid + "/members", key_a_);
+  EXPECT_EQ(members.body["items"].size(), 1u);
+}
+
 }  // namespace
 }  // namespace siyu::api
