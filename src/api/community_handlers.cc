@@ -42,22 +42,20 @@ class CommunityHandlers {
   explicit CommunityHandlers(Services& s) : s_(s), community_(*s.community) {}
 
   // ------------------------------------------------------------------ groups
+  /// Every group with its health (from a snapshot at most 30 s old; see CommunityService).
   Result<Reply> list_groups(const httplib::Request& req, const Principal& who) {
-    SIYU_ASSIGN_OR_RETURN(auto window, window_of(req, who));
-    SIYU_ASSIGN_OR_RETURN(auto groups, s_.store.groups(who.workspace));
-    SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.group_days(who.workspace, std::nullopt,
-                                                         community::first_day_needed(window),
-                                                         window.to_day));
-    auto health = community::health_list(groups, rows, window);
+    SIYU_ASSIGN_OR_RETURN(auto days, query_int(req, "days", 1, 90));
+    SIYU_ASSIGN_OR_RETURN(auto snap, community_.health(who.workspace, static_cast<int>(days.value_or(7))));
     Json items = Json::array();
-    for (size_t i = 0; i < groups.size(); ++i) {
-      Json g = group_json(groups[i]);
-      g["health"] = community::health_json(health[i]);
+    for (size_t i = 0; i < snap->groups.size(); ++i) {
+      Json g = group_json(snap->groups[i]);
+      g["health"] = community::health_json(snap->figures[i]);
       items.push_back(std::move(g));
     }
     return json_reply({{"items", items},
-                       {"total", community::health_json(health.back())},
-                       {"window", window_json(window, who)}});
+                       {"total", community::health_json(snap->figures.back())},
+                       {"window", window_json(snap->window, who)},
+                       {"as_of", format_timestamp(snap->built_at)}});
   }
 
   Result<Reply> create_group(const httplib::Request& req, const Principal& who) {
@@ -67,6 +65,7 @@ class CommunityHandlers {
     SIYU_RETURN_IF_ERROR(read_group(body, who, g, true));
     g.created_at = s_.clock.now_ms();
     SIYU_ASSIGN_OR_RETURN(store::Group made, s_.store.create_group(who.workspace, g));
+    community_.groups_changed(who.workspace);
     SIYU_RETURN_IF_ERROR(audit(s_, who, "group.create", "group:" + std::to_string(made.id.value)));
     return json_reply(group_json(made), 201);
   }
@@ -83,6 +82,7 @@ class CommunityHandlers {
     SIYU_ASSIGN_OR_RETURN(store::Group g, s_.store.group(who.workspace, GroupId(id)));
     SIYU_RETURN_IF_ERROR(read_group(body, who, g, false));
     SIYU_RETURN_IF_ERROR(s_.store.update_group(who.workspace, g));
+    community_.groups_changed(who.workspace);
     SIYU_RETURN_IF_ERROR(audit(s_, who, "group.update", "group:" + std::to_string(id)));
     SIYU_ASSIGN_OR_RETURN(store::Group saved, s_.store.group(who.workspace, GroupId(id)));
     return json_reply(group_json(saved));
@@ -113,6 +113,7 @@ class CommunityHandlers {
     SIYU_ASSIGN_OR_RETURN(bool joined, s_.store.join_group(who.workspace, GroupId(id), CustomerId(*customer),
                                                            source, true, s_.clock.now_ms()));
     reindex(s_, who.workspace, {CustomerId(*customer)});
+    community_.groups_changed(who.workspace);
     return json_reply({{"joined", joined}, {"group_id", id}, {"customer_id", *customer}}, joined ? 201 : 200);
   }
 
@@ -125,6 +126,7 @@ class CommunityHandlers {
     SIYU_RETURN_IF_ERROR(audit(s_, who, quit ? "group.quit" : "group.remove",
                                "group:" + std::to_string(id), {{"customer", customer}}));
     reindex(s_, who.workspace, {CustomerId(customer)});
+    community_.groups_changed(who.workspace);
     return no_content();
   }
 
@@ -249,6 +251,7 @@ class CommunityHandlers {
       SIYU_RETURN_IF_ERROR(results[0].status);
     }
     reindex(s_, who.workspace, {customer});
+    community_.groups_changed(who.workspace);
     return json_reply({{"admitted", true}, {"code", "admitted"}, {"group_id", id}}, 201);
   }
 
@@ -353,13 +356,14 @@ class CommunityHandlers {
 
   /// Across every group: the total, the heatmap, hot topics and the daily series.
   Result<Reply> overview(const httplib::Request& req, const Principal& who) {
-    SIYU_ASSIGN_OR_RETURN(auto window, window_of(req, who));
-    SIYU_ASSIGN_OR_RETURN(auto groups, s_.store.groups(who.workspace));
-    SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.group_days(who.workspace, std::nullopt,
-                                                         community::first_day_needed(window), window.to_day));
+    SIYU_ASSIGN_OR_RETURN(auto days, query_int(req, "days", 1, 90));
+    SIYU_ASSIGN_OR_RETURN(auto snap, community_.health(who.workspace, static_cast<int>(days.value_or(7))));
+    const auto& window = snap->window;
+    const auto& groups = snap->groups;
+    const auto& health = snap->figures;
+    SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.group_days(who.workspace, GroupId(0), window.from_day, window.to_day));
     SIYU_ASSIGN_OR_RETURN(auto hours, s_.store.group_hours(who.workspace, std::nullopt, window.from_day, window.to_day));
     SIYU_ASSIGN_OR_RETURN(auto terms, s_.store.topics(who.workspace, window.from_day, window.to_day, 150));
-    auto health = community::health_list(groups, rows, window);
     Json flagged = Json::array();
     for (size_t i = 0; i + 1 < health.size(); ++i) {
       if (health[i].flags.empty()) continue;
@@ -533,6 +537,7 @@ class CommunityHandlers {
     if (listed) return unprocessable("customer " + std::to_string(*customer) + " is on the blacklist", "customer_id");
     SIYU_ASSIGN_OR_RETURN(auto joined, s_.store.join_by_code(who.workspace, id, CustomerId(*customer), s_.clock.now_ms()));
     reindex(s_, who.workspace, {CustomerId(*customer)});
+    community_.groups_changed(who.workspace);
     return json_reply({{"group", group_json(joined.group)},
                        {"opened_group", joined.opened},
                        {"already_member", joined.already_member}},

@@ -566,6 +566,21 @@ TEST_F(CommunityStoreTest, HealthEqualsAPlainEvaluationOnRandomData) {
   auto rows = *store_->group_days(ws_, std::nullopt, first_day_needed(w), w.to_day);
   auto fresh_groups = *store_->groups(ws_);
   auto health = health_list(fresh_groups, rows, w);
+  // Group 0 rows hold the sums across groups: days and hours.
+  std::map<int64_t, int64_t> per_day, across_day;
+  for (const auto& r : rows) (r.group.valid() ? per_day : across_day)[r.day] += r.messages;
+  EXPECT_EQ(per_day, across_day);
+  int64_t hour_sum = 0, across_hours = 0;
+  for (const auto& g : groups) {
+    const auto hours = *store_->group_hours(ws_, g.id, w.from_day, w.to_day);
+    for (const auto& h : hours) hour_sum += h.messages;
+  }
+  const auto across = *store_->group_hours(ws_, std::nullopt, w.from_day, w.to_day);
+  for (const auto& h : across) across_hours += h.messages;
+  EXPECT_EQ(hour_sum, across_hours);
+  int64_t window_messages = 0;
+  for (const auto& [d, m] : across_day) window_messages += d >= w.from_day ? m : 0;
+  EXPECT_EQ(health.back().messages, window_messages);
   for (size_t g = 0; g < groups.size(); ++g) {
     // Plain evaluation over the raw facts.
     std::map<int64_t, std::set<int64_t>> active;  // day → customers

@@ -123,6 +123,65 @@ Result<int> CommunityService::greet(EpochMs now) {
   return written;
 }
 
+Result<std::shared_ptr<const HealthSnapshot>> CommunityService::build_health(WorkspaceId ws,
+                                                                             int days) {
+  SIYU_ASSIGN_OR_RETURN(store::Workspace row, store_.workspace(ws));
+  SIYU_ASSIGN_OR_RETURN(int offset, zone_offset_minutes(row.timezone));
+  auto snap = std::make_shared<HealthSnapshot>();
+  snap->built_at = clock_.now_ms();
+  const int64_t today = local_day(snap->built_at, offset);
+  snap->window = HealthWindow{today - days + 1, today};
+  SIYU_ASSIGN_OR_RETURN(snap->groups, store_.groups(ws));
+  SIYU_ASSIGN_OR_RETURN(auto rows, store_.group_days(ws, std::nullopt, first_day_needed(snap->window),
+                                                     snap->window.to_day));
+  snap->figures = health_list(snap->groups, rows, snap->window);
+  return std::shared_ptr<const HealthSnapshot>(std::move(snap));
+}
+
+Result<std::shared_ptr<const HealthSnapshot>> CommunityService::health(WorkspaceId ws, int days) {
+  const EpochMs now = clock_.now_ms();
+  {
+    std::lock_guard lock(health_mu_);
+    auto& entry = health_[{ws.value, days}];
+    entry.last_asked = now;
+    if (entry.snapshot && now - entry.snapshot->built_at < kHealthMaxAgeMs) return entry.snapshot;
+  }
+  SIYU_ASSIGN_OR_RETURN(auto snap, build_health(ws, days));
+  std::lock_guard lock(health_mu_);
+  auto& entry = health_[{ws.value, days}];
+  if (!entry.snapshot || entry.snapshot->built_at < snap->built_at) entry.snapshot = snap;
+  return snap;
+}
+
+void CommunityService::groups_changed(WorkspaceId ws) {
+  std::lock_guard lock(health_mu_);
+  for (auto& [key, entry] : health_) {
+    if (key.first == ws.value) entry.snapshot.reset();
+  }
+}
+
+void CommunityService::refresh_health(EpochMs now) {
+  std::vector<std::pair<int64_t, int>> stale;
+  {
+    std::lock_guard lock(health_mu_);
+    for (const auto& [key, entry] : health_) {
+      const bool watched = now - entry.last_asked < 600'000;
+      const bool aging = !entry.snapshot || now - entry.snapshot->built_at > kHealthMaxAgeMs / 2;
+      if (watched && aging) stale.push_back(key);
+    }
+  }
+  for (const auto& [ws, days] : stale) {
+    auto snap = build_health(WorkspaceId(ws), days);
+    if (!snap) {
+      std::cerr << "community: health: " << snap.status().message() << "\n";
+      continue;
+    }
+    std::lock_guard lock(health_mu_);
+    auto& entry = health_[{ws, days}];
+    if (!entry.snapshot || entry.snapshot->built_at < (*snap)->built_at) entry.snapshot = *snap;
+  }
+}
+
 Result<int> CommunityService::text_retention_days(WorkspaceId ws) {
   SIYU_ASSIGN_OR_RETURN(auto value, store_.setting(ws, kRetentionSetting));
   int days = 0;
@@ -166,6 +225,7 @@ void CommunityService::run() {
     lock.unlock();
     const EpochMs now = clock_.now_ms();
     if (auto r = greet(now); !r) std::cerr << "community: welcome: " << r.status().message() << "\n";
+    refresh_health(now);
     if (now - last_expiry >= 3'600'000) {
       if (auto r = expire_texts(now); !r) {
         std::cerr << "community: text retention: " << r.status().message() << "\n";

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "community/auto_reply.h"
+#include "community/health.h"
 #include "community/moderation.h"
 #include "community/text_fold.h"
 #include "core/clock.h"
@@ -32,6 +33,18 @@ struct IncomingMessage {
   store::GroupMessage message;
   bool qr = false;  // an image the collector found a QR code in
 };
+
+/// The health of every group of a workspace over a window, as of `built_at`.
+struct HealthSnapshot {
+  std::vector<store::Group> groups;
+  std::vector<HealthFigures> figures;  // one per group, then the total across groups
+  HealthWindow window;
+  EpochMs built_at = 0;
+};
+
+/// The health list is rebuilt when older than this, and kept warm in the background while
+/// it is being looked at, so a request never waits for 50,000 groups to be summed.
+inline constexpr EpochMs kHealthMaxAgeMs = 30'000;
 
 struct IngestReport {
   int64_t stored = 0;
@@ -64,6 +77,12 @@ class CommunityService {
   /// Clears message text older than each workspace's retention. Returns messages cleared.
   Result<int64_t> expire_texts(EpochMs now);
 
+  /// The health of every group over the last `days` days (ending today in the workspace's
+  /// zone), at most kHealthMaxAgeMs old.
+  Result<std::shared_ptr<const HealthSnapshot>> health(WorkspaceId ws, int days);
+  /// Drops the workspace's health snapshots (a group was created, edited or joined).
+  void groups_changed(WorkspaceId ws);
+
   /// Text retention in days for a workspace (setting community.text_retention_days).
   Result<int> text_retention_days(WorkspaceId ws);
 
@@ -80,7 +99,15 @@ class CommunityService {
   };
   Result<Workspace*> workspace(WorkspaceId ws);
   Status compile(WorkspaceId ws, Workspace& w);
+  Result<std::shared_ptr<const HealthSnapshot>> build_health(WorkspaceId ws, int days);
+  /// Rebuilds snapshots asked for in the last ten minutes that are getting old.
+  void refresh_health(EpochMs now);
   void run();
+
+  struct HealthEntry {
+    std::shared_ptr<const HealthSnapshot> snapshot;
+    EpochMs last_asked = 0;
+  };
 
   store::Store& store_;
   const Clock& clock_;
@@ -88,6 +115,8 @@ class CommunityService {
   std::shared_ptr<const TextFolder> folder_;
   std::mutex mu_;
   std::map<int64_t, std::unique_ptr<Workspace>> workspaces_;
+  std::mutex health_mu_;
+  std::map<std::pair<int64_t, int>, HealthEntry> health_;  // (workspace, days)
   std::mutex run_mu_;
   std::condition_variable run_cv_;
   bool stopping_ = false;

@@ -267,9 +267,11 @@ class Store {
   /// Clears the text of messages older than `before`; returns how many were cleared.
   virtual Result<int64_t> expire_message_text(WorkspaceId ws, EpochMs before) = 0;
 
-  /// Day figures of every group (or one) for workspace days [from_day, to_day].
+  /// Day figures of every group (or one) for workspace days [from_day, to_day]; group 0 holds
+  /// the sums across groups.
   virtual Result<std::vector<GroupDay>> group_days(WorkspaceId ws, std::optional<GroupId> group,
                                                    int64_t from_day, int64_t to_day) = 0;
+  /// Messages per day and hour of one group, or summed across groups (nullopt).
   virtual Result<std::vector<GroupHour>> group_hours(WorkspaceId ws, std::optional<GroupId> group,
                                                      int64_t from_day, int64_t to_day) = 0;
   /// Keyword counts across groups for days [from_day, to_day], largest first.

@@ -113,25 +113,34 @@ struct MemberActivity {
   int64_t replies_drawn = 0;
   int64_t violations = 0;
   std::set<int64_t> days;
+  bool checked = false;         // membership and last_active_day read
+  int64_t last_active_day = -1;
 };
+
+/// A current member's latest active day (-1 before the first message); nullopt when the
+/// customer is not a current member.
+Result<std::optional<int64_t>> member_state(Connection& c, WorkspaceId ws, GroupId group,
+                                            CustomerId customer) {
+  SIYU_PREPARE(q, c,
+               "SELECT last_active_day FROM group_members WHERE workspace_id=? AND group_id=? AND "
+               "customer_id=? AND left_at IS NULL");
+  q->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
+  std::optional<int64_t> out;
+  if (q->step()) out = q->int_at(0);
+  Status st = q->status();
+  q->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  return out;
+}
 
 /// Applies one batch's activity to a member row and returns the days that were new for it.
 Result<std::vector<int64_t>> apply_activity(Connection& c, WorkspaceId ws, GroupId group,
                                             CustomerId customer, const MemberActivity& a) {
-  SIYU_PREPARE(q, c,
-               "SELECT last_active_day FROM group_members WHERE workspace_id=? AND group_id=? AND "
-               "customer_id=?");
-  q->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
-  int64_t last = -1;
-  if (q->step()) last = q->int_at(0);
-  Status st = q->status();
-  q->reset();
-  SIYU_RETURN_IF_ERROR(st);
   // Activity days are counted in arrival order: a late message for a day before the member's
   // latest active day adds to the message counts but not to active days.
   std::vector<int64_t> fresh;
   for (int64_t d : a.days) {
-    if (d > last) fresh.push_back(d);
+    if (d > a.last_active_day) fresh.push_back(d);
   }
   SIYU_PREPARE(u, c,
                "UPDATE group_members SET messages=messages+?, replies_drawn=replies_drawn+?, "
@@ -142,7 +151,7 @@ Result<std::vector<int64_t>> apply_activity(Connection& c, WorkspaceId ws, Group
       .bind(2, a.replies_drawn)
       .bind(3, a.violations)
       .bind(4, static_cast<int64_t>(fresh.size()))
-      .bind(5, fresh.empty() ? last : fresh.back())
+      .bind(5, fresh.empty() ? a.last_active_day : fresh.back())
       .bind(6, ws.value)
       .bind(7, group.value)
       .bind(8, customer.value);
@@ -203,7 +212,9 @@ Status apply_membership(Connection& c, WorkspaceId ws, CustomerId cust, const Re
     if (at - joined_at < 7 * kDayMs) {
       GroupDay early;
       early.early_leaves = 1;
-      SIYU_RETURN_IF_ERROR(add_day_figures(c, ws, group, local_day(joined_at, offset), early));
+      for (GroupId target : {group, GroupId(0)}) {
+        SIYU_RETURN_IF_ERROR(add_day_figures(c, ws, target, local_day(joined_at, offset), early));
+      }
     }
   }
   SIYU_PREPARE(n, c, "UPDATE groups SET members=members+? WHERE workspace_id=? AND id=?");
@@ -219,7 +230,8 @@ Status apply_membership(Connection& c, WorkspaceId ws, CustomerId cust, const Re
     e->bind(7, int64_t{0});
   }
   SIYU_RETURN_IF_ERROR(e->run());
-  return add_day_figures(c, ws, group, local_day(at, offset), figures);
+  SIYU_RETURN_IF_ERROR(add_day_figures(c, ws, group, local_day(at, offset), figures));
+  return add_day_figures(c, ws, GroupId(0), local_day(at, offset), figures);
 }
 
 Result<Group> create_group(Connection& c, WorkspaceId ws, const Group& g) {
@@ -388,13 +400,17 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
     GroupDay& d = days[{m.group.value, day}];
     ++d.messages;
     ++hours[{m.group.value, day, hour}];
+    ++hours[{0, day, hour}];  // the workspace's row: the heatmap across groups reads only it
     for (const std::string& t : m.terms) ++terms[{day, t}];
     if (m.customer.valid()) {
-      SIYU_ASSIGN_OR_RETURN(bool member, is_member(c, ws, m.group, m.customer));
-      if (!member && !activity.contains({m.group.value, m.customer.value})) {
-        SIYU_RETURN_IF_ERROR(add(m.group, m.customer, m.at));
-      }
       MemberActivity& a = activity[{m.group.value, m.customer.value}];
+      // Membership and the latest active day are read once per sender and group in a batch.
+      if (!a.checked) {
+        SIYU_ASSIGN_OR_RETURN(auto state, member_state(c, ws, m.group, m.customer));
+        if (!state) SIYU_RETURN_IF_ERROR(add(m.group, m.customer, m.at));
+        a.last_active_day = state.value_or(-1);
+        a.checked = true;
+      }
       ++a.messages;
       a.days.insert(day);
       if (m.moderation) ++a.violations;
@@ -458,8 +474,16 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
     SIYU_ASSIGN_OR_RETURN(auto fresh, apply_activity(c, ws, GroupId(key.first), CustomerId(key.second), a));
     for (int64_t d : fresh) ++days[{key.first, d}].active_members;
   }
+  std::map<int64_t, GroupDay> across;  // group 0: the sums across groups per day
   for (const auto& [key, d] : days) {
     SIYU_RETURN_IF_ERROR(add_day_figures(c, ws, GroupId(key.first), key.second, d));
+    GroupDay& sum = across[key.second];
+    sum.messages += d.messages;
+    sum.active_members += d.active_members;
+    sum.violations += d.violations;
+  }
+  for (const auto& [day, d] : across) {
+    SIYU_RETURN_IF_ERROR(add_day_figures(c, ws, GroupId(0), day, d));
   }
   SIYU_PREPARE(h, c,
                "INSERT INTO group_hours (workspace_id, group_id, day, hour, messages) VALUES "
@@ -521,9 +545,9 @@ Result<std::vector<GroupDay>> days(Connection& c, WorkspaceId ws, std::optional<
                                    int64_t from_day, int64_t to_day) {
   SIYU_PREPARE(s, c,
                "SELECT group_id, day, messages, active_members, joins, quits, removals, violations, "
-               "early_leaves FROM group_days WHERE workspace_id=?1 AND day BETWEEN ?2 AND ?3 AND (?4=0 OR "
+               "early_leaves FROM group_days WHERE workspace_id=?1 AND day BETWEEN ?2 AND ?3 AND (?4<0 OR "
                "group_id=?4) ORDER BY day, group_id");
-  s->bind(1, ws.value).bind(2, from_day).bind(3, to_day).bind(4, group ? group->value : 0);
+  s->bind(1, ws.value).bind(2, from_day).bind(3, to_day).bind(4, group ? group->value : int64_t{-1});
   return all<GroupDay>(*s, [](const Statement& r) {
     return GroupDay{GroupId(r.int_at(0)), r.int_at(1), r.int_at(2), r.int_at(3), r.int_at(4),
                     r.int_at(5),          r.int_at(6), r.int_at(7), r.int_at(8)};
@@ -532,7 +556,7 @@ Result<std::vector<GroupDay>> days(Connection& c, WorkspaceId ws, std::optional<
 
 Result<std::vector<GroupHour>> hours(Connection& c, WorkspaceId ws, std::optional<GroupId> group,
                                      int64_t from_day, int64_t to_day) {
-  if (group) {
+  if (group) {  // group 0 holds the sums across the workspace's groups
     SIYU_PREPARE(s, c,
                  "SELECT group_id, day, hour, messages FROM group_hours WHERE workspace_id=? AND "
                  "group_id=? AND day BETWEEN ? AND ?");
@@ -541,13 +565,7 @@ Result<std::vector<GroupHour>> hours(Connection& c, WorkspaceId ws, std::optiona
       return GroupHour{GroupId(r.int_at(0)), r.int_at(1), static_cast<int>(r.int_at(2)), r.int_at(3)};
     });
   }
-  SIYU_PREPARE(s, c,
-               "SELECT 0, day, hour, sum(messages) FROM group_hours WHERE workspace_id=? AND day "
-               "BETWEEN ? AND ? GROUP BY day, hour");
-  s->bind(1, ws.value).bind(2, from_day).bind(3, to_day);
-  return all<GroupHour>(*s, [](const Statement& r) {
-    return GroupHour{GroupId(0), r.int_at(1), static_cast<int>(r.int_at(2)), r.int_at(3)};
-  });
+  return hours(c, ws, GroupId(0), from_day, to_day);  // the workspace's rows (group 0)
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> topics(Connection& c, WorkspaceId ws,

@@ -73,6 +73,8 @@ CREATE INDEX group_messages_by_group ON group_messages(workspace_id, group_id, a
 
 -- Per group and workspace day: messages, distinct active members, joins, quits, removals,
 -- moderation violations, and how many of the day's joiners left within 7 days (retention).
+-- Group 0 holds the sums across the workspace's groups (its active_members counts a member
+-- once per group).
 CREATE TABLE group_days (
   workspace_id INTEGER NOT NULL,
   group_id INTEGER NOT NULL,
@@ -87,7 +89,8 @@ CREATE TABLE group_days (
   PRIMARY KEY (workspace_id, day, group_id)
 ) WITHOUT ROWID;
 
--- Messages per group, workspace day and hour of day (the active-hours heatmap).
+-- Messages per group, workspace day and hour of day (the active-hours heatmap); group 0 holds
+-- the sums across the workspace's groups.
 CREATE TABLE group_hours (
   workspace_id INTEGER NOT NULL,
   group_id INTEGER NOT NULL,
