@@ -257,7 +257,10 @@ int main(int argc, char** argv) {
   // ---------------------------------------------------------------- moderation alone
   double moderation_rate = 0;
   {
-    std::vector<std::vector<int64_t>> few(101, std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8});
+    std::vector<std::vector<int64_t>> few(101);
+    for (size_t g = 1; g < few.size(); ++g) {
+      for (int64_t c = 1; c <= 200; ++c) few[g].push_back(static_cast<int64_t>(g) * 1000 + c);
+    }
     Options small = o;
     small.groups = 100;
     small.messages = 1'000'000;
@@ -336,12 +339,14 @@ int main(int argc, char** argv) {
                static_cast<double>(stored) / ingest_s);
 
   // Views, as the API computes them.
-  const double list_ms = median_ms([&] {
-    auto groups = ok(st->groups(ws));
-    auto rows = ok(st->group_days(ws, std::nullopt, community::first_day_needed(window), window.to_day));
-    auto health = community::health_list(groups, rows, window);
-    if (health.size() != groups.size() + 1) die("health list");
+  // The list is served from a snapshot the service keeps warm; building one is the cost the
+  // background thread pays every 15 s while someone looks at the list.
+  const double list_build_ms = median_ms([&] {
+    service.groups_changed(ws);
+    auto snap = ok(service.health(ws, 7));
+    if (snap->figures.size() != static_cast<size_t>(o.groups) + 1) die("health list");
   });
+  const double list_ms = median_ms([&] { (void)ok(service.health(ws, 7)); });
   const double heat_ms = median_ms([&] {
     auto hours = ok(st->group_hours(ws, std::nullopt, window.from_day, window.to_day));
     (void)community::heatmap(hours);
@@ -366,8 +371,8 @@ int main(int argc, char** argv) {
     (void)community::top_terms({counts.begin(), counts.end()}, 30);
   });
   const auto db_bytes = std::filesystem::file_size(data + "/siyu.db");
-  std::fprintf(stderr, "siyu views: list %.1f ms, heatmap %.1f ms, topics %.1f ms, one group %.1f ms; db %.2f GB\n",
-               list_ms, heat_ms, topics_ms, group_ms, static_cast<double>(db_bytes) / 1e9);
+  std::fprintf(stderr, "siyu views: list %.2f ms (snapshot build %.0f ms), heatmap %.1f ms, topics %.1f ms, one group %.1f ms; db %.2f GB\n",
+               list_ms, list_build_ms, heat_ms, topics_ms, group_ms, static_cast<double>(db_bytes) / 1e9);
 
   // ---------------------------------------------------------------- plain SQLite (raw messages)
   double plain_ingest_rate = 0, plain_list_ms = 0, plain_heat_ms = 0;
@@ -511,13 +516,13 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(data, ec);
 
   std::printf("{\"groups\":%lld,\"memberships\":%lld,\"messages\":%lld,\"moderation_msg_per_s\":%.0f,"
-              "\"siyu_ingest_msg_per_s\":%.0f,\"siyu_list_ms\":%.1f,\"siyu_heatmap_ms\":%.1f,"
+              "\"siyu_ingest_msg_per_s\":%.0f,\"siyu_list_ms\":%.2f,\"siyu_list_build_ms\":%.0f,\"siyu_heatmap_ms\":%.1f,"
               "\"siyu_topics_ms\":%.1f,\"siyu_group_ms\":%.1f,\"siyu_db_gb\":%.2f,"
               "\"plain_sqlite_insert_msg_per_s\":%.0f,\"plain_sqlite_list_ms\":%.0f,\"plain_sqlite_heatmap_ms\":%.0f,"
               "\"pg_ingest_msg_per_s\":%.0f,\"pg_list_ms\":%.1f,\"pg_heatmap_ms\":%.1f,\"pg_topics_ms\":%.1f}\n",
               static_cast<long long>(o.groups), static_cast<long long>(o.memberships),
               static_cast<long long>(o.messages), moderation_rate, static_cast<double>(stored) / ingest_s, list_ms,
-              heat_ms, topics_ms, group_ms, static_cast<double>(db_bytes) / 1e9, plain_ingest_rate, plain_list_ms,
+              list_build_ms, heat_ms, topics_ms, group_ms, static_cast<double>(db_bytes) / 1e9, plain_ingest_rate, plain_list_ms,
               plain_heat_ms, pg_rate, pg_list_ms, pg_heat_ms, pg_topics_ms);
   return 0;
 }
