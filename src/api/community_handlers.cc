@@ -70,6 +70,47 @@ class CommunityHandlers {
     return json_reply(group_json(made), 201);
   }
 
+  /// Groups from CSV (header: name, kind, capacity, owner_staff_id, slogan, benefits, rules,
+  /// welcome) or NDJSON; each row is validated like a created group and reported by position.
+  Result<Reply> import_groups(const httplib::Request& req, const Principal& who) {
+    if (req.body.size() > ingest::kMaxBatchBytes) {
+      return Status(ErrorCode::kPayloadTooLarge, "import file is larger than 8 MiB");
+    }
+    SIYU_ASSIGN_OR_RETURN(auto rows, import_rows(req, 10'000, "groups"));
+    int64_t created = 0;
+    std::vector<ingest::ItemError> errors;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Json row = rows[i];
+      store::Group g;
+      g.kind = "traffic";
+      g.created_at = s_.clock.now_ms();
+      Status st = Status::ok();
+      for (const char* k : {"capacity", "owner_staff_id"}) {
+        if (!row.is_object() || !row.contains(k) || !row[k].is_string()) continue;
+        if (row[k].get_ref<const std::string&>().empty()) {
+          row.erase(k);
+          continue;
+        }
+        auto v = parse_int(row[k].get_ref<const std::string&>(), k);
+        if (!v) {
+          st = v.status();
+          break;
+        }
+        row[k] = *v;
+      }
+      if (st.is_ok()) st = read_group(row, who, g, true);
+      if (st.is_ok()) st = s_.store.create_group(who.workspace, g).status();
+      if (!st.is_ok()) {
+        errors.push_back({i, Status(st.code(), "row " + std::to_string(i + 1) + ": " + st.message(), st.field())});
+        continue;
+      }
+      ++created;
+    }
+    community_.groups_changed(who.workspace);
+    SIYU_RETURN_IF_ERROR(audit(s_, who, "import.groups", "groups", {{"rows", rows.size()}, {"created", created}}));
+    return json_reply({{"created", created}, {"rejected", errors.size()}, {"errors", errors_json(errors)}});
+  }
+
   Result<Reply> get_group(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
     SIYU_ASSIGN_OR_RETURN(store::Group g, s_.store.group(who.workspace, GroupId(id)));
@@ -827,6 +868,7 @@ std::vector<Route> community_routes(Services& s) {
   return {
       {"GET", "/v1/groups", P::kRead, "list groups with health", bind(&H::list_groups)},
       {"POST", "/v1/groups", P::kManageCommunity, "create groups", bind(&H::create_group)},
+      {"POST", "/v1/import/groups", P::kManageCommunity, "import groups", bind(&H::import_groups)},
       {"GET", "/v1/groups/{id}", P::kRead, "read groups", bind(&H::get_group)},
       {"PATCH", "/v1/groups/{id}", P::kManageCommunity, "edit groups", bind(&H::update_group)},
       {"GET", "/v1/groups/{id}/members", P::kRead, "list group members", bind(&H::members)},

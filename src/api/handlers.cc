@@ -1080,29 +1080,6 @@ class Handlers {
   }
 
   /// Rows of an import body: CSV (header row names the columns; UTF-8 or GB18030) or NDJSON.
-  Result<std::vector<Json>> import_rows(const httplib::Request& req, size_t max_rows,
-                                        const char* what) {
-    if (wants_ndjson(req)) return ingest::split_batch(req.body, true, max_rows, what);
-    SIYU_ASSIGN_OR_RETURN(std::string text, io::to_utf8(req.body));
-    SIYU_ASSIGN_OR_RETURN(auto table, io::parse_csv(text));
-    if (table.empty()) return invalid("csv has no header row");
-    if (table.size() - 1 > max_rows) {
-      return Status(ErrorCode::kPayloadTooLarge,
-                    std::string("csv has more than ") + std::to_string(max_rows) + " " + what);
-    }
-    const io::CsvRow& header = table.front();
-    std::vector<Json> rows;
-    for (size_t r = 1; r < table.size(); ++r) {
-      Json row = Json::object();
-      for (size_t c = 0; c < header.size() && c < table[r].size(); ++c) {
-        const std::string key(trim(header[c]));
-        if (!key.empty()) row[key] = std::string(trim(table[r][c]));
-      }
-      rows.push_back(std::move(row));
-    }
-    return rows;
-  }
-
   Result<Reply> export_customers(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(auto filter, customer_filter(req, who));
     const bool ndjson = req.get_param_value("format") == "ndjson";

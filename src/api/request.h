@@ -52,6 +52,11 @@ Json errors_json(const std::vector<ingest::ItemError>& errors);
 /// Whether the request body is NDJSON (by content type or ?format=ndjson).
 bool wants_ndjson(const httplib::Request& req);
 
+/// Rows of an import body: CSV with a header row (GB18030 or UTF-8) as objects of text, or
+/// NDJSON objects. kPayloadTooLarge over `max_rows` rows of `what`.
+Result<std::vector<Json>> import_rows(const httplib::Request& req, size_t max_rows,
+                                      const char* what);
+
 /// Writes an audit entry for the caller, now.
 Status audit(Services& s, const Principal& who, const std::string& action,
              const std::string& target, const Json& detail = Json::object());

@@ -53,6 +53,26 @@ TEST_F(CommunityApiTest, GroupsAreValidatedAndStayInTheirWorkspace) {
   EXPECT_EQ(call("PATCH", "/v1/groups/" + std::to_string(g), key_b_, R"({"welcome":"x"})").status, 404);
 }
 
+TEST_F(CommunityApiTest, GroupsImportFromCsvRowByRow) {
+  const std::string csv =
+      "name,kind,capacity,slogan,welcome\n"
+      "宝妈交流1群,traffic,300,一起带娃,欢迎新朋友\n"
+      "车主俱乐部,organisational,,,\n"
+      ",traffic,200,,\n"
+      "超大群,traffic,5000,,\n";
+  auto r = call("POST", "/v1/import/groups", key_a_, csv, "text/csv");
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["created"], 2);
+  EXPECT_EQ(r.body["rejected"], 2);
+  EXPECT_EQ(r.body["errors"][0]["index"], 2);
+  EXPECT_EQ(r.body["errors"][1]["field"], "capacity");
+  auto list = call("GET", "/v1/groups", key_a_);
+  ASSERT_EQ(list.body["items"].size(), 2u);
+  EXPECT_EQ(list.body["items"][0]["capacity"], 300);
+  EXPECT_EQ(list.body["items"][1]["capacity"], 200);
+  EXPECT_EQ(call("POST", "/v1/import/groups", analyst_a_, csv, "text/csv").status, 403);
+}
+
 TEST_F(CommunityApiTest, JoinRequestsCheckThresholdsAndSayWhy) {
   const int64_t paid = group({{"name", "付费学习群"}, {"kind", "organisational"},
                               {"threshold", {{"type", "price"}, {"price", 990}}}});
