@@ -1,5 +1,6 @@
-// Kills the real `siyu serve` process with SIGKILL while events and orders are being ingested,
-// restarts it, and checks that every acknowledged event and order is present exactly once.
+// Kills the real `siyu serve` process with SIGKILL while events and orders (or group messages)
+// are being ingested, restarts it, and checks that every acknowledged write is present exactly
+// once, with the figures derived in the same transactions agreeing with it.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -164,6 +165,89 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
   }
   EXPECT_EQ(duplicates + accepted, static_cast<int64_t>(sent.size()) * 200);
   EXPECT_GE(duplicates, static_cast<int64_t>(acked_events.size()));
+}
+
+/// Group messages through moderation: every acknowledged message is stored once, and the day
+/// figures and the moderation log agree with the stored messages (one transaction per batch).
+TEST(CrashTest, AcknowledgedGroupMessagesSurviveSigkill) {
+  testing::TempDir dir;
+  run_capture(std::string(SIYU_BINARY) + " workspace create --data " + dir.str() + " --slug chat --name C");
+  auto key_json = parse_json(run_capture(std::string(SIYU_BINARY) + " keys create --data " + dir.str() +
+                                         " --workspace chat --role admin --json"));
+  ASSERT_TRUE(key_json.has_value());
+  const std::string key = key_json->at("key").get<std::string>();
+  std::mt19937 rng(std::random_device{}());
+  const int port = 20000 + static_cast<int>(rng() % 20000);
+  std::vector<int64_t> members;
+  {
+    Server server(dir.str(), port);
+    ASSERT_TRUE(server.start());
+    httplib::Client c("127.0.0.1", port);
+    c.set_bearer_token_auth(key);
+    auto g = c.Post("/v1/groups", R"({"name":"压测群","capacity":500})", "application/json");
+    ASSERT_TRUE(g && g->status == 201);
+    auto rule = c.Post("/v1/moderation/rules", R"({"name":"广告","kind":"ads"})", "application/json");
+    ASSERT_TRUE(rule && rule->status == 201);
+    for (int i = 0; i < 40; ++i) {
+      auto made = c.Post("/v1/customers", R"({"name":"m"})", "application/json");
+      ASSERT_TRUE(made && made->status == 201);
+      const int64_t id = parse_json(made->body)->at("id").get<int64_t>();
+      auto joined = c.Post("/v1/groups/1/members", Json{{"customer_id", id}}.dump(), "application/json");
+      ASSERT_TRUE(joined && joined->status == 201);
+      members.push_back(id);
+    }
+  }
+  std::set<std::string> acked;
+  const std::string at = format_timestamp(SystemClock::instance().now_ms());
+  for (int round = 0; round < 3; ++round) {
+    Server server(dir.str(), port);
+    ASSERT_TRUE(server.start());
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+      httplib::Client c("127.0.0.1", port);
+      c.set_bearer_token_auth(key);
+      for (int batch = 0; !stop; ++batch) {
+        Json msgs = Json::array();
+        for (int i = 0; i < 500; ++i) {
+          const std::string id = "r" + std::to_string(round) + "-b" + std::to_string(batch) + "-" + std::to_string(i);
+          msgs.push_back({{"msg_id", id}, {"group_id", 1}, {"customer_id", members[static_cast<size_t>(i) % members.size()]},
+                          {"text", i % 50 == 7 ? "加 V 信领红包" : "今天的护肤分享真好"}, {"at", at}});
+        }
+        auto r = c.Post("/v1/group-messages", msgs.dump(), "application/json");
+        if (!r || r->status != 200) break;
+        for (const auto& m : msgs) acked.insert(m["msg_id"].get<std::string>());
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 500));
+    server.kill9();
+    stop = true;
+    writer.join();
+  }
+  ASSERT_GT(acked.size(), 0u);
+  store::StoreConfig cfg;
+  cfg.data_dir = dir.str();
+  auto st = store::open_store(cfg);
+  ASSERT_TRUE(st.has_value()) << st.error().to_string();
+  auto ws = (*st)->workspace_by_slug("chat");
+  const auto stored_messages = *(*st)->group_messages(ws->id, GroupId(1), 0, INT64_MAX, 10'000'000);
+  std::set<std::string> stored;
+  int64_t spam = 0;
+  for (const auto& m : stored_messages) {
+    stored.insert(m.msg_id);
+    spam += m.moderation ? 1 : 0;
+  }
+  EXPECT_EQ(stored.size(), stored_messages.size()) << "a message was stored twice";
+  for (const auto& id : acked) ASSERT_TRUE(stored.contains(id)) << "lost acknowledged message " << id;
+  int64_t counted = 0, violations = 0;
+  const auto days = *(*st)->group_days(ws->id, GroupId(1), 0, INT64_MAX);
+  for (const auto& d : days) {
+    counted += d.messages;
+    violations += d.violations;
+  }
+  EXPECT_EQ(counted, static_cast<int64_t>(stored_messages.size()));
+  EXPECT_EQ(violations, spam);
+  const auto log = *(*st)->moderation_log(ws->id, 0, 1'000'000);
+  EXPECT_EQ(static_cast<int64_t>(log.size()), spam);
 }
 
 template <typename F>
