@@ -497,6 +497,9 @@ TEST_F(CommunityStoreTest, MessagesKeepMemberActivityAndModerationActsAcrossGrou
   ASSERT_TRUE(service.ingest(ws_, {msg("m5", g1.id, spammer, "加vx", kT0 + kDay + 1)}));
   EXPECT_TRUE(*store_->is_blacklisted(ws_, spammer));
   EXPECT_TRUE(store_->groups_of(ws_, spammer)->empty());
+  // A late message of a blacklisted sender is kept but does not bring them back.
+  ASSERT_TRUE(service.ingest(ws_, {msg("m6", g2.id, spammer, "你好", kT0 + kDay + 2)}));
+  EXPECT_TRUE(store_->groups_of(ws_, spammer)->empty());
   auto log = *store_->moderation_log(ws_, 0, 10);
   ASSERT_EQ(log.size(), 3u);
   EXPECT_EQ(log[0].action, "blacklist");

@@ -407,7 +407,12 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
       // Membership and the latest active day are read once per sender and group in a batch.
       if (!a.checked) {
         SIYU_ASSIGN_OR_RETURN(auto state, member_state(c, ws, m.group, m.customer));
-        if (!state) SIYU_RETURN_IF_ERROR(add(m.group, m.customer, m.at));
+        if (!state) {
+          // A sender we did not know was in the group joined unseen, unless blacklisted (a
+          // late message from before the removal).
+          SIYU_ASSIGN_OR_RETURN(bool listed, is_blacklisted(c, ws, m.customer));
+          if (!listed) SIYU_RETURN_IF_ERROR(add(m.group, m.customer, m.at));
+        }
         a.last_active_day = state.value_or(-1);
         a.checked = true;
       }
