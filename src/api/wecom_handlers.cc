@@ -5,6 +5,7 @@
 #include "core/time_format.h"
 #include "customer/identity.h"
 #include "wecom/callback.h"
+#include "wecom/client.h"
 #include "wecom/crypt.h"
 #include "wecom/settings.h"
 #include "wecom/xml.h"
@@ -125,6 +126,80 @@ class WecomHandlers {
   }
 
  private:
+ public:
+  /// Imports the workspace's WeCom customer groups (groupchat/list, then groupchat/get for
+  /// each): groups not mapped yet are created (name, owner through the staff userids) and
+  /// mapped to their chat_id in the WeCom settings; external members become customers (One-ID
+  /// on wecom_external_userid) and members with their join scene and time. Repeating it adds
+  /// only what is new.
+  Result<Reply> sync_groups(const httplib::Request&, const Principal& who) {
+    SIYU_ASSIGN_OR_RETURN(auto settings, wecom::load_wecom_settings(s_.store, s_.vault, who.workspace));
+    if (!settings.configured()) return unprocessable("the workspace's WeCom connection is not configured");
+    wecom::Client client(settings, s_.clock);
+    std::vector<std::string> chats;
+    std::string cursor;
+    do {
+      SIYU_ASSIGN_OR_RETURN(Json page, client.post("externalcontact/groupchat/list",
+                                                   {{"status_filter", 0}, {"cursor", cursor}, {"limit", 1000}}));
+      for (const auto& g : page.value("group_chat_list", Json::array())) chats.push_back(g.value("chat_id", ""));
+      cursor = page.value("next_cursor", "");
+    } while (!cursor.empty() && chats.size() < 100'000);
+    SIYU_ASSIGN_OR_RETURN(auto users, s_.store.users(who.workspace));
+    const customer::IdentityCodec codec(s_.vault, who.workspace);
+    const EpochMs now = s_.clock.now_ms();
+    int64_t created = 0, joined = 0;
+    std::vector<CustomerId> touched;
+    for (const std::string& chat : chats) {
+      if (chat.empty()) continue;
+      SIYU_ASSIGN_OR_RETURN(Json got, client.post("externalcontact/groupchat/get", {{"chat_id", chat}, {"need_name", 1}}));
+      const Json& info = got["group_chat"];
+      std::optional<GroupId> group;
+      for (const auto& [id, chat_id] : settings.chats) {
+        if (chat_id == chat) group = GroupId(id);
+      }
+      if (!group) {
+        store::Group g;
+        g.name = info.value("name", "");
+        if (g.name.empty()) g.name = "企业微信群 " + chat.substr(0, std::min<size_t>(chat.size(), 12));
+        g.kind = "traffic";
+        g.capacity = 500;
+        g.created_at = info.value("create_time", int64_t{0}) * 1000;
+        for (const auto& [email, userid] : settings.staff_userids) {
+          if (userid != info.value("owner", "")) continue;
+          for (const auto& u : users) {
+            if (u.email == email) g.owner_staff = u.id;
+          }
+        }
+        SIYU_ASSIGN_OR_RETURN(auto made, s_.store.create_group(who.workspace, g));
+        group = made.id;
+        settings.chats[made.id.value] = chat;
+        ++created;
+      }
+      for (const auto& m : info.value("member_list", Json::array())) {
+        if (m.value("type", 0) != 2) continue;  // staff members are not customers
+        SIYU_ASSIGN_OR_RETURN(auto id, codec.make("wecom_external_userid", m.value("userid", ""), "", "member_list.userid"));
+        SIYU_ASSIGN_OR_RETURN(auto who_is, s_.store.identify(who.workspace, {id}, now));
+        const int scene = m.value("join_scene", 0);
+        const std::string source = scene == 2 ? "wecom:link" : scene == 3 ? "wecom:qr" : "wecom:invite";
+        SIYU_ASSIGN_OR_RETURN(bool added, s_.store.join_group(who.workspace, *group, who_is.customer, source, false,
+                                                              m.value("join_time", now / 1000) * 1000));
+        if (added) {
+          ++joined;
+          touched.push_back(who_is.customer);
+        }
+      }
+    }
+    if (created > 0) {
+      SIYU_RETURN_IF_ERROR(wecom::save_wecom_settings(s_.store, s_.vault, who.workspace, settings, now));
+    }
+    reindex(s_, who.workspace, std::move(touched));
+    s_.community->groups_changed(who.workspace);
+    SIYU_RETURN_IF_ERROR(audit(s_, who, "wecom.groups.sync", "groups",
+                               {{"chats", chats.size()}, {"created", created}, {"joined", joined}}));
+    return json_reply({{"chats", chats.size()}, {"groups_created", created}, {"members_joined", joined}});
+  }
+
+ private:
   /// Stores a relayed group message through moderation; chats not mapped to a Siyu group
   /// are acknowledged and dropped (WeCom would otherwise retry them).
   Status group_message(WorkspaceId ws, const wecom::RelayedMessage& r,
@@ -174,6 +249,8 @@ std::vector<Route> wecom_routes(Services& s) {
       {"PUT", "/v1/settings/wecom", P::kManageDelivery, "change the WeCom connection",
        bind(&H::put_settings)},
       {"GET", "/v1/wecom/tasks", P::kRead, "list WeCom mass-message tasks", bind(&H::tasks)},
+      {"POST", "/v1/wecom/groups:sync", P::kManageCommunity, "import WeCom customer groups",
+       bind(&H::sync_groups)},
       {"GET", "/v1/wecom/callback/{workspace}", std::nullopt, "verify the WeCom callback URL",
        bind(&H::callback)},
       {"POST", "/v1/wecom/callback/{workspace}", std::nullopt, "receive WeCom callbacks",

@@ -163,5 +163,37 @@ TEST_F(WecomApiTest, GroupMessagesRelayedInCallbacksGoThroughModeration) {
   EXPECT_EQ(members.body["items"].size(), 1u);
 }
 
+TEST_F(WecomApiTest, CustomerGroupsImportFromWecomOnce) {
+  store::User u;
+  u.workspace = a_;
+  u.email = "amy@a.example";
+  u.display_name = "Amy";
+  const auto amy = *store_->create_user(u);
+  EXPECT_EQ(call("POST", "/v1/wecom/groups:sync", key_a_).status, 422);  // not connected yet
+  ASSERT_EQ(call("PUT", "/v1/settings/wecom", key_a_,
+                 Json{{"corp_id", "wwcorp"}, {"secret", "secret"}, {"token", "token"},
+                      {"encoding_aes_key", kAesKey}, {"api_base", fake_.base()}, {"allow_private", true},
+                      {"staff_userids", {{"amy@a.example", "amy"}}}}.dump()).status, 200);
+  auto r = call("POST", "/v1/wecom/groups:sync", key_a_);
+  ASSERT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.body["chats"], 2);
+  EXPECT_EQ(r.body["groups_created"], 2);
+  EXPECT_EQ(r.body["members_joined"], 3);  // two external members, one of them in both groups
+  auto groups = call("GET", "/v1/groups", key_a_);
+  ASSERT_EQ(groups.body["items"].size(), 2u);
+  EXPECT_EQ(groups.body["items"][0]["name"], "销售客服群");
+  EXPECT_EQ(groups.body["items"][0]["owner_staff_id"], amy.id.value);
+  EXPECT_EQ(groups.body["items"][0]["members"], 2);
+  auto members = call("GET", "/v1/groups/" + std::to_string(groups.body["items"][0]["id"].get<int64_t>()) + "/members", key_a_);
+  ASSERT_EQ(members.body["items"].size(), 2u);
+  EXPECT_EQ(members.body["items"][0]["source"], "wecom:qr");
+  // The chats are mapped in the settings; a second sync adds nothing.
+  EXPECT_EQ(call("GET", "/v1/settings/wecom", key_a_).body["chats"].size(), 2u);
+  auto again = call("POST", "/v1/wecom/groups:sync", key_a_);
+  EXPECT_EQ(again.body["groups_created"], 0);
+  EXPECT_EQ(again.body["members_joined"], 0);
+  EXPECT_EQ(call("POST", "/v1/wecom/groups:sync", analyst_a_).status, 403);
+}
+
 }  // namespace
 }  // namespace siyu::api

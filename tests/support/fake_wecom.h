@@ -56,6 +56,27 @@ class FakeWecom {
                   {"errmsg", "ok"},
                   {"task_list", {{{"userid", "amy"}, {"status", status}, {"send_time", status == 2 ? 1'700'000'000 : 0}}}}};
     });
+    // Customer groups: two pages of one group each (the cursor is followed).
+    post("externalcontact/groupchat/list", [](const Json& body) {
+      const bool second = body.value("cursor", "") == "page2";
+      return Json{{"errcode", 0},
+                  {"errmsg", "ok"},
+                  {"group_chat_list", {{{"chat_id", second ? "wrCHAT2" : "wrCHAT1"}, {"status", 0}}}},
+                  {"next_cursor", second ? "" : "page2"}};
+    });
+    post("externalcontact/groupchat/get", [](const Json& body) {
+      const bool first = body.value("chat_id", "") == "wrCHAT1";
+      Json members = Json::array({{{"userid", "amy"}, {"type", 1}, {"join_time", 1'700'000'000}, {"join_scene", 1}},
+                                  {{"userid", "wmMEMBER1"}, {"type", 2}, {"join_time", 1'700'000'100}, {"join_scene", 3}}});
+      if (first) members.push_back({{"userid", "wmMEMBER2"}, {"type", 2}, {"join_time", 1'700'000'200}, {"join_scene", 2}});
+      return Json{{"errcode", 0},
+                  {"errmsg", "ok"},
+                  {"group_chat", {{"chat_id", body.value("chat_id", "")},
+                                  {"name", first ? "销售客服群" : "新品体验群"},
+                                  {"owner", "amy"},
+                                  {"create_time", 1'699'999'000},
+                                  {"member_list", members}}}};
+    });
     post("externalcontact/remind_groupmsg_send", [this](const Json& body) {
       reminders_.push_back(body.value("msgid", ""));
       return Json{{"errcode", 0}, {"errmsg", "ok"}};
