@@ -298,6 +298,22 @@ TEST(TopicsTest, ExtractsPhrasesWithoutStopWords) {
   auto both = top_terms({{"护肤", 10}, {"护肤品", 5}}, 3);
   ASSERT_EQ(both.size(), 2u);
   EXPECT_EQ(both[0].first, "护肤");
+  // A longer fixed phrase is assembled from its overlapping four-character pieces; a piece that
+  // also stands on its own (杨枝甘露, far more often) stays.
+  std::map<std::string, int64_t> counts;
+  for (int i = 0; i < 40; ++i) {
+    for (const auto& t : extract_terms(*folder(), "杨枝甘露真好喝")) ++counts[t];
+  }
+  for (int i = 0; i < 60; ++i) {
+    for (const auto& t : extract_terms(*folder(), "杨枝甘露")) ++counts[t];
+  }
+  auto assembled = top_terms({counts.begin(), counts.end()}, 5);
+  ASSERT_GE(assembled.size(), 2u);
+  EXPECT_EQ(assembled[0].first, "杨枝甘露");
+  EXPECT_EQ(assembled[0].second, 100);
+  EXPECT_EQ(assembled[1].first, "杨枝甘露真好喝");
+  EXPECT_EQ(assembled[1].second, 40);
+  for (const auto& [t, n] : assembled) EXPECT_NE(t, "甘露真好") << "a fragment is listed";
 }
 
 TEST(QrPngTest, WritesAScannableLayout) {

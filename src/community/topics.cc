@@ -78,23 +78,88 @@ std::vector<std::string> extract_terms(const TextFolder& folder, std::string_vie
   return out;
 }
 
+namespace {
+
+/// Similar counts: the smaller is at least 80% of the larger.
+bool similar(int64_t a, int64_t b) { return std::min(a, b) * 5 >= std::max(a, b) * 4; }
+
+/// Joins chains of four-character phrases that overlap by three characters and have similar
+/// counts into the longer phrase they come from (杨枝甘露 … 露真好喝 → 杨枝甘露真好喝), which
+/// phrases longer than four characters otherwise leave as fragments.
+void assemble(std::vector<std::pair<std::string, int64_t>>& leaders) {
+  struct Gram {
+    std::u32string text;
+    int64_t n;
+    bool used = false;
+  };
+  std::vector<Gram> grams;
+  for (const auto& [t, n] : leaders) {
+    std::u32string cps = decode_utf8(t);
+    if (cps.size() == 4) grams.push_back({std::move(cps), n});
+  }
+  auto successor = [&](const Gram& g) -> Gram* {
+    Gram* best = nullptr;
+    for (auto& h : grams) {
+      if (&h == &g || h.used || !similar(g.n, h.n)) continue;
+      if (g.text.compare(1, 3, h.text, 0, 3) == 0 && (!best || h.n > best->n)) best = &h;
+    }
+    return best;
+  };
+  auto has_predecessor = [&](const Gram& g) {
+    return std::any_of(grams.begin(), grams.end(), [&](const Gram& h) {
+      return &h != &g && similar(g.n, h.n) && h.text.compare(1, 3, g.text, 0, 3) == 0;
+    });
+  };
+  // A piece more frequent than the chain (a word that also stands on its own, like 杨枝甘露)
+  // still belongs to the phrase at either end.
+  auto frequent_neighbour = [&](const Gram& g, int64_t n, bool before) -> const Gram* {
+    const Gram* best = nullptr;
+    for (const auto& h : grams) {
+      if (&h == &g || h.n < n) continue;
+      const bool overlaps = before ? h.text.compare(1, 3, g.text, 0, 3) == 0
+                                   : g.text.compare(1, 3, h.text, 0, 3) == 0;
+      if (overlaps && (!best || h.n > best->n)) best = &h;
+    }
+    return best;
+  };
+  for (auto& start : grams) {
+    if (start.used || has_predecessor(start)) continue;
+    std::u32string phrase = start.text;
+    int64_t n = start.n;
+    start.used = true;
+    const Gram* last = &start;
+    for (Gram* next = successor(start); next != nullptr && phrase.size() < 16; next = successor(*next)) {
+      next->used = true;
+      phrase.push_back(next->text.back());
+      n = std::min(n, next->n);
+      last = next;
+    }
+    if (const Gram* before = frequent_neighbour(start, n, true)) phrase.insert(phrase.begin(), before->text.front());
+    if (const Gram* after = frequent_neighbour(*last, n, false)) phrase.push_back(after->text.back());
+    if (phrase.size() > 4) leaders.emplace_back(encode_utf8(phrase), n);
+  }
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, int64_t>> top_terms(
     std::vector<std::pair<std::string, int64_t>> counts, size_t limit) {
-  std::sort(counts.begin(), counts.end(), [](const auto& a, const auto& b) {
+  auto by_count = [](const auto& a, const auto& b) {
     return a.second != b.second ? a.second > b.second : a.first < b.first;
-  });
+  };
+  std::sort(counts.begin(), counts.end(), by_count);
   // Phrases that can cover a shorter one are among the leaders; look no further.
-  const size_t horizon = std::min(counts.size(), limit * 5);
+  counts.resize(std::min(counts.size(), limit * 5));
+  assemble(counts);
+  std::sort(counts.begin(), counts.end(), by_count);
   std::vector<std::pair<std::string, int64_t>> out;
-  for (size_t i = 0; i < horizon && out.size() < limit; ++i) {
-    const auto& [term, n] = counts[i];
-    bool covered = false;
-    for (size_t j = 0; j < horizon && !covered; ++j) {
-      const auto& longer = counts[j];
-      covered = longer.first.size() > term.size() &&
-                longer.first.find(term) != std::string::npos && longer.second * 5 >= n * 4;
-    }
-    if (!covered) out.push_back(counts[i]);
+  for (const auto& [term, n] : counts) {
+    if (out.size() >= limit) break;
+    const bool covered = std::any_of(counts.begin(), counts.end(), [&](const auto& longer) {
+      return longer.first.size() > term.size() && longer.first.find(term) != std::string::npos &&
+             longer.second * 5 >= n * 4;
+    });
+    if (!covered) out.emplace_back(term, n);
   }
   return out;
 }
