@@ -200,7 +200,7 @@ class CommunityHandlers {
     SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
     SIYU_RETURN_IF_ERROR(s_.store.group(who.workspace, GroupId(id)).status());
     SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.group_members(who.workspace, GroupId(id), false));
-    SIYU_ASSIGN_OR_RETURN(int offset, offset_of(who));
+    SIYU_ASSIGN_OR_RETURN(int offset, workspace_offset(s_, who.workspace));
     const auto suggestions = community::suggest_roles(rows, local_day(s_.clock.now_ms(), offset));
     Json items = Json::array();
     for (const auto& sg : suggestions) {
@@ -377,7 +377,7 @@ class CommunityHandlers {
     SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.group_days(who.workspace, g.id,
                                                          community::first_day_needed(window), window.to_day));
     SIYU_ASSIGN_OR_RETURN(auto hours, s_.store.group_hours(who.workspace, g.id, window.from_day, window.to_day));
-    SIYU_ASSIGN_OR_RETURN(int offset, offset_of(who));
+    SIYU_ASSIGN_OR_RETURN(int offset, workspace_offset(s_, who.workspace));
     // Topics of one group come from its retained message text.
     const EpochMs from = (window.from_day * 1440 - offset) * 60'000;
     const EpochMs to = ((window.to_day + 1) * 1440 - offset) * 60'000;
@@ -615,15 +615,10 @@ class CommunityHandlers {
   }
 
  private:
-  Result<int> offset_of(const Principal& who) {
-    SIYU_ASSIGN_OR_RETURN(store::Workspace w, s_.store.workspace(who.workspace));
-    return zone_offset_minutes(w.timezone);
-  }
-
   /// ?days=N (1–90, default 7) ending today in the workspace's zone.
   Result<community::HealthWindow> window_of(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(auto days, query_int(req, "days", 1, 90));
-    SIYU_ASSIGN_OR_RETURN(int offset, offset_of(who));
+    SIYU_ASSIGN_OR_RETURN(int offset, workspace_offset(s_, who.workspace));
     const int64_t today = local_day(s_.clock.now_ms(), offset);
     return community::HealthWindow{today - days.value_or(7) + 1, today};
   }
@@ -680,7 +675,7 @@ class CommunityHandlers {
 
   Json member_json(const store::GroupMember& m, bool personal) {
     return {{"customer_id", m.customer.value},
-            {"name", personal ? m.name : mask_name(m.name)},
+            {"name", personal ? m.name : customer::mask_name(m.name)},
             {"role", m.role.empty() ? Json(nullptr) : Json(m.role)},
             {"role_name", m.role.empty() ? Json(nullptr) : Json(std::string(community::role_name(m.role)))},
             {"role_by", m.role_by},
@@ -693,13 +688,6 @@ class CommunityHandlers {
             {"active_days", m.active_days},
             {"last_active", m.last_active_day >= 0 ? Json(format_day(m.last_active_day)) : Json(nullptr)},
             {"violations", m.violations}};
-  }
-
-  /// 张三丰 → 张**; roles without personal-data permission see masked names.
-  static std::string mask_name(const std::string& name) {
-    std::u32string cps = decode_utf8(name);
-    if (cps.size() <= 1) return name.empty() ? name : "*";
-    return encode_utf8(cps.substr(0, 1)) + std::string(cps.size() - 1, '*');
   }
 
   /// Reads group fields (all on create; the given ones on update).

@@ -69,7 +69,7 @@ class JourneyHandlers {
 
   Result<Reply> list(const httplib::Request&, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(auto journeys, s_.store.journeys(who.workspace));
-    SIYU_ASSIGN_OR_RETURN(int offset, offset_of(who.workspace));
+    SIYU_ASSIGN_OR_RETURN(int offset, workspace_offset(s_, who.workspace));
     Json items = Json::array();
     for (const store::Journey& j : journeys) {
       Json item = journey_json(j, offset);
@@ -84,7 +84,7 @@ class JourneyHandlers {
   Result<Reply> get(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
     SIYU_ASSIGN_OR_RETURN(store::Journey j, s_.store.journey(who.workspace, id));
-    SIYU_ASSIGN_OR_RETURN(int offset, offset_of(who.workspace));
+    SIYU_ASSIGN_OR_RETURN(int offset, workspace_offset(s_, who.workspace));
     Json out = journey_json(j, offset);
     SIYU_ASSIGN_OR_RETURN(Json def, parse_json(j.definition_json));
     std::string goal;
@@ -115,7 +115,7 @@ class JourneyHandlers {
     SIYU_ASSIGN_OR_RETURN(store::Journey made, s_.store.create_journey(who.workspace, j));
     SIYU_RETURN_IF_ERROR(audit(s_, who, "journey.create", "journey:" + std::to_string(made.id),
                                {{"name", made.name}}));
-    SIYU_ASSIGN_OR_RETURN(int offset, offset_of(who.workspace));
+    SIYU_ASSIGN_OR_RETURN(int offset, workspace_offset(s_, who.workspace));
     return json_reply(journey_json(made, offset), 201);
   }
 
@@ -190,7 +190,7 @@ class JourneyHandlers {
     SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
     JsonFields f(body, "");
     journey::TemplateParams p;
-    SIYU_ASSIGN_OR_RETURN(p.offset_minutes, offset_of(who.workspace));
+    SIYU_ASSIGN_OR_RETURN(p.offset_minutes, workspace_offset(s_, who.workspace));
     std::string name = std::string(trim(f.opt_string("name", 64).value_or("")));
     if (const Json* groups = f.opt_any("groups")) {
       if (!groups->is_array()) f.fail("groups", "must be an array of group ids");
@@ -228,7 +228,7 @@ class JourneyHandlers {
   /// Group posts of active and paused journeys due in the coming days.
   Result<Reply> calendar(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(auto days, query_int(req, "days", 1, 62));
-    SIYU_ASSIGN_OR_RETURN(int offset, offset_of(who.workspace));
+    SIYU_ASSIGN_OR_RETURN(int offset, workspace_offset(s_, who.workspace));
     const EpochMs now = s_.clock.now_ms();
     const EpochMs until = now + days.value_or(14) * kMsPerDay;
     SIYU_ASSIGN_OR_RETURN(auto journeys, s_.store.journeys(who.workspace));
@@ -408,7 +408,7 @@ class JourneyHandlers {
   }
 
   Result<Reply> holidays(const httplib::Request& req, const Principal& who) {
-    SIYU_ASSIGN_OR_RETURN(int offset, offset_of(who.workspace));
+    SIYU_ASSIGN_OR_RETURN(int offset, workspace_offset(s_, who.workspace));
     const int this_year = civil_from_days((s_.clock.now_ms() + int64_t{offset} * 60'000) / kMsPerDay).year;
     SIYU_ASSIGN_OR_RETURN(auto year, query_int(req, "year", 2024, 2030));
     Json items = Json::array();
@@ -420,11 +420,6 @@ class JourneyHandlers {
   }
 
  private:
-  Result<int> offset_of(WorkspaceId ws) {
-    SIYU_ASSIGN_OR_RETURN(store::Workspace w, s_.store.workspace(ws));
-    return zone_offset_minutes(w.timezone);
-  }
-
   Json journey_json(const store::Journey& j, int offset) {
     Json def = parse_json(j.definition_json).value_or(Json::object());
     Json out = {{"id", j.id},

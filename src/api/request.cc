@@ -160,4 +160,9 @@ Result<std::vector<Json>> import_rows(const httplib::Request& req, size_t max_ro
   return rows;
 }
 
+Result<int> workspace_offset(Services& s, WorkspaceId ws) {
+  SIYU_ASSIGN_OR_RETURN(store::Workspace w, s.store.workspace(ws));
+  return zone_offset_minutes(w.timezone);
+}
+
 }  // namespace siyu::api

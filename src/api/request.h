@@ -57,6 +57,9 @@ bool wants_ndjson(const httplib::Request& req);
 Result<std::vector<Json>> import_rows(const httplib::Request& req, size_t max_rows,
                                       const char* what);
 
+/// The UTC offset in minutes of the workspace's time zone.
+Result<int> workspace_offset(Services& s, WorkspaceId ws);
+
 /// Writes an audit entry for the caller, now.
 Status audit(Services& s, const Principal& who, const std::string& action,
              const std::string& target, const Json& detail = Json::object());

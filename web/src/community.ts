@@ -93,6 +93,19 @@ export function heatmapPoints(rows: number[][]): { points: [number, number, numb
   return { points, max }
 }
 
+/** The ECharts option of the 7×24 active-hours heatmap; `weekdays` are the row labels. */
+export function heatmapOption(rows: number[][], weekdays: string[]) {
+  const { points, max } = heatmapPoints(rows)
+  return {
+    tooltip: { position: 'top' },
+    grid: { left: 50, right: 20, top: 10, bottom: 80 },
+    xAxis: { type: 'category', data: Array.from({ length: 24 }, (_, h) => String(h)) },
+    yAxis: { type: 'category', data: weekdays },
+    visualMap: { min: 0, max: Math.max(1, max), orient: 'horizontal', left: 'center', bottom: 0, calculable: true },
+    series: [{ type: 'heatmap', data: points }],
+  }
+}
+
 /** A share as a percentage with one decimal ("12.5%"), or "—". */
 export function percent(v: number | null | undefined): string {
   return v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`

@@ -332,12 +332,8 @@ Result<std::vector<GroupId>> groups_of(Connection& c, WorkspaceId ws, CustomerId
 }
 
 Result<bool> is_member(Connection& c, WorkspaceId ws, GroupId group, CustomerId customer) {
-  SIYU_PREPARE(s, c,
-               "SELECT count(*) FROM group_members WHERE workspace_id=? AND group_id=? AND "
-               "customer_id=? AND left_at IS NULL");
-  s->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
-  SIYU_ASSIGN_OR_RETURN(int64_t n, scalar(*s));
-  return n > 0;
+  SIYU_ASSIGN_OR_RETURN(auto state, member_state(c, ws, group, customer));
+  return state.has_value();
 }
 
 Status set_role(Connection& c, WorkspaceId ws, GroupId group, CustomerId customer,
