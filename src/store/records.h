@@ -223,7 +223,6 @@ struct ChannelStats {
   int64_t cost = 0;
 };
 
-/// A community group (社群): traffic, conversion or organisational (DOMAIN.md §5).
 /// A community group (社群) and its design.
 struct Group {
   GroupId id;
@@ -378,6 +377,9 @@ struct CustomerFacts {
   int64_t paid_orders = 0;
   int64_t spend = 0;
   std::optional<EpochMs> last_paid_at;
+  /// The latest lifetime-value prediction, when a refit has covered the customer.
+  std::optional<int64_t> predicted_value;  // cents over 12 months
+  std::optional<double> p_alive;           // 0..1
 };
 
 /// One row of a customer's timeline.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/analytics_records.h"
 #include "store/community_records.h"
 #include "store/journey_records.h"
 #include "store/records.h"
@@ -214,6 +215,16 @@ class Store {
   /// Calls `fn` for every live customer of the workspace, in id order, from one snapshot.
   virtual Status scan_customer_facts(WorkspaceId ws, EpochMs activity_since, bool with_properties,
                                      const std::function<void(const CustomerFacts&)>& fn) = 0;
+
+  // Analytics feeds (analytics_records.h)
+  /// Streams every fact analytics reads of the workspace to `sink`, from one snapshot.
+  virtual Status scan_analytics(WorkspaceId ws, AnalyticsSink& sink) = 0;
+  /// Replaces the workspace's lifetime-value predictions (customer facts carry them).
+  virtual Status put_predictions(WorkspaceId ws, const std::vector<Prediction>& predictions,
+                                 EpochMs at) = 0;
+  /// Counts committed write transactions since the store opened: unchanged means no data
+  /// changed, so derived snapshots are still current.
+  virtual uint64_t write_generation() const = 0;
 
   // Timeline
   virtual Result<std::vector<TimelineItem>> timeline(WorkspaceId ws, CustomerId c,

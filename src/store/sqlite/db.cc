@@ -20,6 +20,11 @@ Statement& Statement::bind(int i, int64_t v) {
   sqlite3_bind_int64(stmt_, i, v);
   return *this;
 }
+Statement& Statement::bind_real(int i, double v) {
+  sqlite3_bind_double(stmt_, i, v);
+  return *this;
+}
+double Statement::real_at(int col) const { return sqlite3_column_double(stmt_, col); }
 Statement& Statement::bind(int i, std::string_view v) {
   sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
@@ -62,11 +67,12 @@ void Statement::reset() {
 }
 
 int64_t Statement::int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
-std::string Statement::text_at(int col) const {
+std::string Statement::text_at(int col) const { return std::string(view_at(col)); }
+std::string_view Statement::view_at(int col) const {
   const auto* p = sqlite3_column_text(stmt_, col);
-  return p == nullptr ? std::string()
-                      : std::string(reinterpret_cast<const char*>(p),
-                                    static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  return p == nullptr ? std::string_view()
+                      : std::string_view(reinterpret_cast<const char*>(p),
+                                         static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 std::string Statement::blob_at(int col) const {
   const void* p = sqlite3_column_blob(stmt_, col);

@@ -27,6 +27,7 @@ class Statement {
   /// Binds parameters by 1-based position. Returns *this for chaining.
   Statement& bind(int i, int64_t v);
   Statement& bind(int i, std::string_view v);
+  Statement& bind_real(int i, double v);
   Statement& bind_blob(int i, std::string_view v);
   Statement& bind_null(int i);
   Statement& bind_opt(int i, const std::optional<int64_t>& v);
@@ -42,6 +43,9 @@ class Statement {
 
   int64_t int_at(int col) const;
   std::string text_at(int col) const;
+  double real_at(int col) const;
+  /// The text of `col` without a copy; valid until the next step or reset.
+  std::string_view view_at(int col) const;
   std::string blob_at(int col) const;
   bool is_null(int col) const;
   std::optional<int64_t> opt_int_at(int col) const;

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/json.h"
+#include "store/sqlite/analytics_sql.h"
 #include "store/sqlite/community_sql.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/identity_cache.h"
@@ -1315,6 +1316,26 @@ class SqliteStore final : public Store {
     return Segment{r.int_at(0), r.text_at(1), r.text_at(2), r.text_at(3), r.int_at(4), r.int_at(5)};
   }
 
+  // ---------------------------------------------------------------- analytics
+  Status scan_analytics(WorkspaceId ws, AnalyticsSink& sink) override {
+    struct Unit {};
+    return read<Unit>([&](Connection& c) -> Result<Unit> {
+      SIYU_RETURN_IF_ERROR(analytics_sql::scan(c, ws, sink));
+      return Unit{};
+    }).status();
+  }
+
+  Status put_predictions(WorkspaceId ws, const std::vector<Prediction>& predictions,
+                         EpochMs at) override {
+    struct Unit {};
+    return write<Unit>([&](Connection& c) -> Result<Unit> {
+      SIYU_RETURN_IF_ERROR(analytics_sql::put_predictions(c, ws, predictions, at));
+      return Unit{};
+    }).status();
+  }
+
+  uint64_t write_generation() const override { return static_cast<uint64_t>(commits_.load()); }
+
   // ---------------------------------------------------------------- index feeds
   Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,
                                                     const std::vector<CustomerId>& ids,
@@ -1363,14 +1384,16 @@ class SqliteStore final : public Store {
     Statement* groups = nullptr;
     Statement* events = nullptr;
     Statement* orders = nullptr;
+    Statement* predictions = nullptr;
     WorkspaceId ws;
     EpochMs since = 0;
     bool with_properties = false;  // the workspace declared event properties
-    bool started[4] = {false, false, false, false};
-    bool more[4] = {false, false, false, false};
+    static constexpr int kFeeds = 5;
+    bool started[kFeeds] = {};
+    bool more[kFeeds] = {};
 
     void bind(std::optional<CustomerId> customer) {
-      for (Statement* s : {tags, groups, events, orders}) {
+      for (Statement* s : {tags, groups, events, orders, predictions}) {
         s->reset();
         s->bind(1, ws.value);
         if (customer) s->bind(2, customer->value);
@@ -1380,8 +1403,8 @@ class SqliteStore final : public Store {
     }
     /// Steps every feed to `f.id` and collects its rows (feeds sorted by customer).
     Status fill(CustomerFacts& f) {
-      Statement* feeds[4] = {tags, groups, events, orders};
-      for (int i = 0; i < 4; ++i) {
+      Statement* feeds[kFeeds] = {tags, groups, events, orders, predictions};
+      for (int i = 0; i < kFeeds; ++i) {
         Statement& s = *feeds[i];
         if (!started[i]) {
           more[i] = s.step();
@@ -1396,10 +1419,14 @@ class SqliteStore final : public Store {
               f.activity.push_back({s.text_at(1), s.int_at(2), s.int_at(3),
                                     with_properties ? s.text_at(4) : std::string()});
               break;
-            default:
+            case 3:
               f.paid_orders = s.int_at(1);
               f.spend = s.int_at(2);
               f.last_paid_at = s.opt_int_at(3);
+              break;
+            default:
+              f.predicted_value = s.int_at(1);
+              f.p_alive = s.real_at(2);
           }
           more[i] = s.step();
         }
@@ -1408,7 +1435,7 @@ class SqliteStore final : public Store {
       return Status::ok();
     }
     void reset() {
-      for (Statement* s : {tags, groups, events, orders}) s->reset();
+      for (Statement* s : {tags, groups, events, orders, predictions}) s->reset();
     }
   };
 
@@ -1434,6 +1461,10 @@ class SqliteStore final : public Store {
                             "max(paid_at) FROM orders INDEXED BY orders_by_customer WHERE workspace_id=?1 AND customer_id " +
                             customer_filter + " AND paid_at IS NOT NULL AND "
                             "amount>refund_amount GROUP BY customer_id ORDER BY customer_id"));
+    SIYU_ASSIGN_OR_RETURN(
+        f.predictions, c.prepare("SELECT customer_id, predicted_value, p_alive FROM "
+                                 "customer_predictions WHERE workspace_id=?1 AND customer_id " +
+                                 customer_filter + " ORDER BY customer_id"));
     f.ws = ws;
     f.since = since;
     f.bind(std::nullopt);

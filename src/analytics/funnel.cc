@@ -1,0 +1,195 @@
+#include "analytics/funnel.h"
+
+#include <algorithm>
+#include <span>
+
+namespace siyu::analytics {
+namespace {
+
+/// The steps resolved against a dataset: type codes and, per attribute set, whether it passes
+/// each step's filters.
+class StepMatcher {
+ public:
+  StepMatcher(const Dataset& d, const std::vector<FunnelStep>& steps) {
+    for (const FunnelStep& s : steps) {
+      const auto type = d.event_types.find(s.type);
+      types_.push_back(type && *type != 0 ? *type : UINT32_MAX);
+      std::vector<uint8_t> pass(d.attrs.size(), 1);
+      for (size_t a = 0; a < d.attrs.size(); ++a) {
+        for (const EventFilter& f : s.filters) {
+          if (!passes(d, d.attrs[a], f)) {
+            pass[a] = 0;
+            break;
+          }
+        }
+      }
+      pass_.push_back(std::move(pass));
+    }
+  }
+  bool matches(size_t step, const EventRow& e) const {
+    return e.type == types_[step] && pass_[step][e.attrs] != 0;
+  }
+  size_t size() const { return types_.size(); }
+
+ private:
+  static bool passes(const Dataset& d, const EventAttrs& a, const EventFilter& f) {
+    std::string_view actual;
+    if (f.field == "channel") actual = d.event_text.name(a.channel);
+    else if (f.field == "campaign") actual = d.event_text.name(a.campaign);
+    else if (f.field == "content") actual = d.event_text.name(a.content);
+    else if (f.field == "staff") actual = d.event_text.name(a.staff);
+    else {
+      const std::string name = f.field.substr(6);  // "props."
+      for (const auto& [k, v] : a.properties) {
+        if (k == name) actual = v;
+      }
+    }
+    return std::find(f.values.begin(), f.values.end(), actual) != f.values.end();
+  }
+
+  std::vector<uint32_t> types_;
+  std::vector<std::vector<uint8_t>> pass_;
+};
+
+/// How far one customer got: the level (steps reached, 0 = never entered) and, for each step
+/// reached, the seconds from the entry of the chain that first reached it.
+struct Reach {
+  size_t level = 0;
+  std::vector<uint32_t> seconds;
+};
+
+Reach reach_strict(std::span<const EventRow> events, const FunnelQuery& q, const StepMatcher& m) {
+  const size_t n = m.size();
+  Reach r;
+  r.seconds.assign(n, 0);
+  // start[k]: the latest entry time of a chain that has reached step k + 1 so far. A later
+  // entry leaves more of the window, so keeping only the latest is exact.
+  std::vector<int64_t> start(n, -1);
+  for (const EventRow& e : events) {
+    if (e.t >= q.period.to + static_cast<uint64_t>(q.window_seconds)) break;
+    // Later steps first, so each extends a chain that ended before this event.
+    for (size_t k = n; k-- > 1;) {
+      if (start[k - 1] < 0 || !m.matches(k, e)) continue;
+      if (e.t - start[k - 1] > q.window_seconds) continue;
+      if (k + 1 > r.level) {
+        r.level = k + 1;
+        r.seconds[k] = static_cast<uint32_t>(e.t - start[k - 1]);
+      }
+      start[k] = start[k - 1];
+    }
+    if (m.matches(0, e) && q.period.contains(e.t)) {
+      // Checked after the later steps so the event does not chain with itself.
+      if (start[0] < 0 && r.level == 0) r.level = 1;
+      start[0] = e.t;
+    }
+  }
+  return r;
+}
+
+Reach reach_any_order(std::span<const EventRow> events, const FunnelQuery& q,
+                      const StepMatcher& m) {
+  const size_t n = m.size();
+  Reach r;
+  r.seconds.assign(n, 0);
+  // next[k]: index of the first event after the current entry that matches step k.
+  std::vector<size_t> next(n, 0);
+  for (size_t i = 0; i < events.size(); ++i) {
+    const EventRow& entry = events[i];
+    if (!m.matches(0, entry) || !q.period.contains(entry.t)) continue;
+    if (r.level == 0) r.level = 1;
+    size_t level = 1;
+    uint32_t latest = 0;
+    for (size_t k = 1; k < n; ++k) {
+      size_t& j = next[k];
+      j = std::max(j, i + 1);
+      while (j < events.size() && !m.matches(k, events[j])) ++j;
+      if (j >= events.size() || events[j].t - entry.t > q.window_seconds) break;
+      latest = std::max(latest, events[j].t - entry.t);
+      level = k + 1;
+      if (level > r.level) {
+        r.level = level;
+        r.seconds[k] = latest;
+      }
+    }
+  }
+  return r;
+}
+
+Reach reach(std::span<const EventRow> events, const FunnelQuery& q, const StepMatcher& m) {
+  return q.order == FunnelOrder::kStrict ? reach_strict(events, q, m)
+                                         : reach_any_order(events, q, m);
+}
+
+struct GroupAcc {
+  std::vector<int64_t> customers;
+  std::vector<std::vector<uint32_t>> seconds;
+  explicit GroupAcc(size_t n = 0) : customers(n, 0), seconds(n) {}
+  void add(const Reach& r) {
+    for (size_t k = 0; k < r.level; ++k) {
+      customers[k] += 1;
+      if (k > 0) seconds[k].push_back(r.seconds[k]);
+    }
+  }
+  FunnelGroup finish(std::string key) {
+    FunnelGroup g;
+    g.key = std::move(key);
+    for (size_t k = 0; k < customers.size(); ++k) {
+      FunnelStepResult s;
+      s.customers = customers[k];
+      auto& v = seconds[k];
+      if (!v.empty()) {
+        double sum = 0;
+        for (uint32_t x : v) sum += x;
+        s.mean_seconds = sum / static_cast<double>(v.size());
+        std::sort(v.begin(), v.end());
+        s.median_seconds = v.size() % 2 == 1
+                               ? v[v.size() / 2]
+                               : (static_cast<double>(v[v.size() / 2 - 1]) + v[v.size() / 2]) / 2;
+      }
+      g.steps.push_back(s);
+    }
+    return g;
+  }
+};
+
+}  // namespace
+
+FunnelReport funnel(const Dataset& d, const FunnelQuery& q, const CustomerMask& mask, int32_t today) {
+  const StepMatcher m(d, q.steps);
+  Breakdown breakdown(d, q.by, q.segments, today);
+  GroupAcc total(q.steps.size());
+  std::vector<GroupAcc> groups;
+  for (uint32_t c = 1; c < d.size(); ++c) {
+    if (!d.customers[c].live || !mask.has(c)) continue;
+    const Reach r = reach(d.events.of(c), q, m);
+    if (r.level == 0) continue;
+    total.add(r);
+    if (q.by == Dimension::kNone) continue;
+    breakdown.each(c, nullptr, [&](size_t g) {
+      while (groups.size() <= g) groups.emplace_back(q.steps.size());
+      groups[g].add(r);
+    });
+  }
+  FunnelReport out;
+  out.total = total.finish("all");
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (groups[g].customers[0] > 0) out.groups.push_back(groups[g].finish(breakdown.label(g)));
+  }
+  std::stable_sort(out.groups.begin(), out.groups.end(), [](const FunnelGroup& a, const FunnelGroup& b) {
+    return a.steps[0].customers > b.steps[0].customers;
+  });
+  return out;
+}
+
+std::vector<uint32_t> funnel_dropouts(const Dataset& d, const FunnelQuery& q,
+                                      const CustomerMask& mask, size_t step) {
+  const StepMatcher m(d, q.steps);
+  std::vector<uint32_t> out;
+  for (uint32_t c = 1; c < d.size(); ++c) {
+    if (!d.customers[c].live || !mask.has(c)) continue;
+    if (reach(d.events.of(c), q, m).level == step) out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace siyu::analytics

@@ -1,0 +1,78 @@
+#include "analytics/retention.h"
+
+#include <map>
+
+namespace siyu::analytics {
+namespace {
+
+/// Times (epoch seconds) of a customer's occurrences of a kind, in order.
+template <typename F>
+void occurrences(const Dataset& d, uint32_t c, bool orders, uint32_t type, F&& fn) {
+  if (orders) {
+    for (const OrderRow& o : d.orders.of(c)) {
+      if (o.paid != 0) fn(o.paid);
+    }
+    return;
+  }
+  for (const EventRow& e : d.events.of(c)) {
+    if (type == 0 || e.type == type) fn(e.t);
+  }
+}
+
+}  // namespace
+
+RetentionReport retention(const Dataset& d, const RetentionQuery& q, const CustomerMask& mask,
+                          uint32_t now) {
+  const uint32_t first_type =
+      q.first_order ? 0 : d.event_types.find(q.first_event).value_or(UINT32_MAX);
+  const uint32_t return_type =
+      q.return_order || q.return_event.empty() ? 0
+                                               : d.event_types.find(q.return_event).value_or(UINT32_MAX);
+  const auto periods = static_cast<size_t>(q.periods) + 1;
+  // Bucket starts from the first cohort up to the bucket holding `now`.
+  const int32_t now_bucket = bucket_of(d.day(now), q.grain);
+  struct Building {
+    Cohort cohort;
+    std::vector<int32_t> bounds;
+  };
+  std::map<int32_t, Building> cohorts;
+  std::vector<uint8_t> seen(periods);
+  for (uint32_t c = 1; c < d.size(); ++c) {
+    if (!d.customers[c].live || !mask.has(c)) continue;
+    uint32_t first = 0;
+    bool found = false;
+    occurrences(d, c, q.first_order, first_type, [&](uint32_t t) {
+      if (!found || t < first) first = t;
+      found = true;
+    });
+    if (!found || !q.period.contains(first)) continue;
+    const int32_t cohort_bucket = bucket_of(d.day(first), q.grain);
+    Building& k = cohorts[cohort_bucket];
+    if (k.bounds.empty()) {
+      // Bucket boundaries of the cohort's own period and the ones after it.
+      k.bounds.push_back(cohort_bucket);
+      for (size_t i = 0; i < periods; ++i) k.bounds.push_back(next_bucket(k.bounds.back(), q.grain));
+      k.cohort.label = bucket_label(cohort_bucket, q.grain);
+      size_t begun = 0;
+      while (begun < periods && k.bounds[begun] <= now_bucket) ++begun;
+      k.cohort.returned.assign(begun, 0);
+    }
+    const std::vector<int32_t>& bounds = k.bounds;
+    std::fill(seen.begin(), seen.end(), 0);
+    occurrences(d, c, q.return_order, return_type, [&](uint32_t t) {
+      if (t <= first) return;
+      const int32_t day = d.day(t);
+      if (day < bounds.front() || day >= bounds.back()) return;
+      size_t i = 0;
+      while (day >= bounds[i + 1]) ++i;
+      seen[i] = 1;
+    });
+    k.cohort.size += 1;
+    for (size_t i = 0; i < k.cohort.returned.size(); ++i) k.cohort.returned[i] += seen[i];
+  }
+  RetentionReport r;
+  for (auto& [bucket, k] : cohorts) r.cohorts.push_back(std::move(k.cohort));
+  return r;
+}
+
+}  // namespace siyu::analytics

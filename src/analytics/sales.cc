@@ -1,0 +1,181 @@
+#include "analytics/sales.h"
+
+#include <algorithm>
+
+namespace siyu::analytics {
+namespace {
+
+/// Accumulates one group: totals, a bucket per grain step, and distinct-customer marks.
+struct GroupAcc {
+  SalesGroup g;
+  uint32_t last_buyer = UINT32_MAX;
+  std::vector<uint32_t> last_bucket_buyer;
+};
+
+/// Buckets of a period: the index of each local day's bucket.
+class Buckets {
+ public:
+  Buckets(const Dataset& d, Period p, Grain g) : d_(d) {
+    first_day_ = d.day(p.from);
+    const int32_t last_day = d.day(p.to == 0 ? 0 : p.to - 1);
+    for (int32_t b = bucket_of(first_day_, g); b <= last_day; b = next_bucket(b, g)) {
+      labels_.push_back(bucket_label(b, g));
+      const int32_t end = std::min(next_bucket(b, g), last_day + 1);
+      for (int32_t day = std::max(b, first_day_); day < end; ++day) {
+        index_.push_back(labels_.size() - 1);
+      }
+    }
+  }
+  size_t of(uint32_t t) const { return index_[static_cast<size_t>(d_.day(t) - first_day_)]; }
+  const std::vector<std::string>& labels() const { return labels_; }
+
+ private:
+  const Dataset& d_;
+  int32_t first_day_ = 0;
+  std::vector<size_t> index_;
+  std::vector<std::string> labels_;
+};
+
+bool paid_in(const OrderRow& o, Period p) { return o.paid != 0 && p.contains(o.paid); }
+bool refunded_in(const OrderRow& o, Period p) {
+  return o.refunded != 0 && o.refund > 0 && p.contains(o.refunded);
+}
+
+}  // namespace
+
+SalesReport sales(const Dataset& d, const SalesQuery& q, const CustomerMask& mask, int32_t today) {
+  const Buckets buckets(d, q.period, q.grain);
+  const size_t nb = buckets.labels().size();
+  Breakdown breakdown(d, q.by, q.segments, today);
+  std::vector<GroupAcc> accs;
+  GroupAcc total;
+  const auto fresh = [&](GroupAcc& a) {
+    if (a.g.points.empty()) {
+      a.g.points.resize(nb);
+      for (size_t i = 0; i < nb; ++i) a.g.points[i].period = buckets.labels()[i];
+      a.last_bucket_buyer.assign(nb, UINT32_MAX);
+    }
+  };
+  fresh(total);
+  const auto acc_of = [&](size_t group) -> GroupAcc& {
+    if (group >= accs.size()) accs.resize(group + 1);
+    fresh(accs[group]);
+    return accs[group];
+  };
+  const uint64_t horizon = static_cast<uint64_t>(q.repurchase_days) * 86400;
+  const bool order_dim = is_order_dimension(q.by);
+
+  for (uint32_t c = 0; c < d.size(); ++c) {
+    const bool identified = d.customers[c].live;
+    if (identified ? !mask.has(c) : !mask.covers_all()) continue;
+    const auto orders = d.orders.of(c);
+    // Sales and refunds.
+    const OrderRow* first = nullptr;
+    for (const OrderRow& o : orders) {
+      const bool sold = paid_in(o, q.period);
+      const bool refunded = refunded_in(o, q.period);
+      if (!sold && !refunded) continue;
+      const auto add = [&](GroupAcc& a) {
+        if (sold) {
+          SalesFigures& p = a.g.points[buckets.of(o.paid)].figures;
+          a.g.totals.gmv += o.amount;
+          a.g.totals.orders += 1;
+          p.gmv += o.amount;
+          p.orders += 1;
+          if (identified) {
+            const size_t b = buckets.of(o.paid);
+            if (a.last_buyer != c) a.g.totals.buyers += 1, a.last_buyer = c;
+            if (a.last_bucket_buyer[b] != c) p.buyers += 1, a.last_bucket_buyer[b] = c;
+          }
+        }
+        if (refunded) {
+          SalesFigures& p = a.g.points[buckets.of(o.refunded)].figures;
+          a.g.totals.refunds += 1;
+          a.g.totals.refund_amount += o.refund;
+          p.refunds += 1;
+          p.refund_amount += o.refund;
+        }
+      };
+      add(total);
+      if (q.by != Dimension::kNone) breakdown.each(c, &o, [&](size_t g) { add(acc_of(g)); });
+      if (sold && identified && (first == nullptr || o.paid < first->paid)) first = &o;
+    }
+    if (!identified) continue;
+    // Visitors and conversion (customer dimensions only: a visit has no store or order staff).
+    const auto events = d.events.of(c);
+    const bool visited = std::any_of(events.begin(), events.end(),
+                                     [&](const EventRow& e) { return q.period.contains(e.t); });
+    // Repurchase: another paid order within the horizon after the first one in the period.
+    bool repeated = false;
+    if (first != nullptr) {
+      for (const OrderRow& o : orders) {
+        if (&o != first && o.paid != 0 && o.paid >= first->paid &&
+            o.paid - first->paid <= horizon) {
+          repeated = true;
+          break;
+        }
+      }
+    }
+    const auto add_customer = [&](GroupAcc& a, bool with_visits) {
+      if (with_visits && visited) {
+        a.g.visitors += 1;
+        if (first != nullptr) a.g.converted += 1;
+      }
+      if (first != nullptr) {
+        a.g.first_buyers += 1;
+        if (repeated) a.g.repeat_buyers += 1;
+      }
+    };
+    add_customer(total, true);
+    if (q.by == Dimension::kNone) continue;
+    if (order_dim) {
+      if (first != nullptr) breakdown.each(c, first, [&](size_t g) { add_customer(acc_of(g), false); });
+    } else {
+      breakdown.each(c, nullptr, [&](size_t g) { add_customer(acc_of(g), true); });
+    }
+  }
+
+  SalesReport r;
+  r.total = std::move(total.g);
+  r.total.key = "all";
+  for (size_t g = 0; g < accs.size(); ++g) {
+    if (accs[g].g.points.empty()) continue;
+    accs[g].g.key = breakdown.label(g);
+    r.groups.push_back(std::move(accs[g].g));
+  }
+  std::stable_sort(r.groups.begin(), r.groups.end(), [](const SalesGroup& a, const SalesGroup& b) {
+    return a.totals.gmv > b.totals.gmv;
+  });
+  return r;
+}
+
+std::vector<uint32_t> buyers(const Dataset& d, Period period, const CustomerMask& mask) {
+  std::vector<uint32_t> out;
+  for (uint32_t c = 1; c < d.size(); ++c) {
+    if (!d.customers[c].live || !mask.has(c)) continue;
+    const auto orders = d.orders.of(c);
+    if (std::any_of(orders.begin(), orders.end(), [&](const OrderRow& o) { return paid_in(o, period); })) {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, int64_t>> distribution(const Dataset& d,
+                                                          const std::vector<uint32_t>& customers,
+                                                          Dimension dim, int32_t today) {
+  Breakdown b(d, dim, {}, today);
+  std::vector<int64_t> counts;
+  for (uint32_t c : customers) {
+    b.each(c, nullptr, [&](size_t g) {
+      if (g >= counts.size()) counts.resize(g + 1, 0);
+      counts[g] += 1;
+    });
+  }
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (size_t g = 0; g < counts.size(); ++g) out.emplace_back(b.label(g), counts[g]);
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b2) { return a.second > b2.second; });
+  return out;
+}
+
+}  // namespace siyu::analytics
