@@ -20,7 +20,7 @@ namespace siyu::analytics {
 struct AcquisitionQuery {
   Period period;
   Dimension by = Dimension::kChannel;  // channel, campaign, content, referrer_staff, partner
-  std::string invite_event = "invite_sent";
+  std::string invite_event = "invite";
   std::vector<std::string> add_events = {"add_friend", "follow", "join_group"};
   /// Channel codes → channel ids (as text), to key events' channel codes like customers'.
   std::map<std::string, std::string> channel_codes;
@@ -81,7 +81,7 @@ struct AbQuery {
   Period period;
   std::string field = "content";  // the event field that names the variant: content or campaign
   std::string variant_a, variant_b;
-  std::string exposure_event = "invite_sent";
+  std::string exposure_event = "invite";
   std::string conversion_event = "add_friend";
   uint32_t window_seconds = 7 * 86400;
 };

@@ -1285,6 +1285,7 @@ std::vector<Route> make_routes(Services& s) {
   for (Route& r : journey_routes(s)) routes.push_back(std::move(r));
   for (Route& r : wecom_routes(s)) routes.push_back(std::move(r));
   for (Route& r : community_routes(s)) routes.push_back(std::move(r));
+  for (Route& r : analytics_routes(s)) routes.push_back(std::move(r));
   return routes;
 }
 

@@ -11,6 +11,7 @@
 #include "api/access.h"
 #include "api/login_limiter.h"
 #include "api/metrics.h"
+#include "analytics/engine.h"
 #include "community/service.h"
 #include "core/json.h"
 #include "customer/customer_service.h"
@@ -42,6 +43,7 @@ struct Services {
   journey::JourneyEngine* journeys = nullptr;  // owned by the server
   outbox::Dispatcher* dispatcher = nullptr;    // owned by the server
   community::CommunityService* community = nullptr;  // owned by the server
+  analytics::AnalyticsEngine* analytics = nullptr;   // owned by the server
 };
 
 using Handler = std::function<Result<Reply>(const httplib::Request&, const Principal&)>;
@@ -70,5 +72,9 @@ std::vector<Route> wecom_routes(Services& s);
 /// Groups, members, messages, moderation, auto-replies, health and channel codes
 /// (community_handlers.cc).
 std::vector<Route> community_routes(Services& s);
+
+/// Sales, funnels, retention, layers, acquisition, RFM and lifetime value
+/// (analytics_handlers.cc).
+std::vector<Route> analytics_routes(Services& s);
 
 }  // namespace siyu::api

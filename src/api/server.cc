@@ -92,8 +92,10 @@ struct Server::Impl {
               tag_engine.touch(ws, ids);
             },
             [this] { dispatcher.wake(); }}),
-        community(deps.store, deps.clock, [this] { dispatcher.wake(); }) {
+        community(deps.store, deps.clock, [this] { dispatcher.wake(); }),
+        analytics(deps.store, deps.clock) {
     services.tag_engine = &tag_engine;
+    services.analytics = &analytics;
     services.community = &community;
     services.journeys = &journeys;
     services.dispatcher = &dispatcher;
@@ -117,6 +119,7 @@ struct Server::Impl {
   outbox::Dispatcher dispatcher;
   journey::JourneyEngine journeys;
   community::CommunityService community;
+  analytics::AnalyticsEngine analytics;
   httplib::Server http;
   std::vector<Route> routes;
 

@@ -1,5 +1,7 @@
 #include "index/registry.h"
 
+#include <cmath>
+
 #include <algorithm>
 #include <map>
 
@@ -92,6 +94,9 @@ IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
   c.purchases.spend = f.spend;
   if (f.last_paid_at) c.purchases.last_day = ix.day_of(*f.last_paid_at);
   index_custom_fields(f, fields, c);
+  // Lifetime-value predictions, as segments compare them: cents, and P(alive) in percent.
+  if (f.predicted_value) c.custom_numbers.emplace_back("predicted_value", static_cast<double>(*f.predicted_value));
+  if (f.p_alive) c.custom_numbers.emplace_back("p_alive", std::round(*f.p_alive * 1000) / 10);
   return c;
 }
 

@@ -314,6 +314,10 @@ class Parser {
       }
       return e;
     }
+    if (attr == "predicted_value" || attr == "p_alive") {
+      // Lifetime-value predictions of the last refit: cents over 12 months, and percent.
+      return number_field(false, op, value, values, from, to, path, std::move(e));
+    }
     const bool custom = attr.rfind("custom.", 0) == 0;
     std::string field_type;
     if (custom) {
@@ -327,7 +331,7 @@ class Parser {
     }
     if (!custom && !is_enumerated_attr(attr)) {
       return invalid(ap + " must be gender, city, channel_id, owner_staff_id, created_at, "
-                          "paid_orders, spend or custom.NAME", ap);
+                          "paid_orders, spend, predicted_value, p_alive or custom.NAME", ap);
     }
     const auto text = [&](const Json& v, const std::string& p) -> Result<std::string> {
       if (field_type == "boolean") {

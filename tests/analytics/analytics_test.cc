@@ -76,7 +76,7 @@ class StoreData : public ::testing::Test {
       batch.push_back({c, {}});
     }
     ids_ = *store_->create_customers(ws_, batch);
-    const char* types[] = {"view", "add_to_cart", "login", "invite_sent", "add_friend"};
+    const char* types[] = {"view", "add_to_cart", "login", "invite", "add_friend"};
     std::vector<store::PendingEvent> events;
     for (int i = 0; i < 6000; ++i) {
       store::PendingEvent p;
@@ -253,7 +253,7 @@ TEST_F(StoreData, AcquisitionEqualsSql) {
     fresh[row[0]] = std::stoll(row[1]);
   }
   for (auto& row : sql(std::string("SELECT CASE channel WHEN 'c1' THEN '1' WHEN 'c2' THEN '2' ELSE coalesce(channel,'') END, "
-                       "count(*) FROM events WHERE workspace_id=?1 AND type='invite_sent' AND ts>=?2*1000 AND ts<?3*1000 AND customer_id IN ") +
+                       "count(*) FROM events WHERE workspace_id=?1 AND type='invite' AND ts>=?2*1000 AND ts<?3*1000 AND customer_id IN ") +
                        kLive + " GROUP BY 1", p)) {
     invites[row[0]] = std::stoll(row[1]);
   }
