@@ -23,5 +23,7 @@ int cmd_demo(const Args& a);
 int cmd_keys(const Args& a);
 int cmd_workspace(const Args& a);
 int cmd_users(const Args& a);
+/// `siyu import online-retail --file PATH`: loads the UCI Online Retail order lines.
+int cmd_import(const Args& a);
 
 }  // namespace siyu::cli

@@ -11,7 +11,8 @@ constexpr const char* kUsage =
     "  demo      --data DIR [--customers 100000] [--seed 42] [--workspace demo]\n"
     "  keys      create --data DIR --workspace SLUG --role ROLE [--name NAME] [--json]\n"
     "  workspace create --data DIR --slug SLUG --name NAME [--timezone Asia/Shanghai]\n"
-    "  users     create --data DIR --workspace SLUG --email E --role ROLE --password P\n";
+    "  users     create --data DIR --workspace SLUG --email E --role ROLE --password P\n"
+    "  import    online-retail --data DIR --file PATH [--workspace online-retail]\n";
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   if (cmd == "keys") return siyu::cli::cmd_keys(args);
   if (cmd == "workspace") return siyu::cli::cmd_workspace(args);
   if (cmd == "users") return siyu::cli::cmd_users(args);
+  if (cmd == "import") return siyu::cli::cmd_import(args);
   std::fprintf(stderr, "siyu: unknown command \"%s\"\n%s", cmd.c_str(), kUsage);
   return 2;
 }
