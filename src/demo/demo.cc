@@ -450,7 +450,7 @@ class Builder {
 
   void event(CustomerId c, const std::string& type, EpochMs ts, std::string props = "{}",
              std::optional<store::RelationChange> rel = std::nullopt, std::string staff = "",
-             int64_t amount = 0, std::string channel = "") {
+             int64_t amount = 0, std::string channel = "", std::string content = "") {
     store::PendingEvent p;
     p.customer = c;
     p.event.event_id = "demo-" + pad(c.value, 8) + "-" + std::to_string(++event_seq_);
@@ -460,6 +460,7 @@ class Builder {
     p.event.staff = std::move(staff);
     p.event.amount = amount;
     p.event.channel = std::move(channel);
+    p.event.content = std::move(content);
     p.relation = std::move(rel);
     events_.push_back(std::move(p));
   }
@@ -569,9 +570,17 @@ class Builder {
               store::RelationChange{"group", g, false});
       }
     }
-    if (c.owner_staff && dice_.chance(0.8)) {
+    if (c.owner_staff) {
+      // The staff member invites with one of two scripts (话术); the second converts better,
+      // which the A/B comparison on the demo shows.
       const std::string staff = std::to_string(c.owner_staff->value);
-      event(id, "add_friend", joined + 120'000, "{}", store::RelationChange{"friend", staff, true}, staff);
+      const bool second = dice_.chance(0.5);
+      event(id, "invite", joined - 600'000, "{}", std::nullopt, staff, 0, ch_code,
+            second ? "话术B-福利" : "话术A-问候");
+      if (dice_.chance(second ? 0.86 : 0.74)) {
+        event(id, "add_friend", joined + 120'000, "{}", store::RelationChange{"friend", staff, true}, staff,
+              0, ch_code, second ? "话术B-福利" : "话术A-问候");
+      }
     }
     // Browsing and log-ins while active.
     for (int64_t day = next_day(created_day, 20 / activity); day >= 0 && day <= last_day;

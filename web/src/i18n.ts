@@ -2,7 +2,7 @@ import { createI18n } from 'vue-i18n'
 
 const zh = {
   app: { name: '私域运营台', signOut: '退出登录', language: 'English' },
-  nav: { overview: '数据概览', customers: '客户', tags: '标签', segments: '人群', journeys: '旅程与 SOP', deliveries: '发送记录', tasks: '员工任务', community: '社群', moderation: '群管理', orders: '订单', channels: '渠道', staff: '员工与角色', keys: 'API 密钥', audit: '审计日志' },
+  nav: { overview: '数据概览', analytics: '数据分析', customers: '客户', tags: '标签', segments: '人群', journeys: '旅程与 SOP', deliveries: '发送记录', tasks: '员工任务', community: '社群', moderation: '群管理', orders: '订单', channels: '渠道', staff: '员工与角色', keys: 'API 密钥', audit: '审计日志' },
   common: {
     loading: '加载中…', empty: '暂无数据', retry: '重试', search: '搜索', reset: '重置', save: '保存', cancel: '取消',
     create: '新建', add: '添加', actions: '操作', prev: '上一页', next: '下一页', export: '导出 CSV', columns: '列设置',
@@ -131,11 +131,46 @@ const zh = {
   staff: { email: '邮箱', name: '姓名', role: '角色', disabled: '停用', password: '初始密码（至少 10 位）', created: '员工已创建' },
   keys: { name: '名称', role: '角色', prefix: '前缀', createdAt: '创建时间', lastUsed: '最近使用', revokedAt: '吊销时间', shownOnce: '请立即复制，此密钥只显示一次', revoked: '已吊销' },
   audit: { at: '时间', actor: '操作人', action: '操作', target: '对象', detail: '详情' },
+  analytics: {
+    from: '开始日期', to: '结束日期', days: '近 {n} 天', compare: '对比上一周期', segment: '人群', layer: '分层', channel: '渠道',
+    png: '下载 PNG', by: '拆分维度', unknown: '未知', vsPrevious: '较上期', repurchaseWithin: '复购窗口（天）', buyerProfile: '购买人群画像',
+    lastDays: '近 {n} 天', toCommunity: '查看社群详情', communityTrend: '入群、退群与活跃', activeMembers: '活跃成员', messages: '消息数',
+    tab: { sales: '销售转化', acquisition: '拉新', community: '社群活跃', funnel: '漏斗', retention: '留存', layers: '分层进阶', value: 'RFM 与价值' },
+    grain: { day: '按日', week: '按周', month: '按月' },
+    metric: { gmv: 'GMV', orders: '订单数', buyers: '购买人数', aov: '客单价', conversion: '访客转化率', repurchase: '复购率', refunds: '退款金额' },
+    dim: {
+      '': '维度', layer: '分层', channel: '渠道', campaign: '活动', content: '内容/话术', owner_staff: '归属员工', referrer_staff: '推荐员工',
+      partner: '合伙人', city: '城市', gender: '性别', age_band: '年龄段', store: '门店', order_channel: '下单渠道', order_staff: '成交员工',
+      segment: '人群', tags: '标签',
+    },
+    acq: {
+      title: '新增客户与获客成本', invitations: '邀约数', adds: '添加数', invite_conversion: '邀约转化率', new_customers: '新客户',
+      buyer_conversion: '新客成交率', cost: '投入', cpa: '单客成本', revenue: '新客贡献', roi: 'ROI',
+    },
+    ab: {
+      title: '话术 A/B 对比', field: '对比字段', exposure: '曝光事件', conversion: '转化事件', window: '窗口（小时）', run: '对比',
+      variant: '版本', exposed: '曝光人数', converted: '转化人数', rate: '转化率', significant: '差异显著（p < 0.05）',
+      notSignificant: '差异不显著', needed: '检出该差异每组需 {n} 人，还差 {more} 人',
+    },
+    funnel: {
+      builder: '漏斗步骤', event: '事件类型', filter: '筛选字段', values: '取值（逗号分隔）', addStep: '添加步骤', window: '转化窗口（小时）',
+      strict: '严格顺序', anyOrder: '任意顺序', run: '计算', step: '步骤', customers: '人数', fromFirst: '总转化率', fromPrevious: '步骤转化率',
+      median: '到达中位时长', dropouts: '流失人群', dropName: '为这批流失客户命名（会打标签并保存为人群）', saved: '已保存 {n} 位流失客户为人群',
+    },
+    retention: { first: '起始行为', back: '回访行为', order: '首次/再次下单', any: '任意行为' },
+    layers: { move: '进阶', median: '中位天数', mean: '平均天数' },
+    value: {
+      rfm: 'RFM 网格（R × F，{n} 位购买客户）', model: '生命周期价值模型', buyers: '位购买客户', repeat: '位复购客户',
+      fitted: '拟合于 {at}，用时 {s} 秒', noModel: '尚未拟合：点击“重新拟合”用订单数据估计 BG/NBD 与 Gamma-Gamma 模型。',
+      refit: '重新拟合', refitted: '已重新拟合并更新每位客户的预测', winBack: '生成挽回名单', winBackName: '挽回名单（存活<30%·高价值）',
+      valueDistribution: '预测 12 个月价值分布', aliveDistribution: '存活概率 P(alive) 分布',
+    },
+  },
 }
 
 const en: typeof zh = {
   app: { name: 'Siyu Console', signOut: 'Sign out', language: '中文' },
-  nav: { overview: 'Overview', customers: 'Customers', tags: 'Tags', segments: 'Segments', journeys: 'Journeys & SOPs', deliveries: 'Deliveries', tasks: 'Staff tasks', community: 'Community', moderation: 'Moderation', orders: 'Orders', channels: 'Channels', staff: 'Staff & roles', keys: 'API keys', audit: 'Audit log' },
+  nav: { overview: 'Overview', analytics: 'Analytics', customers: 'Customers', tags: 'Tags', segments: 'Segments', journeys: 'Journeys & SOPs', deliveries: 'Deliveries', tasks: 'Staff tasks', community: 'Community', moderation: 'Moderation', orders: 'Orders', channels: 'Channels', staff: 'Staff & roles', keys: 'API keys', audit: 'Audit log' },
   common: {
     loading: 'Loading…', empty: 'No data', retry: 'Retry', search: 'Search', reset: 'Reset', save: 'Save', cancel: 'Cancel',
     create: 'Create', add: 'Add', actions: 'Actions', prev: 'Previous', next: 'Next', export: 'Export CSV', columns: 'Columns',
@@ -264,6 +299,41 @@ const en: typeof zh = {
   staff: { email: 'E-mail', name: 'Name', role: 'Role', disabled: 'Disabled', password: 'Initial password (10+ characters)', created: 'Staff created' },
   keys: { name: 'Name', role: 'Role', prefix: 'Prefix', createdAt: 'Created', lastUsed: 'Last used', revokedAt: 'Revoked', shownOnce: 'Copy it now: this key is shown only once', revoked: 'Revoked' },
   audit: { at: 'Time', actor: 'Actor', action: 'Action', target: 'Target', detail: 'Detail' },
+  analytics: {
+    from: 'From', to: 'To', days: 'Last {n} days', compare: 'Compare with previous period', segment: 'Segment', layer: 'Layer', channel: 'Channel',
+    png: 'Download PNG', by: 'Break down by', unknown: 'Unknown', vsPrevious: 'vs previous', repurchaseWithin: 'Repurchase within (days)', buyerProfile: 'Buyer profile',
+    lastDays: 'Last {n} days', toCommunity: 'Open community', communityTrend: 'Joins, quits and activity', activeMembers: 'Active members', messages: 'Messages',
+    tab: { sales: 'Sales', acquisition: 'Acquisition', community: 'Community', funnel: 'Funnels', retention: 'Retention', layers: 'Layers', value: 'RFM & value' },
+    grain: { day: 'Daily', week: 'Weekly', month: 'Monthly' },
+    metric: { gmv: 'GMV', orders: 'Orders', buyers: 'Buyers', aov: 'Average order value', conversion: 'Visitor conversion', repurchase: 'Repurchase rate', refunds: 'Refunds' },
+    dim: {
+      '': 'Dimension', layer: 'Layer', channel: 'Channel', campaign: 'Campaign', content: 'Content / script', owner_staff: 'Owner staff', referrer_staff: 'Referring staff',
+      partner: 'Partner', city: 'City', gender: 'Gender', age_band: 'Age band', store: 'Store', order_channel: 'Order channel', order_staff: 'Selling staff',
+      segment: 'Segment', tags: 'Tags',
+    },
+    acq: {
+      title: 'New customers and cost per customer', invitations: 'Invitations', adds: 'Adds', invite_conversion: 'Invite conversion', new_customers: 'New customers',
+      buyer_conversion: 'New buyers', cost: 'Cost', cpa: 'Cost per new customer', revenue: 'Revenue of new customers', roi: 'ROI',
+    },
+    ab: {
+      title: 'A/B test of two scripts', field: 'Compare', exposure: 'Exposure event', conversion: 'Conversion event', window: 'Window (hours)', run: 'Compare',
+      variant: 'Variant', exposed: 'Exposed', converted: 'Converted', rate: 'Rate', significant: 'Significant (p < 0.05)',
+      notSignificant: 'Not significant', needed: '{n} per variant detect this difference; {more} more needed',
+    },
+    funnel: {
+      builder: 'Funnel steps', event: 'Event type', filter: 'Filter field', values: 'Values (comma separated)', addStep: 'Add step', window: 'Window (hours)',
+      strict: 'Strict order', anyOrder: 'Any order', run: 'Run', step: 'Step', customers: 'Customers', fromFirst: 'Overall', fromPrevious: 'From previous',
+      median: 'Median time', dropouts: 'Drop-outs', dropName: 'Name these drop-outs (they are tagged and saved as a segment)', saved: '{n} drop-outs saved as a segment',
+    },
+    retention: { first: 'First action', back: 'Return action', order: 'Paid order', any: 'Any event' },
+    layers: { move: 'Move', median: 'Median days', mean: 'Mean days' },
+    value: {
+      rfm: 'RFM grid (R × F, {n} buyers)', model: 'Lifetime value model', buyers: 'buyers', repeat: 'repeat buyers',
+      fitted: 'Fitted {at} in {s} s', noModel: 'Not fitted yet: Refit estimates BG/NBD and Gamma-Gamma from the orders.',
+      refit: 'Refit', refitted: 'Refitted; every customer\'s prediction is updated', winBack: 'Create win-back list', winBackName: 'Win-back (alive < 30%, high value)',
+      valueDistribution: 'Predicted 12-month value', aliveDistribution: 'P(alive)',
+    },
+  },
 }
 
 export const i18n = createI18n({

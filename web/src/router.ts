@@ -12,6 +12,7 @@ export const router = createRouter({
       children: [
         { path: '', redirect: '/overview' },
         { path: 'overview', name: 'overview', component: () => import('./views/OverviewView.vue') },
+        { path: 'analytics', name: 'analytics', component: () => import('./views/AnalyticsView.vue') },
         { path: 'customers', name: 'customers', component: () => import('./views/CustomersView.vue') },
         { path: 'customers/:id', name: 'customer', component: () => import('./views/CustomerView.vue') },
         { path: 'tags', name: 'tags', component: () => import('./views/TagsView.vue') },
