@@ -21,7 +21,7 @@ struct AcquisitionQuery {
   Period period;
   Dimension by = Dimension::kChannel;  // channel, campaign, content, referrer_staff, partner
   std::string invite_event = "invite";
-  std::vector<std::string> add_events = {"add_friend", "follow", "join_group"};
+  std::vector<std::string> add_events = {"add_friend"};
   /// Channel codes → channel ids (as text), to key events' channel codes like customers'.
   std::map<std::string, std::string> channel_codes;
 };

@@ -68,6 +68,14 @@ Result<std::shared_ptr<const Dataset>> AnalyticsEngine::dataset(WorkspaceId ws, 
   return e.current;
 }
 
+int32_t last_purchase_day(const Dataset& d) {
+  uint32_t last = 0;
+  for (const OrderRow& o : d.orders.rows) {
+    if (o.paid != 0 && o.amount > o.refund) last = std::max(last, o.paid);
+  }
+  return last == 0 ? INT32_MAX : d.day(last);
+}
+
 std::vector<store::Prediction> predict(const LtvModel& model,
                                        const std::vector<CustomerHistory>& hs, double horizon_days) {
   std::vector<store::Prediction> out;
@@ -85,12 +93,13 @@ std::vector<store::Prediction> predict(const LtvModel& model,
   return out;
 }
 
-Result<AnalyticsEngine::Refit> AnalyticsEngine::refit(WorkspaceId ws) {
+Result<AnalyticsEngine::Refit> AnalyticsEngine::refit(WorkspaceId ws, std::optional<int32_t> as_of) {
   const auto start = std::chrono::steady_clock::now();
   SIYU_ASSIGN_OR_RETURN(auto d, dataset(ws, true));
   const EpochMs now = clock_.now_ms();
-  const std::vector<CustomerHistory> hs = histories(*d, d->day(to_seconds(now)));
   Refit r;
+  r.as_of = as_of.value_or(std::min(d->day(to_seconds(now)), last_purchase_day(*d)));
+  const std::vector<CustomerHistory> hs = histories(*d, r.as_of);
   r.model = fit_ltv(hs);
   const std::vector<store::Prediction> predictions = predict(r.model, hs, kHorizonDays);
   SIYU_RETURN_IF_ERROR(store_.put_predictions(ws, predictions, now));
@@ -106,6 +115,7 @@ Result<AnalyticsEngine::Refit> AnalyticsEngine::refit(WorkspaceId ws) {
                        {"log_likelihood", m.gamma_gamma_log_likelihood},
                        {"customers", m.repeat_customers}}},
       {"predictions", r.predictions}, {"horizon_days", kHorizonDays},
+      {"as_of", format_date(civil_from_days(r.as_of))},
       {"fitted_at", format_timestamp(now)}, {"seconds", r.seconds}};
   SIYU_RETURN_IF_ERROR(store_.put_setting(ws, "ltv_model", saved.dump(), now));
   return r;

@@ -34,11 +34,14 @@ class AnalyticsEngine {
     LtvModel model;
     int64_t predictions = 0;
     EpochMs fitted_at = 0;
+    int32_t as_of = 0;  // local day number
     double seconds = 0;
   };
-  /// Fits BG/NBD and Gamma-Gamma on the workspace's purchases as of now, predicts every buyer's
-  /// next-12-month purchases, value and P(alive), and stores the predictions.
-  Result<Refit> refit(WorkspaceId ws);
+  /// Fits BG/NBD and Gamma-Gamma on the workspace's purchases up to the end of local day
+  /// `as_of` (default: the day of the latest paid order, or today if that is later — so a
+  /// historical import is judged at its own end), predicts every buyer's next-12-month
+  /// purchases, value and P(alive), and stores the predictions.
+  Result<Refit> refit(WorkspaceId ws, std::optional<int32_t> as_of = std::nullopt);
   /// The model of the workspace's last refit (kept as the workspace setting "ltv_model"),
   /// or nullopt before the first.
   Result<std::optional<Json>> last_refit(WorkspaceId ws);
@@ -63,6 +66,9 @@ class AnalyticsEngine {
   mutable std::mutex mu_;
   std::map<WorkspaceId, std::unique_ptr<Entry>> entries_;
 };
+
+/// The local day of the latest paid order of positive net value (INT32_MAX when none).
+int32_t last_purchase_day(const Dataset& d);
 
 /// Predictions for every buyer in `hs` under `model`, over `horizon_days`.
 std::vector<store::Prediction> predict(const LtvModel& model,

@@ -411,27 +411,31 @@ class AnalyticsHandlers {
     Table t{{"distribution", "range", "customers"}, {}};
     if (model) {
       SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, s_.indexes.get(who.workspace));
-      std::vector<int64_t> value_bins(10, 0), alive_bins(10, 0);
-      double top = 0;
+      // Value bins: nine equal ones up to the 99th percentile and the rest in a tenth, so a
+      // few very large customers do not squeeze everyone into the first bin.
+      std::vector<double> predicted;
+      std::vector<int64_t> alive_bins(10, 0);
       ix->read([&](const index::IndexView& v) {
         const index::NumberColumn* values = v.numbers(std::string(kPredictedValue));
         const index::NumberColumn* alive = v.numbers(std::string(kPAlive));
-        if (values == nullptr || alive == nullptr) return 0;
-        for (uint32_t id : values->present()) top = std::max(top, values->at(id));
-        const double width = top > 0 ? top / 10 : 1;
-        for (uint32_t id : values->present()) {
-          value_bins[std::min<size_t>(9, static_cast<size_t>(values->at(id) / width))] += 1;
+        if (values != nullptr) {
+          for (uint32_t id : values->present()) predicted.push_back(values->at(id));
         }
-        for (uint32_t id : alive->present()) {
-          alive_bins[std::min<size_t>(9, static_cast<size_t>(alive->at(id) / 10))] += 1;
+        if (alive != nullptr) {
+          for (uint32_t id : alive->present()) alive_bins[std::min<size_t>(9, static_cast<size_t>(alive->at(id) / 10))] += 1;
         }
         return 0;
       });
-      const double width = top > 0 ? top / 10 : 1;
+      std::sort(predicted.begin(), predicted.end());
+      const double p99 = predicted.empty() ? 0 : predicted[predicted.size() * 99 / 100];
+      const double width = p99 > 0 ? p99 / 9 : 1;
+      std::vector<int64_t> value_bins(10, 0);
+      for (double x : predicted) value_bins[std::min<size_t>(9, static_cast<size_t>(x / width))] += 1;
       Json values = Json::array(), alive = Json::array();
       for (size_t i = 0; i < 10; ++i) {
         const auto from = static_cast<int64_t>(width * static_cast<double>(i));
-        const auto to = static_cast<int64_t>(width * static_cast<double>(i + 1));
+        const auto to = i == 9 ? static_cast<int64_t>(predicted.empty() ? 0 : predicted.back())
+                               : static_cast<int64_t>(width * static_cast<double>(i + 1));
         values.push_back({{"from", from}, {"to", to}, {"customers", value_bins[i]}});
         alive.push_back({{"from", i * 10}, {"to", (i + 1) * 10}, {"customers", alive_bins[i]}});
         t.rows.push_back({"predicted_value", std::to_string(from) + "-" + std::to_string(to), std::to_string(value_bins[i])});
@@ -444,8 +448,21 @@ class AnalyticsHandlers {
     return answer(req, who, "ltv", std::move(body), t, none);
   }
 
-  Result<Reply> refit(const httplib::Request&, const Principal& who) {
-    SIYU_ASSIGN_OR_RETURN(auto r, engine_.refit(who.workspace));
+  /// Body (optional): {"as_of": "YYYY-MM-DD"}, the end of the calibration period.
+  Result<Reply> refit(const httplib::Request& req, const Principal& who) {
+    std::optional<int32_t> as_of;
+    if (!req.body.empty()) {
+      SIYU_ASSIGN_OR_RETURN(Json body, json_body(req));
+      JsonFields f(body, "");
+      const auto day = f.opt_string("as_of", 10);
+      SIYU_RETURN_IF_ERROR(f.finish());
+      if (day) {
+        auto d = parse_date(*day);
+        if (!d) return invalid("as_of must be a date YYYY-MM-DD", "as_of");
+        as_of = static_cast<int32_t>(days_from_civil(*d));
+      }
+    }
+    SIYU_ASSIGN_OR_RETURN(auto r, engine_.refit(who.workspace, as_of));
     SIYU_RETURN_IF_ERROR(s_.indexes.refresh_all(who.workspace));
     SIYU_RETURN_IF_ERROR(audit(s_, who, "analytics.ltv_refit", "workspace",
                                {{"predictions", r.predictions}, {"seconds", r.seconds}}));
