@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace siyu::bench {
 
@@ -35,6 +36,18 @@ class Pg {
     const uint64_t n = std::strtoull(PQgetvalue(r, 0, 0), nullptr, 10);
     PQclear(r);
     return n;
+  }
+  /// The first row's columns as numbers (NULL as 0).
+  std::vector<int64_t> row(const std::string& sql) {
+    PGresult* r = PQexec(conn_, sql.c_str());
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      PQclear(r);
+      die(sql.c_str());
+    }
+    std::vector<int64_t> out;
+    for (int i = 0; PQntuples(r) > 0 && i < PQnfields(r); ++i) out.push_back(std::strtoll(PQgetvalue(r, 0, i), nullptr, 10));
+    PQclear(r);
+    return out;
   }
   /// Starts `COPY … FROM STDIN`; then put() lines of text format and end().
   void copy_begin(const std::string& sql) {

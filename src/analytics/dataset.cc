@@ -11,7 +11,7 @@ namespace siyu::analytics {
 
 uint32_t Dictionary::code(std::string_view text) {
   if (text.empty()) return 0;
-  auto it = codes_.find(std::string(text));
+  auto it = codes_.find(text);
   if (it != codes_.end()) return it->second;
   const auto c = static_cast<uint32_t>(names_.size());
   names_.emplace_back(text);
@@ -21,7 +21,7 @@ uint32_t Dictionary::code(std::string_view text) {
 
 std::optional<uint32_t> Dictionary::find(std::string_view text) const {
   if (text.empty()) return 0u;
-  auto it = codes_.find(std::string(text));
+  auto it = codes_.find(text);
   if (it == codes_.end()) return std::nullopt;
   return it->second;
 }
@@ -127,6 +127,12 @@ void DatasetBuilder::customer(const store::CustomerProfile& p) {
 }
 
 uint32_t DatasetBuilder::intern(EventAttrs a) {
+  if (a.properties.empty()) {
+    const std::array<uint32_t, 4> codes{a.channel, a.campaign, a.content, a.staff};
+    auto [it, fresh] = plain_ids_.emplace(codes, static_cast<uint32_t>(d_.attrs.size()));
+    if (fresh) d_.attrs.push_back(std::move(a));
+    return it->second;
+  }
   std::string key = std::to_string(a.channel) + ',' + std::to_string(a.campaign) + ',' +
                     std::to_string(a.content) + ',' + std::to_string(a.staff);
   for (const auto& [name, value] : a.properties) key += '\x1f' + name + '\x1e' + value;

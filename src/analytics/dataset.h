@@ -4,6 +4,7 @@
 // derived state, never the only copy of anything. Immutable once built.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -14,6 +15,12 @@
 #include "store/store.h"
 
 namespace siyu::analytics {
+
+/// Hashes texts for lookups by string_view without building a string.
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 /// Texts of one column coded as dense numbers; code 0 is the empty text.
 class Dictionary {
@@ -27,7 +34,7 @@ class Dictionary {
 
  private:
   std::vector<std::string> names_;
-  std::unordered_map<std::string, uint32_t> codes_;
+  std::unordered_map<std::string, uint32_t, TextHash, std::equal_to<>> codes_;
 };
 
 /// Relationship layers in order of closeness (DOMAIN.md §1); kLayerNone before any.
@@ -146,7 +153,15 @@ class DatasetBuilder final : public store::AnalyticsSink {
   std::vector<std::string> properties_;
   std::vector<std::pair<uint32_t, EventRow>> events_;
   std::vector<std::pair<uint32_t, OrderRow>> orders_;
-  std::unordered_map<std::string, uint32_t> attr_ids_;
+  std::unordered_map<std::string, uint32_t> attr_ids_;  // sets with properties
+  struct CodesHash {
+    size_t operator()(const std::array<uint32_t, 4>& a) const {
+      uint64_t h = 0x9E3779B97F4A7C15ULL;
+      for (uint32_t x : a) h = (h ^ x) * 0x100000001B3ULL;
+      return static_cast<size_t>(h);
+    }
+  };
+  std::unordered_map<std::array<uint32_t, 4>, uint32_t, CodesHash> plain_ids_;  // sets without
 };
 
 /// Seconds since the epoch, clamped to the 32-bit range the dataset stores.

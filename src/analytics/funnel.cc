@@ -1,7 +1,12 @@
 #include "analytics/funnel.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
+#include <map>
 #include <span>
+
+#include "analytics/parallel.h"
 
 namespace siyu::analytics {
 namespace {
@@ -10,10 +15,13 @@ namespace {
 /// each step's filters.
 class StepMatcher {
  public:
-  StepMatcher(const Dataset& d, const std::vector<FunnelStep>& steps) {
-    for (const FunnelStep& s : steps) {
+  StepMatcher(const Dataset& d, const std::vector<FunnelStep>& steps) : steps_by_type_(d.event_types.size(), 0) {
+    for (size_t k = 0; k < steps.size(); ++k) {
+      const FunnelStep& s = steps[k];
       const auto type = d.event_types.find(s.type);
       types_.push_back(type && *type != 0 ? *type : UINT32_MAX);
+      if (type && *type != 0) steps_by_type_[*type] |= static_cast<uint16_t>(1u << k);
+      filtered_.push_back(!s.filters.empty());
       std::vector<uint8_t> pass(d.attrs.size(), 1);
       for (size_t a = 0; a < d.attrs.size(); ++a) {
         for (const EventFilter& f : s.filters) {
@@ -27,8 +35,10 @@ class StepMatcher {
     }
   }
   bool matches(size_t step, const EventRow& e) const {
-    return e.type == types_[step] && pass_[step][e.attrs] != 0;
+    return e.type == types_[step] && (!filtered_[step] || pass_[step][e.attrs] != 0);
   }
+  /// The steps whose type is the event's (bit k for step k); 0 for events no step names.
+  uint16_t candidates(const EventRow& e) const { return steps_by_type_[e.type]; }
   size_t size() const { return types_.size(); }
 
  private:
@@ -48,6 +58,8 @@ class StepMatcher {
   }
 
   std::vector<uint32_t> types_;
+  std::vector<uint16_t> steps_by_type_;
+  std::vector<bool> filtered_;
   std::vector<std::vector<uint8_t>> pass_;
 };
 
@@ -55,20 +67,24 @@ class StepMatcher {
 /// reached, the seconds from the entry of the chain that first reached it.
 struct Reach {
   size_t level = 0;
-  std::vector<uint32_t> seconds;
+  std::array<uint32_t, kMaxSteps> seconds{};
 };
 
 Reach reach_strict(std::span<const EventRow> events, const FunnelQuery& q, const StepMatcher& m) {
-  const size_t n = m.size();
   Reach r;
-  r.seconds.assign(n, 0);
   // start[k]: the latest entry time of a chain that has reached step k + 1 so far. A later
   // entry leaves more of the window, so keeping only the latest is exact.
-  std::vector<int64_t> start(n, -1);
+  std::array<int64_t, kMaxSteps> start;
+  start.fill(-1);
   for (const EventRow& e : events) {
+    const uint16_t candidates = m.candidates(e);
+    if (candidates == 0) continue;
     if (e.t >= q.period.to + static_cast<uint64_t>(q.window_seconds)) break;
-    // Later steps first, so each extends a chain that ended before this event.
-    for (size_t k = n; k-- > 1;) {
+    // Later steps first, so each extends a chain that ended before this event; only the steps
+    // of the event's type are tried.
+    for (uint32_t left = candidates & ~1u; left != 0;) {
+      const auto k = static_cast<size_t>(31 - std::countl_zero(left));
+      left &= ~(1u << k);
       if (start[k - 1] < 0 || !m.matches(k, e)) continue;
       if (e.t - start[k - 1] > q.window_seconds) continue;
       if (k + 1 > r.level) {
@@ -90,9 +106,8 @@ Reach reach_any_order(std::span<const EventRow> events, const FunnelQuery& q,
                       const StepMatcher& m) {
   const size_t n = m.size();
   Reach r;
-  r.seconds.assign(n, 0);
   // next[k]: index of the first event after the current entry that matches step k.
-  std::vector<size_t> next(n, 0);
+  std::array<size_t, kMaxSteps> next{};
   for (size_t i = 0; i < events.size(); ++i) {
     const EventRow& entry = events[i];
     if (!m.matches(0, entry) || !q.period.contains(entry.t)) continue;
@@ -124,6 +139,12 @@ struct GroupAcc {
   std::vector<int64_t> customers;
   std::vector<std::vector<uint32_t>> seconds;
   explicit GroupAcc(size_t n = 0) : customers(n, 0), seconds(n) {}
+  void merge(GroupAcc&& other) {
+    for (size_t k = 0; k < customers.size(); ++k) {
+      customers[k] += other.customers[k];
+      seconds[k].insert(seconds[k].end(), other.seconds[k].begin(), other.seconds[k].end());
+    }
+  }
   void add(const Reach& r) {
     for (size_t k = 0; k < r.level; ++k) {
       customers[k] += 1;
@@ -141,10 +162,11 @@ struct GroupAcc {
         double sum = 0;
         for (uint32_t x : v) sum += x;
         s.mean_seconds = sum / static_cast<double>(v.size());
-        std::sort(v.begin(), v.end());
-        s.median_seconds = v.size() % 2 == 1
-                               ? v[v.size() / 2]
-                               : (static_cast<double>(v[v.size() / 2 - 1]) + v[v.size() / 2]) / 2;
+        // The median by selection, not a sort: linear in the customers who reached the step.
+        const auto mid = v.begin() + static_cast<ptrdiff_t>(v.size() / 2);
+        std::nth_element(v.begin(), mid, v.end());
+        s.median_seconds = *mid;
+        if (v.size() % 2 == 0) s.median_seconds = (s.median_seconds + *std::max_element(v.begin(), mid)) / 2;
       }
       g.steps.push_back(s);
     }
@@ -156,24 +178,44 @@ struct GroupAcc {
 
 FunnelReport funnel(const Dataset& d, const FunnelQuery& q, const CustomerMask& mask, int32_t today) {
   const StepMatcher m(d, q.steps);
-  Breakdown breakdown(d, q.by, q.segments, today);
+  // Each part of the customers fills its own accumulators; groups meet by label when merged.
+  struct Part {
+    GroupAcc total;
+    std::vector<GroupAcc> groups;
+    std::vector<std::string> labels;
+  };
+  const size_t parts = parts_for(d.size());
+  std::vector<Part> results(parts);
+  for_customer_ranges(d.size(), parts, [&](uint32_t first, uint32_t last, size_t part) {
+    Part& out = results[part];
+    out.total = GroupAcc(q.steps.size());
+    Breakdown breakdown(d, q.by, q.segments, today);
+    for (uint32_t c = first; c < last; ++c) {
+      if (!d.customers[c].live || !mask.has(c)) continue;
+      const Reach r = reach(d.events.of(c), q, m);
+      if (r.level == 0) continue;
+      out.total.add(r);
+      if (q.by == Dimension::kNone) continue;
+      breakdown.each(c, nullptr, [&](size_t g) {
+        while (out.groups.size() <= g) out.groups.emplace_back(q.steps.size());
+        out.groups[g].add(r);
+      });
+    }
+    for (size_t g = 0; g < out.groups.size(); ++g) out.labels.push_back(breakdown.label(g));
+  });
   GroupAcc total(q.steps.size());
-  std::vector<GroupAcc> groups;
-  for (uint32_t c = 1; c < d.size(); ++c) {
-    if (!d.customers[c].live || !mask.has(c)) continue;
-    const Reach r = reach(d.events.of(c), q, m);
-    if (r.level == 0) continue;
-    total.add(r);
-    if (q.by == Dimension::kNone) continue;
-    breakdown.each(c, nullptr, [&](size_t g) {
-      while (groups.size() <= g) groups.emplace_back(q.steps.size());
-      groups[g].add(r);
-    });
+  std::map<std::string, GroupAcc> groups;
+  for (Part& p : results) {
+    total.merge(std::move(p.total));
+    for (size_t g = 0; g < p.groups.size(); ++g) {
+      auto [it, fresh] = groups.try_emplace(p.labels[g], q.steps.size());
+      it->second.merge(std::move(p.groups[g]));
+    }
   }
   FunnelReport out;
   out.total = total.finish("all");
-  for (size_t g = 0; g < groups.size(); ++g) {
-    if (groups[g].customers[0] > 0) out.groups.push_back(groups[g].finish(breakdown.label(g)));
+  for (auto& [label, acc] : groups) {
+    if (acc.customers[0] > 0) out.groups.push_back(acc.finish(label));
   }
   std::stable_sort(out.groups.begin(), out.groups.end(), [](const FunnelGroup& a, const FunnelGroup& b) {
     return a.steps[0].customers > b.steps[0].customers;

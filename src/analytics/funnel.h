@@ -36,9 +36,12 @@ struct FunnelStep {
 
 enum class FunnelOrder { kStrict, kAnyOrder };
 
+/// The most steps a funnel has.
+constexpr size_t kMaxSteps = 10;
+
 struct FunnelQuery {
   Period period;
-  std::vector<FunnelStep> steps;  // 2 .. 10
+  std::vector<FunnelStep> steps;  // 2 .. kMaxSteps
   uint32_t window_seconds = 7 * 86400;
   FunnelOrder order = FunnelOrder::kStrict;
   Dimension by = Dimension::kNone;

@@ -42,24 +42,69 @@ double dropout_odds(const BgNbd& m, const History& h) {
   return m.a / (m.b + h.x - 1) * std::exp((m.r + h.x) * (std::log(m.alpha + h.T) - std::log(m.alpha + h.t_x)));
 }
 
+/// ln(α + v) for the values histories hold: a table when they are whole numbers of days (as
+/// the dataset's are), so a likelihood evaluation takes a logarithm per distinct value, not
+/// per customer.
+class LogTable {
+ public:
+  LogTable(double alpha, std::span<const History> hs) : alpha_(alpha) {
+    double top = 0;
+    bool whole = true;
+    for (const History& h : hs) {
+      top = std::max({top, h.T, h.t_x});
+      whole = whole && h.T == std::floor(h.T) && h.t_x == std::floor(h.t_x) && h.T >= 0 && h.t_x >= 0;
+    }
+    if (!whole || top > 1e6) return;
+    logs_.resize(static_cast<size_t>(top) + 1);
+    for (size_t v = 0; v < logs_.size(); ++v) logs_[v] = std::log(alpha + static_cast<double>(v));
+  }
+  double operator()(double v) const {
+    return logs_.empty() ? std::log(alpha_ + v) : logs_[static_cast<size_t>(v)];
+  }
+
+ private:
+  double alpha_;
+  std::vector<double> logs_;
+};
+
+/// Terms that depend only on x, once per distinct x.
+template <typename F>
+std::unordered_map<double, std::pair<double, double>> per_x(std::span<const History> hs, F terms) {
+  std::unordered_map<double, std::pair<double, double>> out;
+  for (const History& h : hs) {
+    if (!out.contains(h.x)) out.emplace(h.x, terms(h.x));
+  }
+  return out;
+}
+
+/// The per-x terms as a vector by whole x, when every x is a small whole number.
+std::vector<std::pair<double, double>> dense(const std::unordered_map<double, std::pair<double, double>>& by_x) {
+  double top = 0;
+  for (const auto& [x, v] : by_x) {
+    if (x != std::floor(x) || x < 0 || x > 1e6) return {};
+    top = std::max(top, x);
+  }
+  std::vector<std::pair<double, double>> out(static_cast<size_t>(top) + 1);
+  for (const auto& [x, v] : by_x) out[static_cast<size_t>(x)] = v;
+  return out;
+}
+
 }  // namespace
 
 double bgnbd_log_likelihood(const BgNbd& m, std::span<const History> hs) {
-  // Terms depending only on x are the same for many customers: memoise them per x.
-  std::unordered_map<double, std::pair<double, double>> by_x;  // x → (A1 + ln B(a,b+x) − ln B(a,b), ln B(a+1,b+x−1) − ln B(a,b))
   const double lb = log_beta(m.a, m.b);
-  for (const History& h : hs) {
-    if (by_x.contains(h.x)) continue;
-    const double a1 = std::lgamma(m.r + h.x) - std::lgamma(m.r) + m.r * std::log(m.alpha);
-    const double a2 = a1 + log_beta(m.a, m.b + h.x) - lb;
-    const double a3 = h.x > 0 ? a1 + log_beta(m.a + 1, m.b + h.x - 1) - lb : 0;
-    by_x.emplace(h.x, std::pair{a2, a3});
-  }
+  // x → (ln Γ(r+x) − ln Γ(r) + r ln α + ln B(a, b+x) − ln B(a,b), the same with B(a+1, b+x−1)).
+  const auto by_x = per_x(hs, [&](double x) {
+    const double a1 = std::lgamma(m.r + x) - std::lgamma(m.r) + m.r * std::log(m.alpha);
+    return std::pair{a1 + log_beta(m.a, m.b + x) - lb, x > 0 ? a1 + log_beta(m.a + 1, m.b + x - 1) - lb : 0};
+  });
+  const auto table = dense(by_x);
+  const LogTable log_alpha(m.alpha, hs);
   return weighted_sum(hs, [&](const History& h) {
-    const auto& [a2, a3] = by_x.at(h.x);
-    const double u = a2 - (m.r + h.x) * std::log(m.alpha + h.T);
+    const auto& [a2, a3] = table.empty() ? by_x.at(h.x) : table[static_cast<size_t>(h.x)];
+    const double u = a2 - (m.r + h.x) * log_alpha(h.T);
     if (h.x <= 0) return u;
-    return log_add(u, a3 - (m.r + h.x) * std::log(m.alpha + h.t_x));
+    return log_add(u, a3 - (m.r + h.x) * log_alpha(h.t_x));
   });
 }
 
@@ -111,11 +156,20 @@ double hyp2f1(double a, double b, double c, double z) {
 }
 
 double gamma_gamma_log_likelihood(const GammaGamma& g, std::span<const History> hs) {
+  // x → (ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln γ + px ln x, unused).
+  const auto by_x = per_x(hs, [&](double x) {
+    const double px = g.p * x;
+    return std::pair{x > 0 ? std::lgamma(px + g.q) - std::lgamma(px) - std::lgamma(g.q) + g.q * std::log(g.gamma) +
+                                 px * std::log(x)
+                           : 0.0,
+                     0.0};
+  });
+  const auto table = dense(by_x);
   return weighted_sum(hs, [&](const History& h) {
     if (h.x <= 0 || h.m <= 0) return 0.0;
     const double px = g.p * h.x;
-    return std::lgamma(px + g.q) - std::lgamma(px) - std::lgamma(g.q) + g.q * std::log(g.gamma) +
-           (px - 1) * std::log(h.m) + px * std::log(h.x) - (px + g.q) * std::log(h.x * h.m + g.gamma);
+    const double head = table.empty() ? by_x.at(h.x).first : table[static_cast<size_t>(h.x)].first;
+    return head + (px - 1) * std::log(h.m) - (px + g.q) * std::log(h.x * h.m + g.gamma);
   });
 }
 

@@ -169,9 +169,13 @@ std::string Breakdown::key_label(uint32_t key) const {
 }
 
 size_t Breakdown::group_of(uint32_t key) {
-  auto [it, fresh] = groups_.emplace(key, labels_.size());
-  if (fresh) labels_.push_back(key_label(key));
-  return it->second;
+  if (key >= group_by_key_.size()) group_by_key_.resize(static_cast<size_t>(key) + 1, -1);
+  int32_t& g = group_by_key_[key];
+  if (g < 0) {
+    g = static_cast<int32_t>(labels_.size());
+    labels_.push_back(key_label(key));
+  }
+  return static_cast<size_t>(g);
 }
 
 }  // namespace siyu::analytics

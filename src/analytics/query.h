@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "analytics/dataset.h"
@@ -93,7 +92,7 @@ class Breakdown {
   Dimension dim_;
   std::vector<NamedMask> segments_;
   int32_t year_ = 0;
-  std::unordered_map<uint32_t, size_t> groups_;
+  std::vector<int32_t> group_by_key_;  // -1: not met yet
   std::vector<std::string> labels_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "analytics/parallel.h"
+
 namespace siyu::analytics {
 namespace {
 
@@ -35,43 +37,58 @@ RetentionReport retention(const Dataset& d, const RetentionQuery& q, const Custo
     Cohort cohort;
     std::vector<int32_t> bounds;
   };
-  std::map<int32_t, Building> cohorts;
-  std::vector<uint8_t> seen(periods);
-  for (uint32_t c = 1; c < d.size(); ++c) {
-    if (!d.customers[c].live || !mask.has(c)) continue;
-    uint32_t first = 0;
-    bool found = false;
-    occurrences(d, c, q.first_order, first_type, [&](uint32_t t) {
-      if (!found || t < first) first = t;
-      found = true;
-    });
-    if (!found || !q.period.contains(first)) continue;
-    const int32_t cohort_bucket = bucket_of(d.day(first), q.grain);
-    Building& k = cohorts[cohort_bucket];
-    if (k.bounds.empty()) {
-      // Bucket boundaries of the cohort's own period and the ones after it.
-      k.bounds.push_back(cohort_bucket);
-      for (size_t i = 0; i < periods; ++i) k.bounds.push_back(next_bucket(k.bounds.back(), q.grain));
-      k.cohort.label = bucket_label(cohort_bucket, q.grain);
-      size_t begun = 0;
-      while (begun < periods && k.bounds[begun] <= now_bucket) ++begun;
-      k.cohort.returned.assign(begun, 0);
+  using Cohorts = std::map<int32_t, Building>;
+  const size_t parts = parts_for(d.size());
+  std::vector<Cohorts> results(parts);
+  for_customer_ranges(d.size(), parts, [&](uint32_t from, uint32_t to, size_t part) {
+    Cohorts& cohorts = results[part];
+    std::vector<uint8_t> seen(periods);
+    for (uint32_t c = from; c < to; ++c) {
+      if (!d.customers[c].live || !mask.has(c)) continue;
+      uint32_t first = 0;
+      bool found = false;
+      occurrences(d, c, q.first_order, first_type, [&](uint32_t t) {
+        if (!found || t < first) first = t;
+        found = true;
+      });
+      if (!found || !q.period.contains(first)) continue;
+      const int32_t cohort_bucket = bucket_of(d.day(first), q.grain);
+      Building& k = cohorts[cohort_bucket];
+      if (k.bounds.empty()) {
+        // Bucket boundaries of the cohort's own period and the ones after it.
+        k.bounds.push_back(cohort_bucket);
+        for (size_t i = 0; i < periods; ++i) k.bounds.push_back(next_bucket(k.bounds.back(), q.grain));
+        k.cohort.label = bucket_label(cohort_bucket, q.grain);
+        size_t begun = 0;
+        while (begun < periods && k.bounds[begun] <= now_bucket) ++begun;
+        k.cohort.returned.assign(begun, 0);
+      }
+      const std::vector<int32_t>& bounds = k.bounds;
+      std::fill(seen.begin(), seen.end(), 0);
+      occurrences(d, c, q.return_order, return_type, [&](uint32_t t) {
+        if (t <= first) return;
+        const int32_t day = d.day(t);
+        if (day < bounds.front() || day >= bounds.back()) return;
+        size_t i = 0;
+        while (day >= bounds[i + 1]) ++i;
+        seen[i] = 1;
+      });
+      k.cohort.size += 1;
+      for (size_t i = 0; i < k.cohort.returned.size(); ++i) k.cohort.returned[i] += seen[i];
     }
-    const std::vector<int32_t>& bounds = k.bounds;
-    std::fill(seen.begin(), seen.end(), 0);
-    occurrences(d, c, q.return_order, return_type, [&](uint32_t t) {
-      if (t <= first) return;
-      const int32_t day = d.day(t);
-      if (day < bounds.front() || day >= bounds.back()) return;
-      size_t i = 0;
-      while (day >= bounds[i + 1]) ++i;
-      seen[i] = 1;
-    });
-    k.cohort.size += 1;
-    for (size_t i = 0; i < k.cohort.returned.size(); ++i) k.cohort.returned[i] += seen[i];
+  });
+  // The parts met the same cohorts under the same buckets: add them up.
+  std::map<int32_t, Cohort> merged;
+  for (Cohorts& part : results) {
+    for (auto& [bucket, k] : part) {
+      auto [it, fresh] = merged.try_emplace(bucket, std::move(k.cohort));
+      if (fresh) continue;
+      it->second.size += k.cohort.size;
+      for (size_t i = 0; i < it->second.returned.size(); ++i) it->second.returned[i] += k.cohort.returned[i];
+    }
   }
   RetentionReport r;
-  for (auto& [bucket, k] : cohorts) r.cohorts.push_back(std::move(k.cohort));
+  for (auto& [bucket, k] : merged) r.cohorts.push_back(std::move(k));
   return r;
 }
 

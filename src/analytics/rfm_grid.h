@@ -5,15 +5,13 @@
 #include <vector>
 
 #include "analytics/query.h"
-#include "index/derived.h"
 
 namespace siyu::analytics {
 
 struct RfmGridCell {
   int r = 0, f = 0;
   int64_t customers = 0;
-  int64_t value = 0;        // net spend of the cell's customers, cents
-  double mean_monetary_score = 0;
+  int64_t value = 0;  // net spend of the cell's customers, cents
 };
 
 struct RfmGrid {
@@ -21,11 +19,9 @@ struct RfmGrid {
   int64_t buyers = 0;
 };
 
-/// Each live customer's purchases as the index counts them (paid orders with a positive net
-/// amount), by customer id.
-std::vector<index::Purchases> purchases(const Dataset& d);
-
-/// The grid of `mask`'s buyers, scored against all of the workspace's buyers.
+/// The grid of `mask`'s buyers — customers with paid orders of positive net amount, as the
+/// index counts them — scored against all of the workspace's buyers (the scores of
+/// index::rfm_scores, computed by counting).
 RfmGrid rfm_grid(const Dataset& d, const CustomerMask& mask);
 
 }  // namespace siyu::analytics

@@ -1,6 +1,9 @@
 #include "analytics/sales.h"
 
 #include <algorithm>
+#include <map>
+
+#include "analytics/parallel.h"
 
 namespace siyu::analytics {
 namespace {
@@ -41,14 +44,21 @@ bool refunded_in(const OrderRow& o, Period p) {
   return o.refunded != 0 && o.refund > 0 && p.contains(o.refunded);
 }
 
-}  // namespace
+/// One part's accumulators: the total and each group met, with its label.
+struct Part {
+  GroupAcc total;
+  std::vector<GroupAcc> accs;
+  std::vector<std::string> labels;
+};
 
-SalesReport sales(const Dataset& d, const SalesQuery& q, const CustomerMask& mask, int32_t today) {
-  const Buckets buckets(d, q.period, q.grain);
+/// Sales of the customers in `customers` (guest orders live under id 0).
+Part sales_part(const Dataset& d, const SalesQuery& q, const CustomerMask& mask, int32_t today,
+                const Buckets& buckets, const std::vector<uint32_t>& customers) {
   const size_t nb = buckets.labels().size();
   Breakdown breakdown(d, q.by, q.segments, today);
-  std::vector<GroupAcc> accs;
-  GroupAcc total;
+  Part part;
+  std::vector<GroupAcc>& accs = part.accs;
+  GroupAcc& total = part.total;
   const auto fresh = [&](GroupAcc& a) {
     if (a.g.points.empty()) {
       a.g.points.resize(nb);
@@ -65,7 +75,7 @@ SalesReport sales(const Dataset& d, const SalesQuery& q, const CustomerMask& mas
   const uint64_t horizon = static_cast<uint64_t>(q.repurchase_days) * 86400;
   const bool order_dim = is_order_dimension(q.by);
 
-  for (uint32_t c = 0; c < d.size(); ++c) {
+  for (uint32_t c : customers) {
     const bool identified = d.customers[c].live;
     if (identified ? !mask.has(c) : !mask.covers_all()) continue;
     const auto orders = d.orders.of(c);
@@ -102,9 +112,11 @@ SalesReport sales(const Dataset& d, const SalesQuery& q, const CustomerMask& mas
     }
     if (!identified) continue;
     // Visitors and conversion (customer dimensions only: a visit has no store or order staff).
+    // Events are in time order: the first one at or after the period's start decides.
     const auto events = d.events.of(c);
-    const bool visited = std::any_of(events.begin(), events.end(),
-                                     [&](const EventRow& e) { return q.period.contains(e.t); });
+    const auto first_in = std::partition_point(events.begin(), events.end(),
+                                               [&](const EventRow& e) { return e.t < q.period.from; });
+    const bool visited = first_in != events.end() && first_in->t < q.period.to;
     // Repurchase: another paid order within the horizon after the first one in the period.
     bool repeated = false;
     if (first != nullptr) {
@@ -135,14 +147,51 @@ SalesReport sales(const Dataset& d, const SalesQuery& q, const CustomerMask& mas
     }
   }
 
-  SalesReport r;
-  r.total = std::move(total.g);
-  r.total.key = "all";
-  for (size_t g = 0; g < accs.size(); ++g) {
-    if (accs[g].g.points.empty()) continue;
-    accs[g].g.key = breakdown.label(g);
-    r.groups.push_back(std::move(accs[g].g));
+  for (size_t g = 0; g < accs.size(); ++g) part.labels.push_back(breakdown.label(g));
+  return part;
+}
+
+/// Adds `from` into `into` (customers of different parts are distinct, so counts add up).
+void merge(SalesGroup& into, const SalesGroup& from) {
+  const auto add = [](SalesFigures& a, const SalesFigures& b) {
+    a.gmv += b.gmv, a.orders += b.orders, a.buyers += b.buyers, a.refunds += b.refunds,
+        a.refund_amount += b.refund_amount;
+  };
+  add(into.totals, from.totals);
+  if (into.points.empty()) into.points = from.points;
+  else {
+    for (size_t i = 0; i < from.points.size(); ++i) add(into.points[i].figures, from.points[i].figures);
   }
+  into.visitors += from.visitors, into.converted += from.converted;
+  into.first_buyers += from.first_buyers, into.repeat_buyers += from.repeat_buyers;
+}
+
+}  // namespace
+
+SalesReport sales(const Dataset& d, const SalesQuery& q, const CustomerMask& mask, int32_t today) {
+  const Buckets buckets(d, q.period, q.grain);
+  const size_t parts = parts_for(d.size());
+  std::vector<Part> results(parts);
+  for_customer_ranges(d.size(), parts, [&](uint32_t first, uint32_t last, size_t part) {
+    std::vector<uint32_t> ids;
+    ids.reserve(last - first + 1);
+    if (part == 0) ids.push_back(0);  // guests
+    for (uint32_t c = first; c < last; ++c) ids.push_back(c);
+    results[part] = sales_part(d, q, mask, today, buckets, ids);
+  });
+  SalesReport r;
+  std::map<std::string, SalesGroup> groups;
+  for (const Part& p : results) {
+    merge(r.total, p.total.g);
+    for (size_t g = 0; g < p.accs.size(); ++g) {
+      if (p.accs[g].g.points.empty()) continue;
+      SalesGroup& into = groups[p.labels[g]];
+      into.key = p.labels[g];
+      merge(into, p.accs[g].g);
+    }
+  }
+  r.total.key = "all";
+  for (auto& [label, g] : groups) r.groups.push_back(std::move(g));
   std::stable_sort(r.groups.begin(), r.groups.end(), [](const SalesGroup& a, const SalesGroup& b) {
     return a.totals.gmv > b.totals.gmv;
   });

@@ -394,12 +394,11 @@ class AnalyticsHandlers {
     SIYU_ASSIGN_OR_RETURN(Context c, context(p, who));
     const analytics::RfmGrid g = analytics::rfm_grid(*c.data, c.mask);
     Json cells = Json::array();
-    Table t{{"r", "f", "customers", "value", "mean_monetary_score"}, {}};
+    Table t{{"r", "f", "customers", "value"}, {}};
     for (const auto& cell : g.cells) {
-      cells.push_back({{"r", cell.r}, {"f", cell.f}, {"customers", cell.customers}, {"value", cell.value},
-                       {"mean_monetary_score", cell.mean_monetary_score}});
+      cells.push_back({{"r", cell.r}, {"f", cell.f}, {"customers", cell.customers}, {"value", cell.value}});
       t.rows.push_back({std::to_string(cell.r), std::to_string(cell.f), std::to_string(cell.customers),
-                        std::to_string(cell.value), num(cell.mean_monetary_score)});
+                        std::to_string(cell.value)});
     }
     return answer(req, who, "rfm", {{"buyers", g.buyers}, {"cells", cells}, {"as_of", format_timestamp(c.data->built_at)}}, t, c);
   }

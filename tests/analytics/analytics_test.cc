@@ -17,6 +17,7 @@
 #include "analytics/funnel.h"
 #include "analytics/layers.h"
 #include "analytics/ltv.h"
+#include "analytics/parallel.h"
 #include "analytics/retention.h"
 #include "analytics/rfm_grid.h"
 #include "analytics/sales.h"
@@ -160,6 +161,8 @@ constexpr const char* kLive =
     "(SELECT id FROM customers WHERE workspace_id=?1 AND merged_into IS NULL AND erased_at IS NULL)";
 
 TEST_F(StoreData, SalesByDayEqualSqlOverTheStore) {
+  // Split in parts as a large workspace is (the repurchase test runs in one part).
+  min_customers_to_split = 1;
   const Period p{kStart + 10 * kDay, kStart + 70 * kDay};
   const int32_t today = data_.day(kStart + 90 * kDay);
   const SalesReport r = sales(data_, sales_query(p), CustomerMask::all(), today);
@@ -195,12 +198,15 @@ TEST_F(StoreData, SalesByDayEqualSqlOverTheStore) {
   EXPECT_EQ(r.total.converted,
             sql_int("SELECT count(DISTINCT customer_id)" + visitors +
                     " AND customer_id IN (SELECT customer_id" + paid + ")", p));
+  min_customers_to_split = 200'000;
 }
 
 TEST_F(StoreData, SalesByChannelAndMonthEqualSql) {
   const Period p{kStart, kStart + 90 * kDay};
+  min_customers_to_split = 1;
   const SalesReport r = sales(data_, sales_query(p, Grain::kMonth, Dimension::kChannel),
                               CustomerMask::all(), 0);
+  min_customers_to_split = 200'000;
   std::map<std::string, int64_t> gmv;
   for (auto& row : sql(std::string("SELECT coalesce(c.channel_id,''), sum(o.amount) FROM orders o LEFT JOIN ") +
                            "customers c ON c.workspace_id=o.workspace_id AND c.id=o.customer_id AND "
@@ -387,6 +393,8 @@ TEST(FunnelTest, EqualsExhaustiveSearchOnRandomData) {
   Rng rng(11);
   const Dataset d = random_events(rng, 300, 2, 14);
   for (int trial = 0; trial < 120; ++trial) {
+    // Every other trial splits the customers in parts, as large workspaces are.
+    min_customers_to_split = trial % 2 ? 1 : 200'000;
     FunnelQuery q;
     q.period = {kStart + static_cast<uint32_t>(rng() % 5) * kDay, kStart + 15 * kDay};
     q.window_seconds = (1 + static_cast<uint32_t>(rng() % 6)) * kDay;
@@ -427,6 +435,7 @@ TEST(FunnelTest, EqualsExhaustiveSearchOnRandomData) {
     const auto dropped = funnel_dropouts(d, q, CustomerMask::all(), 1);
     EXPECT_EQ(static_cast<int64_t>(dropped.size()), reached[0] - reached[1]);
   }
+  min_customers_to_split = 200'000;
 }
 
 TEST(FunnelTest, BreaksDownByLayerAndHonoursTheWindow) {
@@ -470,6 +479,7 @@ TEST(RetentionTest, EqualsAPlainLoop) {
   Rng rng(5);
   const Dataset d = random_events(rng, 400, 2, 10);
   for (auto [grain, back] : {std::pair{Grain::kWeek, "t2"}, {Grain::kDay, "t2"}, {Grain::kDay, "t1"}}) {
+    min_customers_to_split = grain == Grain::kWeek ? 1 : 200'000;  // in parts, and in one
     RetentionQuery q;
     q.period = {kStart, kStart + 12 * kDay};
     q.grain = grain;
@@ -512,6 +522,7 @@ TEST(RetentionTest, EqualsAPlainLoop) {
       EXPECT_EQ(k.returned.size(), begun) << k.label;
     }
   }
+  min_customers_to_split = 200'000;
 }
 
 TEST(LayerTest, CountsStepsAndTheirDuration) {

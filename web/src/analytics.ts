@@ -154,7 +154,6 @@ export interface RfmCell {
   f: number
   customers: number
   value: number
-  mean_monetary_score: number
 }
 
 /** The R × F grid as heatmap points [f − 1, r − 1, customers]. */
