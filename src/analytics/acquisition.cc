@@ -157,7 +157,7 @@ AbResult ab_compare(const Dataset& d, const AbQuery& q, const CustomerMask& mask
   const uint32_t conversion = type_code(d, q.conversion_event);
   AbArm a{q.variant_a, 0, 0}, b{q.variant_b, 0, 0};
   for (uint32_t c = 1; c < d.size(); ++c) {
-    if (!d.customers[c].live || !mask.has(c)) continue;
+    if (!d.live[c] || !mask.has(c)) continue;
     const auto events = d.events.of(c);
     size_t exposed_at = events.size();
     AbArm* arm = nullptr;

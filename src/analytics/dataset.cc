@@ -90,7 +90,7 @@ uint32_t to_seconds(EpochMs t) {
 }
 
 size_t Dataset::memory_bytes() const {
-  return customers.capacity() * sizeof(CustomerRow) + events.rows.capacity() * sizeof(EventRow) +
+  return customers.capacity() * sizeof(CustomerRow) + live.capacity() + events.rows.capacity() * sizeof(EventRow) +
          events.start.capacity() * 8 + orders.rows.capacity() * sizeof(OrderRow) +
          orders.start.capacity() * 8 + layer_moves.capacity() * sizeof(LayerMove) +
          costs.capacity() * sizeof(CostRow) + attrs.capacity() * sizeof(EventAttrs);
@@ -192,6 +192,8 @@ void DatasetBuilder::cost(const store::CostFact& c) {
 
 Dataset DatasetBuilder::finish() {
   const uint32_t slots = d_.size();
+  d_.live.resize(slots);
+  for (uint32_t c = 0; c < slots; ++c) d_.live[c] = d_.customers[c].live ? 1 : 0;
   d_.events = group_rows(events_, slots, [](const EventRow& r) { return r.t; });
   d_.orders = group_rows(orders_, slots, [](const OrderRow& r) { return r.ordered; });
   std::stable_sort(d_.layer_moves.begin(), d_.layer_moves.end(),

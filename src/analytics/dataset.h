@@ -106,6 +106,9 @@ class Dataset {
  public:
   /// Customer ids run 1 .. customers.size() - 1; index 0 holds guest orders only.
   std::vector<CustomerRow> customers;
+  /// By id, whether the customer is live: `customers[c].live` packed densely, so a scan that
+  /// needs nothing else of the customer does not stream the whole rows.
+  std::vector<uint8_t> live;
   ByCustomer<EventRow> events;  // each customer's in time order (ties by arrival)
   ByCustomer<OrderRow> orders;  // each customer's in order time
   std::vector<LayerMove> layer_moves;  // by customer, then time

@@ -98,6 +98,7 @@ Reach reach_strict(std::span<const EventRow> events, const FunnelQuery& q, const
       if (start[0] < 0 && r.level == 0) r.level = 1;
       start[0] = e.t;
     }
+    if (r.level == m.size()) break;  // every step reached, each time taken at its first reach
   }
   return r;
 }
@@ -126,6 +127,7 @@ Reach reach_any_order(std::span<const EventRow> events, const FunnelQuery& q,
         r.seconds[k] = latest;
       }
     }
+    if (r.level == n) break;
   }
   return r;
 }
@@ -191,7 +193,7 @@ FunnelReport funnel(const Dataset& d, const FunnelQuery& q, const CustomerMask& 
     out.total = GroupAcc(q.steps.size());
     Breakdown breakdown(d, q.by, q.segments, today);
     for (uint32_t c = first; c < last; ++c) {
-      if (!d.customers[c].live || !mask.has(c)) continue;
+      if (!d.live[c] || !mask.has(c)) continue;
       const Reach r = reach(d.events.of(c), q, m);
       if (r.level == 0) continue;
       out.total.add(r);
@@ -228,7 +230,7 @@ std::vector<uint32_t> funnel_dropouts(const Dataset& d, const FunnelQuery& q,
   const StepMatcher m(d, q.steps);
   std::vector<uint32_t> out;
   for (uint32_t c = 1; c < d.size(); ++c) {
-    if (!d.customers[c].live || !mask.has(c)) continue;
+    if (!d.live[c] || !mask.has(c)) continue;
     if (reach(d.events.of(c), q, m).level == step) out.push_back(c);
   }
   return out;

@@ -35,7 +35,7 @@ LayerReport layer_progression(const Dataset& d, const LayerQuery& q, const Custo
       std::fill(entered.begin(), entered.end(), 0);
       if (current < d.size()) entered[kLayerNone] = d.customers[current].created;
     }
-    const bool counted = current < d.size() && d.customers[current].live && mask.has(current) &&
+    const bool counted = current < d.size() && d.live[current] && mask.has(current) &&
                          q.period.contains(m.at);
     if (counted && m.to == m.from + 1) {
       LayerStep& s = r.steps[m.from];

@@ -199,7 +199,7 @@ std::vector<CustomerHistory> histories(const Dataset& d, int32_t today) {
   std::vector<CustomerHistory> out;
   std::map<int32_t, double> days;  // purchase day → net value (yuan)
   for (uint32_t c = 1; c < d.size(); ++c) {
-    if (!d.customers[c].live) continue;
+    if (!d.live[c]) continue;
     days.clear();
     for (const OrderRow& o : d.orders.of(c)) {
       if (o.paid == 0 || o.amount - o.refund <= 0) continue;

@@ -1,23 +1,45 @@
 #include "analytics/retention.h"
 
 #include <map>
+#include <optional>
 
 #include "analytics/parallel.h"
 
 namespace siyu::analytics {
 namespace {
 
-/// Times (epoch seconds) of a customer's occurrences of a kind, in order.
+/// The first occurrence of a kind (a paid order, or an event of `type`; 0 = any event) at
+/// or after position `from` of the customer's rows: its time and position, or nullopt.
+std::optional<std::pair<uint32_t, size_t>> first_occurrence(const Dataset& d, uint32_t c, bool orders,
+                                                             uint32_t type) {
+  if (orders) {
+    // Orders are in order time; payment may come later, so take the earliest payment.
+    std::optional<std::pair<uint32_t, size_t>> best;
+    for (const OrderRow& o : d.orders.of(c)) {
+      if (o.paid != 0 && (!best || o.paid < best->first)) best = std::pair{o.paid, size_t{0}};
+    }
+    return best;
+  }
+  const auto events = d.events.of(c);
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (type == 0 || events[i].type == type) return std::pair{events[i].t, i};
+  }
+  return std::nullopt;
+}
+
+/// Calls fn(t) for the customer's occurrences of a kind after `first` (for events, from
+/// position `from` on, in time order) until fn returns false.
 template <typename F>
-void occurrences(const Dataset& d, uint32_t c, bool orders, uint32_t type, F&& fn) {
+void occurrences_after(const Dataset& d, uint32_t c, bool orders, uint32_t type, size_t from, F&& fn) {
   if (orders) {
     for (const OrderRow& o : d.orders.of(c)) {
       if (o.paid != 0) fn(o.paid);
     }
     return;
   }
-  for (const EventRow& e : d.events.of(c)) {
-    if (type == 0 || e.type == type) fn(e.t);
+  const auto events = d.events.of(c);
+  for (size_t i = from; i < events.size(); ++i) {
+    if ((type == 0 || events[i].type == type) && !fn(events[i].t)) return;
   }
 }
 
@@ -44,14 +66,10 @@ RetentionReport retention(const Dataset& d, const RetentionQuery& q, const Custo
     Cohorts& cohorts = results[part];
     std::vector<uint8_t> seen(periods);
     for (uint32_t c = from; c < to; ++c) {
-      if (!d.customers[c].live || !mask.has(c)) continue;
-      uint32_t first = 0;
-      bool found = false;
-      occurrences(d, c, q.first_order, first_type, [&](uint32_t t) {
-        if (!found || t < first) first = t;
-        found = true;
-      });
-      if (!found || !q.period.contains(first)) continue;
+      if (!d.live[c] || !mask.has(c)) continue;
+      const auto found = first_occurrence(d, c, q.first_order, first_type);
+      if (!found || !q.period.contains(found->first)) continue;
+      const uint32_t first = found->first;
       const int32_t cohort_bucket = bucket_of(d.day(first), q.grain);
       Building& k = cohorts[cohort_bucket];
       if (k.bounds.empty()) {
@@ -65,13 +83,16 @@ RetentionReport retention(const Dataset& d, const RetentionQuery& q, const Custo
       }
       const std::vector<int32_t>& bounds = k.bounds;
       std::fill(seen.begin(), seen.end(), 0);
-      occurrences(d, c, q.return_order, return_type, [&](uint32_t t) {
-        if (t <= first) return;
+      const size_t after = q.first_order || q.return_order ? 0 : found->second;
+      occurrences_after(d, c, q.return_order, return_type, after, [&](uint32_t t) {
+        if (t <= first) return true;
         const int32_t day = d.day(t);
-        if (day < bounds.front() || day >= bounds.back()) return;
+        if (day >= bounds.back()) return q.return_order;  // events come in time order
+        if (day < bounds.front()) return true;
         size_t i = 0;
         while (day >= bounds[i + 1]) ++i;
         seen[i] = 1;
+        return true;
       });
       k.cohort.size += 1;
       for (size_t i = 0; i < k.cohort.returned.size(); ++i) k.cohort.returned[i] += seen[i];

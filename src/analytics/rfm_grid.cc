@@ -38,7 +38,7 @@ RfmGrid rfm_grid(const Dataset& d, const CustomerMask& mask) {
   std::vector<uint32_t> ids;
   std::vector<int64_t> last_day, orders, spend;
   for (uint32_t c = 1; c < d.size(); ++c) {
-    if (!d.customers[c].live) continue;
+    if (!d.live[c]) continue;
     int64_t n = 0, m = 0;
     int32_t last = index::kNoDay;
     for (const OrderRow& o : d.orders.of(c)) {

@@ -51,9 +51,9 @@ struct Part {
   std::vector<std::string> labels;
 };
 
-/// Sales of the customers in `customers` (guest orders live under id 0).
+/// Sales of the customers with ids in [first, last), and of guests (id 0) when `guests`.
 Part sales_part(const Dataset& d, const SalesQuery& q, const CustomerMask& mask, int32_t today,
-                const Buckets& buckets, const std::vector<uint32_t>& customers) {
+                const Buckets& buckets, uint32_t first_id, uint32_t last_id, bool guests) {
   const size_t nb = buckets.labels().size();
   Breakdown breakdown(d, q.by, q.segments, today);
   Part part;
@@ -75,8 +75,8 @@ Part sales_part(const Dataset& d, const SalesQuery& q, const CustomerMask& mask,
   const uint64_t horizon = static_cast<uint64_t>(q.repurchase_days) * 86400;
   const bool order_dim = is_order_dimension(q.by);
 
-  for (uint32_t c : customers) {
-    const bool identified = d.customers[c].live;
+  for (uint32_t c = guests ? 0 : first_id; c < last_id; c = c == 0 ? first_id : c + 1) {
+    const bool identified = d.live[c];
     if (identified ? !mask.has(c) : !mask.covers_all()) continue;
     const auto orders = d.orders.of(c);
     // Sales and refunds.
@@ -173,11 +173,7 @@ SalesReport sales(const Dataset& d, const SalesQuery& q, const CustomerMask& mas
   const size_t parts = parts_for(d.size());
   std::vector<Part> results(parts);
   for_customer_ranges(d.size(), parts, [&](uint32_t first, uint32_t last, size_t part) {
-    std::vector<uint32_t> ids;
-    ids.reserve(last - first + 1);
-    if (part == 0) ids.push_back(0);  // guests
-    for (uint32_t c = first; c < last; ++c) ids.push_back(c);
-    results[part] = sales_part(d, q, mask, today, buckets, ids);
+    results[part] = sales_part(d, q, mask, today, buckets, first, last, part == 0);
   });
   SalesReport r;
   std::map<std::string, SalesGroup> groups;
@@ -201,7 +197,7 @@ SalesReport sales(const Dataset& d, const SalesQuery& q, const CustomerMask& mas
 std::vector<uint32_t> buyers(const Dataset& d, Period period, const CustomerMask& mask) {
   std::vector<uint32_t> out;
   for (uint32_t c = 1; c < d.size(); ++c) {
-    if (!d.customers[c].live || !mask.has(c)) continue;
+    if (!d.live[c] || !mask.has(c)) continue;
     const auto orders = d.orders.of(c);
     if (std::any_of(orders.begin(), orders.end(), [&](const OrderRow& o) { return paid_in(o, period); })) {
       out.push_back(c);
