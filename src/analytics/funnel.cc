@@ -21,7 +21,7 @@ class StepMatcher {
       const auto type = d.event_types.find(s.type);
       types_.push_back(type && *type != 0 ? *type : UINT32_MAX);
       if (type && *type != 0) steps_by_type_[*type] |= static_cast<uint16_t>(1u << k);
-      filtered_.push_back(!s.filters.empty());
+      if (!s.filters.empty()) filtered_ |= static_cast<uint16_t>(1u << k);
       std::vector<uint8_t> pass(d.attrs.size(), 1);
       for (size_t a = 0; a < d.attrs.size(); ++a) {
         for (const EventFilter& f : s.filters) {
@@ -35,7 +35,11 @@ class StepMatcher {
     }
   }
   bool matches(size_t step, const EventRow& e) const {
-    return e.type == types_[step] && (!filtered_[step] || pass_[step][e.attrs] != 0);
+    return e.type == types_[step] && passes(step, e);
+  }
+  /// Whether the event passes the step's filters (its type already matched).
+  bool passes(size_t step, const EventRow& e) const {
+    return ((filtered_ >> step) & 1u) == 0 || pass_[step][e.attrs] != 0;
   }
   /// The steps whose type is the event's (bit k for step k); 0 for events no step names.
   uint16_t candidates(const EventRow& e) const { return steps_by_type_[e.type]; }
@@ -59,7 +63,7 @@ class StepMatcher {
 
   std::vector<uint32_t> types_;
   std::vector<uint16_t> steps_by_type_;
-  std::vector<bool> filtered_;
+  uint16_t filtered_ = 0;  // bit k: step k has filters
   std::vector<std::vector<uint8_t>> pass_;
 };
 
@@ -71,6 +75,7 @@ struct Reach {
 };
 
 Reach reach_strict(std::span<const EventRow> events, const FunnelQuery& q, const StepMatcher& m) {
+  const size_t n = m.size();
   Reach r;
   // start[k]: the latest entry time of a chain that has reached step k + 1 so far. A later
   // entry leaves more of the window, so keeping only the latest is exact.
@@ -85,7 +90,7 @@ Reach reach_strict(std::span<const EventRow> events, const FunnelQuery& q, const
     for (uint32_t left = candidates & ~1u; left != 0;) {
       const auto k = static_cast<size_t>(31 - std::countl_zero(left));
       left &= ~(1u << k);
-      if (start[k - 1] < 0 || !m.matches(k, e)) continue;
+      if (start[k - 1] < 0 || !m.passes(k, e)) continue;
       if (e.t - start[k - 1] > q.window_seconds) continue;
       if (k + 1 > r.level) {
         r.level = k + 1;
@@ -93,12 +98,12 @@ Reach reach_strict(std::span<const EventRow> events, const FunnelQuery& q, const
       }
       start[k] = start[k - 1];
     }
-    if (m.matches(0, e) && q.period.contains(e.t)) {
+    if ((candidates & 1u) != 0 && m.passes(0, e) && q.period.contains(e.t)) {
       // Checked after the later steps so the event does not chain with itself.
       if (start[0] < 0 && r.level == 0) r.level = 1;
       start[0] = e.t;
     }
-    if (r.level == m.size()) break;  // every step reached, each time taken at its first reach
+    if (r.level == n) break;  // every step reached, each time taken at its first reach
   }
   return r;
 }

@@ -595,6 +595,7 @@ class SqliteStore final : public Store {
           "DELETE FROM tag_history WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM relations WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM segment_changes WHERE workspace_id=?1 AND customer_id=?2",
+          "DELETE FROM customer_predictions WHERE workspace_id=?1 AND customer_id=?2",
           "UPDATE events SET properties='{}' WHERE workspace_id=?1 AND customer_id=?2",
           "UPDATE customers SET name='', gender='unknown', birthday='', city='', "
           "phone_sealed=NULL, phone_masked='', phone_last4='', email_sealed=NULL, "
