@@ -11,39 +11,28 @@
 namespace siyu::analytics {
 namespace {
 
-/// The steps resolved against a dataset: type codes and, per attribute set, whether it passes
-/// each step's filters.
+/// The steps resolved against a dataset as bit masks (bit k for step k): the steps of each
+/// event type, and the steps each attribute set passes (all for steps without filters), so
+/// the steps an event matches are two table lookups.
 class StepMatcher {
  public:
-  StepMatcher(const Dataset& d, const std::vector<FunnelStep>& steps) : steps_by_type_(d.event_types.size(), 0) {
+  StepMatcher(const Dataset& d, const std::vector<FunnelStep>& steps)
+      : steps_(steps.size()), by_type_(d.event_types.size(), 0), by_attrs_(d.attrs.size(), 0) {
     for (size_t k = 0; k < steps.size(); ++k) {
       const FunnelStep& s = steps[k];
-      const auto type = d.event_types.find(s.type);
-      types_.push_back(type && *type != 0 ? *type : UINT32_MAX);
-      if (type && *type != 0) steps_by_type_[*type] |= static_cast<uint16_t>(1u << k);
-      if (!s.filters.empty()) filtered_ |= static_cast<uint16_t>(1u << k);
-      std::vector<uint8_t> pass(d.attrs.size(), 1);
+      const auto bit = static_cast<uint16_t>(1u << k);
+      if (const auto type = d.event_types.find(s.type); type && *type != 0) by_type_[*type] |= bit;
       for (size_t a = 0; a < d.attrs.size(); ++a) {
-        for (const EventFilter& f : s.filters) {
-          if (!passes(d, d.attrs[a], f)) {
-            pass[a] = 0;
-            break;
-          }
-        }
+        const bool pass = std::all_of(s.filters.begin(), s.filters.end(),
+                                      [&](const EventFilter& f) { return passes(d, d.attrs[a], f); });
+        if (pass) by_attrs_[a] |= bit;
       }
-      pass_.push_back(std::move(pass));
     }
   }
-  bool matches(size_t step, const EventRow& e) const {
-    return e.type == types_[step] && passes(step, e);
-  }
-  /// Whether the event passes the step's filters (its type already matched).
-  bool passes(size_t step, const EventRow& e) const {
-    return ((filtered_ >> step) & 1u) == 0 || pass_[step][e.attrs] != 0;
-  }
-  /// The steps whose type is the event's (bit k for step k); 0 for events no step names.
-  uint16_t candidates(const EventRow& e) const { return steps_by_type_[e.type]; }
-  size_t size() const { return types_.size(); }
+  /// The steps the event matches, by type and filters.
+  uint16_t matching(const EventRow& e) const { return by_type_[e.type] & by_attrs_[e.attrs]; }
+  bool matches(size_t step, const EventRow& e) const { return ((matching(e) >> step) & 1u) != 0; }
+  size_t size() const { return steps_; }
 
  private:
   static bool passes(const Dataset& d, const EventAttrs& a, const EventFilter& f) {
@@ -61,10 +50,9 @@ class StepMatcher {
     return std::find(f.values.begin(), f.values.end(), actual) != f.values.end();
   }
 
-  std::vector<uint32_t> types_;
-  std::vector<uint16_t> steps_by_type_;
-  uint16_t filtered_ = 0;  // bit k: step k has filters
-  std::vector<std::vector<uint8_t>> pass_;
+  size_t steps_;
+  std::vector<uint16_t> by_type_;
+  std::vector<uint16_t> by_attrs_;
 };
 
 /// How far one customer got: the level (steps reached, 0 = never entered) and, for each step
@@ -77,32 +65,31 @@ struct Reach {
 Reach reach_strict(std::span<const EventRow> events, const FunnelQuery& q, const StepMatcher& m) {
   const size_t n = m.size();
   Reach r;
+  if (n == 0) return r;
+  const int64_t window = q.window_seconds;
+  const uint64_t end = q.period.to + static_cast<uint64_t>(q.window_seconds);
   // start[k]: the latest entry time of a chain that has reached step k + 1 so far. A later
   // entry leaves more of the window, so keeping only the latest is exact.
   std::array<int64_t, kMaxSteps> start;
   start.fill(-1);
   for (const EventRow& e : events) {
-    const uint16_t candidates = m.candidates(e);
-    if (candidates == 0) continue;
-    if (e.t >= q.period.to + static_cast<uint64_t>(q.window_seconds)) break;
-    // Later steps first, so each extends a chain that ended before this event; only the steps
-    // of the event's type are tried.
-    for (uint32_t left = candidates & ~1u; left != 0;) {
-      const auto k = static_cast<size_t>(31 - std::countl_zero(left));
-      left &= ~(1u << k);
-      if (start[k - 1] < 0 || !m.passes(k, e)) continue;
-      if (e.t - start[k - 1] > q.window_seconds) continue;
-      if (k + 1 > r.level) {
-        r.level = k + 1;
-        r.seconds[k] = static_cast<uint32_t>(e.t - start[k - 1]);
-      }
-      start[k] = start[k - 1];
+    if (e.t >= end) break;
+    const uint32_t bits = m.matching(e);
+    const int64_t t = e.t;
+    // Later steps first, so each extends a chain that ended before this event. Written with
+    // selects rather than branches: which steps an event matches is as good as random.
+    for (size_t k = n - 1; k >= 1; --k) {
+      const int64_t s = start[k - 1];
+      const bool extends = (((bits >> k) & 1u) != 0) & (s >= 0) & (t - s <= window);
+      const bool first = extends & (k + 1 > r.level);
+      r.seconds[k] = first ? static_cast<uint32_t>(t - s) : r.seconds[k];
+      r.level = first ? k + 1 : r.level;
+      start[k] = extends ? s : start[k];
     }
-    if ((candidates & 1u) != 0 && m.passes(0, e) && q.period.contains(e.t)) {
-      // Checked after the later steps so the event does not chain with itself.
-      if (start[0] < 0 && r.level == 0) r.level = 1;
-      start[0] = e.t;
-    }
+    // Step 1 after the later steps, so the event does not chain with itself.
+    const bool entry = ((bits & 1u) != 0) & q.period.contains(e.t);
+    r.level = entry & (r.level == 0) ? 1 : r.level;
+    start[0] = entry ? t : start[0];
     if (r.level == n) break;  // every step reached, each time taken at its first reach
   }
   return r;
