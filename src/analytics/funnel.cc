@@ -64,32 +64,35 @@ struct Reach {
 
 Reach reach_strict(std::span<const EventRow> events, const FunnelQuery& q, const StepMatcher& m) {
   const size_t n = m.size();
+  // Locals, so the compiler need not reload them after every store into `r`.
+  const uint32_t window = q.window_seconds;
+  const Period period = q.period;
+  const uint64_t end = period.to + static_cast<uint64_t>(window);
   Reach r;
-  if (n == 0) return r;
-  const int64_t window = q.window_seconds;
-  const uint64_t end = q.period.to + static_cast<uint64_t>(q.window_seconds);
   // start[k]: the latest entry time of a chain that has reached step k + 1 so far. A later
   // entry leaves more of the window, so keeping only the latest is exact.
   std::array<int64_t, kMaxSteps> start;
   start.fill(-1);
   for (const EventRow& e : events) {
-    if (e.t >= end) break;
     const uint32_t bits = m.matching(e);
-    const int64_t t = e.t;
-    // Later steps first, so each extends a chain that ended before this event. Written with
-    // selects rather than branches: which steps an event matches is as good as random.
-    for (size_t k = n - 1; k >= 1; --k) {
-      const int64_t s = start[k - 1];
-      const bool extends = (((bits >> k) & 1u) != 0) & (s >= 0) & (t - s <= window);
-      const bool first = extends & (k + 1 > r.level);
-      r.seconds[k] = first ? static_cast<uint32_t>(t - s) : r.seconds[k];
-      r.level = first ? k + 1 : r.level;
-      start[k] = extends ? s : start[k];
+    if (bits == 0) continue;
+    if (e.t >= end) break;
+    // Later steps first, so each extends a chain that ended before this event.
+    for (uint32_t left = bits & ~1u; left != 0;) {
+      const auto k = static_cast<size_t>(31 - std::countl_zero(left));
+      left &= ~(1u << k);
+      if (start[k - 1] < 0 || e.t - start[k - 1] > window) continue;
+      if (k + 1 > r.level) {
+        r.level = k + 1;
+        r.seconds[k] = static_cast<uint32_t>(e.t - start[k - 1]);
+      }
+      start[k] = start[k - 1];
     }
     // Step 1 after the later steps, so the event does not chain with itself.
-    const bool entry = ((bits & 1u) != 0) & q.period.contains(e.t);
-    r.level = entry & (r.level == 0) ? 1 : r.level;
-    start[0] = entry ? t : start[0];
+    if ((bits & 1u) != 0 && period.contains(e.t)) {
+      if (r.level == 0) r.level = 1;
+      start[0] = e.t;
+    }
     if (r.level == n) break;  // every step reached, each time taken at its first reach
   }
   return r;
