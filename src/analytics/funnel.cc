@@ -132,38 +132,63 @@ Reach reach(std::span<const EventRow> events, const FunnelQuery& q, const StepMa
                                          : reach_any_order(events, q, m);
 }
 
+/// Seconds to a step, as the parts collected them: one vector per part, never copied
+/// together.
+using Durations = std::vector<std::vector<uint32_t>>;
+
+/// The k-th smallest (0-based) of all durations, by radix selection: a count by the high 16
+/// bits finds the bucket holding rank k, a count by the low 16 bits within it the value.
+/// Two sequential passes, no sorting and no copies.
+uint32_t kth_smallest(const Durations& parts, uint64_t k) {
+  std::vector<uint64_t> counts(1u << 16, 0);
+  for (const auto& v : parts) {
+    for (uint32_t x : v) ++counts[x >> 16];
+  }
+  uint32_t high = 0;
+  while (k >= counts[high]) k -= counts[high++];
+  std::fill(counts.begin(), counts.end(), 0);
+  for (const auto& v : parts) {
+    for (uint32_t x : v) {
+      if ((x >> 16) == high) ++counts[x & 0xFFFFu];
+    }
+  }
+  uint32_t low = 0;
+  while (k >= counts[low]) k -= counts[low++];
+  return (high << 16) | low;
+}
+
 struct GroupAcc {
   std::vector<int64_t> customers;
-  std::vector<std::vector<uint32_t>> seconds;
-  explicit GroupAcc(size_t n = 0) : customers(n, 0), seconds(n) {}
+  std::vector<Durations> seconds;  // by step
+  explicit GroupAcc(size_t n = 0) : customers(n, 0), seconds(n, Durations(1)) {}
   void merge(GroupAcc&& other) {
     for (size_t k = 0; k < customers.size(); ++k) {
       customers[k] += other.customers[k];
-      seconds[k].insert(seconds[k].end(), other.seconds[k].begin(), other.seconds[k].end());
+      for (auto& v : other.seconds[k]) seconds[k].push_back(std::move(v));
     }
   }
   void add(const Reach& r) {
     for (size_t k = 0; k < r.level; ++k) {
       customers[k] += 1;
-      if (k > 0) seconds[k].push_back(r.seconds[k]);
+      if (k > 0) seconds[k].front().push_back(r.seconds[k]);
     }
   }
-  FunnelGroup finish(std::string key) {
+  FunnelGroup finish(std::string key) const {
     FunnelGroup g;
     g.key = std::move(key);
     for (size_t k = 0; k < customers.size(); ++k) {
       FunnelStepResult s;
       s.customers = customers[k];
-      auto& v = seconds[k];
-      if (!v.empty()) {
-        double sum = 0;
+      uint64_t n = 0;
+      double sum = 0;
+      for (const auto& v : seconds[k]) {
+        n += v.size();
         for (uint32_t x : v) sum += x;
-        s.mean_seconds = sum / static_cast<double>(v.size());
-        // The median by selection, not a sort: linear in the customers who reached the step.
-        const auto mid = v.begin() + static_cast<ptrdiff_t>(v.size() / 2);
-        std::nth_element(v.begin(), mid, v.end());
-        s.median_seconds = *mid;
-        if (v.size() % 2 == 0) s.median_seconds = (s.median_seconds + *std::max_element(v.begin(), mid)) / 2;
+      }
+      if (n > 0) {
+        s.mean_seconds = sum / static_cast<double>(n);
+        s.median_seconds = kth_smallest(seconds[k], n / 2);
+        if (n % 2 == 0) s.median_seconds = (s.median_seconds + kth_smallest(seconds[k], n / 2 - 1)) / 2;
       }
       g.steps.push_back(s);
     }

@@ -429,6 +429,11 @@ TEST(FunnelTest, EqualsExhaustiveSearchOnRandomData) {
       if (!seconds[k].empty()) {
         EXPECT_NEAR(r.total.steps[k].mean_seconds, sum / static_cast<double>(seconds[k].size()), 1e-6)
             << "trial " << trial << " step " << k;
+        auto sorted = seconds[k];
+        std::sort(sorted.begin(), sorted.end());
+        const size_t h = sorted.size() / 2;
+        const double median = sorted.size() % 2 ? sorted[h] : (static_cast<double>(sorted[h - 1]) + sorted[h]) / 2;
+        EXPECT_EQ(r.total.steps[k].median_seconds, median) << "trial " << trial << " step " << k;
       }
     }
     // Drop-outs at each step are those who reached it and not the next.
