@@ -5,6 +5,7 @@
 #include <bit>
 #include <map>
 #include <span>
+#include <thread>
 
 #include "analytics/parallel.h"
 
@@ -136,62 +137,78 @@ Reach reach(std::span<const EventRow> events, const FunnelQuery& q, const StepMa
 /// together.
 using Durations = std::vector<std::vector<uint32_t>>;
 
-/// The k-th smallest (0-based) of all durations, by radix selection: a count by the high 16
-/// bits finds the bucket holding rank k, a count by the low 16 bits within it the value.
-/// Two sequential passes, no sorting and no copies.
-uint32_t kth_smallest(const Durations& parts, uint64_t k) {
-  std::vector<uint64_t> counts(1u << 16, 0);
+/// The a-th and b-th smallest (0-based, a <= b) of all durations, by radix selection: a
+/// count by the high 16 bits finds the buckets holding the ranks, a count by the low 16 bits
+/// within them the values. Two sequential passes, no sorting and no copies.
+std::pair<uint32_t, uint32_t> ranked(const Durations& parts, uint64_t a, uint64_t b) {
+  std::vector<uint64_t> high(1u << 16, 0);
   for (const auto& v : parts) {
-    for (uint32_t x : v) ++counts[x >> 16];
+    for (uint32_t x : v) ++high[x >> 16];
   }
-  uint32_t high = 0;
-  while (k >= counts[high]) k -= counts[high++];
-  std::fill(counts.begin(), counts.end(), 0);
+  const auto bucket = [&](uint64_t& k) {
+    uint32_t h = 0;
+    while (k >= high[h]) k -= high[h++];
+    return h;
+  };
+  const uint32_t ha = bucket(a), hb = bucket(b);
+  std::vector<uint64_t> low_a(1u << 16, 0), low_b(ha == hb ? 0 : 1u << 16, 0);
+  std::vector<uint64_t>& in_b = ha == hb ? low_a : low_b;
   for (const auto& v : parts) {
     for (uint32_t x : v) {
-      if ((x >> 16) == high) ++counts[x & 0xFFFFu];
+      const uint32_t h = x >> 16;
+      if (h == ha) ++low_a[x & 0xFFFFu];
+      else if (h == hb) ++in_b[x & 0xFFFFu];
     }
   }
-  uint32_t low = 0;
-  while (k >= counts[low]) k -= counts[low++];
-  return (high << 16) | low;
+  const auto value = [](const std::vector<uint64_t>& low, uint32_t h, uint64_t k) {
+    uint32_t l = 0;
+    while (k >= low[l]) k -= low[l++];
+    return (h << 16) | l;
+  };
+  return {value(low_a, ha, a), value(in_b, hb, b)};
 }
 
 struct GroupAcc {
   std::vector<int64_t> customers;
   std::vector<Durations> seconds;  // by step
-  explicit GroupAcc(size_t n = 0) : customers(n, 0), seconds(n, Durations(1)) {}
+  std::vector<double> total_seconds;  // by step, for the mean
+  explicit GroupAcc(size_t n = 0) : customers(n, 0), seconds(n, Durations(1)), total_seconds(n, 0) {}
   void merge(GroupAcc&& other) {
     for (size_t k = 0; k < customers.size(); ++k) {
       customers[k] += other.customers[k];
+      total_seconds[k] += other.total_seconds[k];
       for (auto& v : other.seconds[k]) seconds[k].push_back(std::move(v));
     }
   }
   void add(const Reach& r) {
     for (size_t k = 0; k < r.level; ++k) {
       customers[k] += 1;
-      if (k > 0) seconds[k].front().push_back(r.seconds[k]);
+      if (k == 0) continue;
+      seconds[k].front().push_back(r.seconds[k]);
+      total_seconds[k] += r.seconds[k];
     }
   }
   FunnelGroup finish(std::string key) const {
     FunnelGroup g;
     g.key = std::move(key);
+    g.steps.resize(customers.size());
+    // Steps with many durations take their medians on their own threads.
+    std::vector<std::thread> threads;
     for (size_t k = 0; k < customers.size(); ++k) {
-      FunnelStepResult s;
-      s.customers = customers[k];
       uint64_t n = 0;
-      double sum = 0;
-      for (const auto& v : seconds[k]) {
-        n += v.size();
-        for (uint32_t x : v) sum += x;
-      }
-      if (n > 0) {
-        s.mean_seconds = sum / static_cast<double>(n);
-        s.median_seconds = kth_smallest(seconds[k], n / 2);
-        if (n % 2 == 0) s.median_seconds = (s.median_seconds + kth_smallest(seconds[k], n / 2 - 1)) / 2;
-      }
-      g.steps.push_back(s);
+      for (const auto& v : seconds[k]) n += v.size();
+      FunnelStepResult& s = g.steps[k];
+      s.customers = customers[k];
+      if (n == 0) continue;
+      s.mean_seconds = total_seconds[k] / static_cast<double>(n);
+      const auto median = [this, k, n, &s] {
+        const auto [below, middle] = ranked(seconds[k], (n - 1) / 2, n / 2);
+        s.median_seconds = (static_cast<double>(below) + middle) / 2;
+      };
+      if (n > 1'000'000) threads.emplace_back(median);
+      else median();
     }
+    for (std::thread& t : threads) t.join();
     return g;
   }
 };
