@@ -21,6 +21,20 @@ AnalyticsEngine::~AnalyticsEngine() {
   }
 }
 
+AnalyticsEngine::Stats AnalyticsEngine::stats() const {
+  std::lock_guard lock(mu_);
+  Stats out;
+  for (const auto& [ws, e] : entries_) {
+    // A workspace busy building is left out rather than waited for.
+    std::unique_lock el(e->mu, std::try_to_lock);
+    if (!el.owns_lock() || !e->current) continue;
+    out.snapshots += 1;
+    out.bytes += e->current->memory_bytes();
+    out.build_seconds = std::max(out.build_seconds, e->build_seconds);
+  }
+  return out;
+}
+
 AnalyticsEngine::Entry& AnalyticsEngine::entry(WorkspaceId ws) {
   std::lock_guard lock(mu_);
   auto& e = entries_[ws];

@@ -46,6 +46,14 @@ class AnalyticsEngine {
   /// or nullopt before the first.
   Result<std::optional<Json>> last_refit(WorkspaceId ws);
 
+  struct Stats {
+    size_t snapshots = 0;
+    size_t bytes = 0;             // held by the current snapshots
+    double build_seconds = 0;     // the slowest latest build among them
+  };
+  /// Totals over the workspaces' current snapshots, for /metrics.
+  Stats stats() const;
+
   /// Days a prediction covers.
   static constexpr double kHorizonDays = 365;
 

@@ -252,7 +252,16 @@ struct Server::Impl {
                   static_cast<unsigned long long>(ix.customers), ix.bytes,
                   ix.customers > 0 ? static_cast<double>(ix.bytes) / static_cast<double>(ix.customers)
                                    : 0.0);
-    return std::string(buf) + more;
+    const auto an = analytics.stats();
+    char snapshots[512];
+    std::snprintf(snapshots, sizeof snapshots,
+                  "# HELP siyu_analytics_snapshot_bytes Memory of the analytics snapshots.\n"
+                  "# TYPE siyu_analytics_snapshot_bytes gauge\nsiyu_analytics_snapshot_bytes %zu\n"
+                  "# TYPE siyu_analytics_snapshots gauge\nsiyu_analytics_snapshots %zu\n"
+                  "# HELP siyu_analytics_build_seconds The slowest latest snapshot build.\n"
+                  "# TYPE siyu_analytics_build_seconds gauge\nsiyu_analytics_build_seconds %f\n",
+                  an.bytes, an.snapshots, an.build_seconds);
+    return std::string(buf) + more + snapshots;
   }
 
   void install() {

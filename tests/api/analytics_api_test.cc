@@ -58,6 +58,10 @@ TEST_F(AnalyticsApiTest, SalesByDayWithComparison) {
   EXPECT_EQ(by_store.body["groups"][0]["key"], "徐汇店");
   // The other workspace sees nothing of it.
   EXPECT_EQ(call("GET", std::string("/v1/analytics/sales?fresh=1&") + kPeriod, key_b_).body["total"]["gmv"], 0);
+  // Both snapshots are reported to operators.
+  auto metrics = call("GET", "/metrics", "");
+  EXPECT_NE(metrics.raw.find("siyu_analytics_snapshots 2"), std::string::npos) << metrics.raw;
+  EXPECT_EQ(metrics.raw.find("siyu_analytics_snapshot_bytes 0\n"), std::string::npos);
 }
 
 TEST_F(AnalyticsApiTest, BadParametersNameTheirField) {
