@@ -183,10 +183,8 @@ void DatasetBuilder::layer_change(const store::LayerChange& c) {
 }
 
 void DatasetBuilder::cost(const store::CostFact& c) {
-  int32_t day = 0;
-  if (auto t = parse_timestamp(std::string(c.day) + "T00:00:00Z"); t) {
-    day = static_cast<int32_t>(*t / 86'400'000);
-  }
+  const auto date = parse_date(c.day);
+  const auto day = date ? static_cast<int32_t>(days_from_civil(*date)) : 0;
   d_.costs.push_back({d_.customer_text.code(std::to_string(c.channel)), day, c.amount});
 }
 

@@ -723,11 +723,7 @@ class AnalyticsHandlers {
     for (const auto& row : t.rows) io::append_csv_row(csv, row);
     SIYU_RETURN_IF_ERROR(audit(s_, who, "export.analytics", name,
                                {{"rows", t.rows.size()}, {"from", c.from}, {"to", c.to}, {"query", req.target}}));
-    Reply r;
-    r.raw = std::move(csv);
-    r.content_type = "text/csv; charset=utf-8";
-    r.headers.emplace_back("Content-Disposition", "attachment; filename=" + name + ".csv");
-    return r;
+    return download(std::move(csv), false, name);
   }
 
   Services& s_;

@@ -67,16 +67,6 @@ Json channel_json(const store::Channel& c) {
 }
 
 
-/// A file download: CSV or NDJSON named `<name>.csv|ndjson`.
-Reply download(std::string content, bool ndjson, const std::string& name) {
-  Reply r;
-  r.raw = std::move(content);
-  r.content_type = ndjson ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8";
-  r.headers.emplace_back("Content-Disposition",
-                         "attachment; filename=" + name + (ndjson ? ".ndjson" : ".csv"));
-  return r;
-}
-
 constexpr int64_t kMaxExportRows = 1'000'000;
 
 /// Rendered customers as a CSV file (UTF-8 BOM and a header row) or NDJSON.

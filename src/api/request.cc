@@ -120,6 +120,15 @@ Status audit(Services& s, const Principal& who, const std::string& action,
                                                         target, detail.dump()});
 }
 
+Reply download(std::string content, bool ndjson, const std::string& name) {
+  Reply r;
+  r.raw = std::move(content);
+  r.content_type = ndjson ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8";
+  r.headers.emplace_back("Content-Disposition",
+                         "attachment; filename=" + name + (ndjson ? ".ndjson" : ".csv"));
+  return r;
+}
+
 Json errors_json(const std::vector<ingest::ItemError>& errors) {
   Json out = Json::array();
   for (const auto& e : errors) {

@@ -47,6 +47,9 @@ Result<segment::Expr> expression_at(Services& s, const Principal& who, const Jso
 /// and the next touch repairs it.
 void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids);
 
+/// A file download: CSV or NDJSON named `<name>.csv|ndjson`.
+Reply download(std::string content, bool ndjson, const std::string& name);
+
 /// Per-item errors of a batch as JSON ({index, code, message, field}).
 Json errors_json(const std::vector<ingest::ItemError>& errors);
 /// Whether the request body is NDJSON (by content type or ?format=ndjson).

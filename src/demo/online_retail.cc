@@ -192,6 +192,20 @@ Result<RetailImport> import_online_retail(store::Store& store, WorkspaceId ws, s
     i.key = id;
     return i;
   };
+  // An invoice as an order of `amount` pence: its customer (or a guest), lines and time.
+  const auto order_of = [&](const Invoice& inv, int64_t amount) {
+    store::PendingOrder p;
+    p.guest = inv.customer.empty();
+    if (!p.guest) p.identity = identity_of(inv.customer);
+    store::Order& o = p.order;
+    o.order_id = inv.id;
+    o.amount = amount;
+    o.currency = "GBP";
+    o.channel = "online";
+    o.items_json = items_json(inv).dump();
+    o.ordered_at = inv.at;
+    return p;
+  };
   const auto flush = [&]() -> Status {
     if (!orders.empty()) {
       SIYU_ASSIGN_OR_RETURN(auto results, store.upsert_orders(ws, orders, clock.now_ms()));
@@ -223,18 +237,10 @@ Result<RetailImport> import_online_retail(store::Store& store, WorkspaceId ws, s
       ++report.skipped_invoices;
       continue;
     }
-    store::PendingOrder p;
-    p.guest = inv.customer.empty();
-    if (!p.guest) p.identity = identity_of(inv.customer);
+    store::PendingOrder p = order_of(inv, amount);
     store::Order& o = p.order;
-    o.order_id = inv.id;
-    o.amount = amount;
     o.refund_amount = std::min(inv.refund, amount);
     o.status = o.refund_amount > 0 && o.refund_amount == amount ? "refunded" : "paid";
-    o.currency = "GBP";
-    o.channel = "online";
-    o.items_json = items_json(inv).dump();
-    o.ordered_at = inv.at;
     o.paid_at = inv.at;
     if (o.refund_amount > 0) o.refunded_at = inv.refunded_at;
     orders.push_back(std::move(p));
@@ -249,18 +255,10 @@ Result<RetailImport> import_online_retail(store::Store& store, WorkspaceId ws, s
   for (const Invoice& inv : refund_only) {
     const int64_t amount = -pence(total_mills(inv));
     if (amount <= 0) continue;
-    store::PendingOrder p;
-    p.guest = inv.customer.empty();
-    if (!p.guest) p.identity = identity_of(inv.customer);
+    store::PendingOrder p = order_of(inv, amount);
     store::Order& o = p.order;
-    o.order_id = inv.id;
-    o.amount = amount;
     o.refund_amount = amount;
     o.status = "refunded";
-    o.currency = "GBP";
-    o.channel = "online";
-    o.items_json = items_json(inv).dump();
-    o.ordered_at = inv.at;
     o.refunded_at = inv.at;
     orders.push_back(std::move(p));
     add_event(inv, "refund", "refund:" + inv.id, inv.at, amount);
