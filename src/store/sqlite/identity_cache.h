@@ -35,9 +35,6 @@ class IdentityCache {
   }
   /// Records an identity inserted (or read from the store) in the open transaction.
   void stage(std::string k, int64_t customer) { staged_.emplace_back(std::move(k), customer); }
-  /// A position in the staged entries, to undo a savepoint with rollback_to().
-  size_t mark() const { return staged_.size(); }
-  void rollback_to(size_t mark) { staged_.resize(mark); }
   /// The open transaction moved or deleted identities.
   void invalidate() { invalidated_ = true; }
 
