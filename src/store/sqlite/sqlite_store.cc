@@ -4,6 +4,7 @@
 // is on disk.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +13,7 @@
 #include <mutex>
 #include <span>
 #include <thread>
+#include <unordered_map>
 
 #include "core/json.h"
 #include "store/sqlite/analytics_sql.h"
@@ -1343,44 +1345,37 @@ class SqliteStore final : public Store {
                                                     const std::vector<CustomerId>& ids,
                                                     EpochMs activity_since,
                                                     bool with_properties) override {
+    std::vector<int64_t> sorted;
+    sorted.reserve(ids.size());
+    for (CustomerId id : ids) sorted.push_back(id.value);
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    const std::string listed = Json(sorted).dump();
     return read<std::vector<CustomerFacts>>([&](Connection& c) -> Result<std::vector<CustomerFacts>> {
+      std::unordered_map<int64_t, CustomerFacts> found;
+      found.reserve(sorted.size());
+      SIYU_RETURN_IF_ERROR(stream_facts(c, ws, listed, activity_since, with_properties,
+                                        [&](CustomerFacts& f) { found.emplace(f.id.value, std::move(f)); }));
       std::vector<CustomerFacts> out;
       out.reserve(ids.size());
-      SIYU_PREPARE(row, c,
-                   "SELECT layer, gender, city, channel_id, owner_staff, created_at, custom FROM "
-                   "customers WHERE workspace_id=? AND id=? AND merged_into IS NULL AND erased_at "
-                   "IS NULL");
-      FactFeeds feeds;
-      SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, with_properties, "=?2"));
-      Status st;
       for (CustomerId id : ids) {
-        CustomerFacts f;
-        f.id = id;
-        row->bind(1, ws.value).bind(2, id.value);
-        if (row->step()) {
-          f.live = true;
-          read_facts(*row, f);
+        auto it = found.find(id.value);
+        if (it != found.end()) {
+          out.push_back(it->second);
+        } else {
+          out.push_back(CustomerFacts{});
+          out.back().id = id;
         }
-        st = row->status();
-        row->reset();
-        if (!st.is_ok()) break;
-        if (f.live) {
-          feeds.bind(id);
-          st = feeds.fill(f);
-          if (!st.is_ok()) break;
-        }
-        out.push_back(std::move(f));
       }
-      feeds.reset();
-      SIYU_RETURN_IF_ERROR(st);
       return out;
     });
   }
 
   /// The per-customer queries behind CustomerFacts beyond the customer row: tags, groups,
-  /// recent events and paid orders. `customer_filter` is "=?2" for one customer (bind it
-  /// with bind) or "> 0" to stream the whole workspace in customer order (guest orders have
-  /// customer 0). Nothing else may constrain customer_id, or SQLite may range-scan instead.
+  /// recent events, paid orders and predictions, each in customer order. `customer_filter` is
+  /// kAnyCustomer to stream the whole workspace (guest orders have customer 0) or
+  /// kListedCustomers for the ids of a JSON array bound to ?2. Nothing else may constrain
+  /// customer_id, or SQLite may range-scan instead.
   struct FactFeeds {
     Statement* tags = nullptr;
     Statement* groups = nullptr;
@@ -1394,11 +1389,11 @@ class SqliteStore final : public Store {
     bool started[kFeeds] = {};
     bool more[kFeeds] = {};
 
-    void bind(std::optional<CustomerId> customer) {
+    void bind(const std::optional<std::string>& listed) {
       for (Statement* s : {tags, groups, events, orders, predictions}) {
         s->reset();
         s->bind(1, ws.value);
-        if (customer) s->bind(2, customer->value);
+        if (listed) s->bind(2, *listed);
       }
       events->bind(3, since);
       for (bool& b : started) b = false;
@@ -1441,8 +1436,13 @@ class SqliteStore final : public Store {
     }
   };
 
+  static constexpr const char* kAnyCustomer = "> 0";
+  static constexpr const char* kListedCustomers = "IN (SELECT value FROM json_each(?2))";
+
   static Result<FactFeeds> prepare_feeds(Connection& c, WorkspaceId ws, EpochMs since,
-                                         bool with_properties, const std::string& customer_filter) {
+                                         bool with_properties,
+                                         const std::optional<std::string>& listed) {
+    const std::string customer_filter = listed ? kListedCustomers : kAnyCustomer;
     FactFeeds f;
     SIYU_ASSIGN_OR_RETURN(
         f.tags, c.prepare("SELECT customer_id, tag FROM customer_tags WHERE workspace_id=?1 AND "
@@ -1469,7 +1469,7 @@ class SqliteStore final : public Store {
                                  customer_filter + " ORDER BY customer_id"));
     f.ws = ws;
     f.since = since;
-    f.bind(std::nullopt);
+    f.bind(listed);
     return f;
   }
 
@@ -1477,30 +1477,40 @@ class SqliteStore final : public Store {
                              const std::function<void(const CustomerFacts&)>& fn) override {
     struct Unit {};
     return read<Unit>([&](Connection& c) -> Result<Unit> {
-      // The customers and every feed in customer order, merged in one pass.
-      SIYU_PREPARE(rows, c,
-                   "SELECT layer, gender, city, channel_id, owner_staff, created_at, custom, id "
-                   "FROM customers WHERE workspace_id=? AND merged_into IS NULL AND erased_at IS NULL "
-                   "ORDER BY id");
-      rows->bind(1, ws.value);
-      FactFeeds feeds;
-      SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, with_properties, "> 0"));
-      Status st;
-      while (rows->step()) {
-        CustomerFacts f;
-        f.live = true;
-        read_facts(*rows, f);
-        f.id = CustomerId(rows->int_at(7));
-        st = feeds.fill(f);
-        if (!st.is_ok()) break;
-        fn(f);
-      }
-      if (st.is_ok()) st = rows->status();
-      rows->reset();
-      feeds.reset();
-      SIYU_RETURN_IF_ERROR(st);
+      SIYU_RETURN_IF_ERROR(stream_facts(c, ws, std::nullopt, activity_since, with_properties,
+                                        [&](CustomerFacts& f) { fn(f); }));
       return Unit{};
     }).status();
+  }
+
+  /// Calls `fn` for every live customer of the workspace, or of those in `listed` (a JSON
+  /// array of ids), in id order: the customer rows and every feed merged in one pass.
+  static Status stream_facts(Connection& c, WorkspaceId ws, const std::optional<std::string>& listed,
+                             EpochMs activity_since, bool with_properties,
+                             const std::function<void(CustomerFacts&)>& fn) {
+    SIYU_PREPARE(rows, c,
+                 std::string("SELECT layer, gender, city, channel_id, owner_staff, created_at, custom, "
+                             "id FROM customers WHERE workspace_id=?1 AND id ") +
+                     (listed ? kListedCustomers : kAnyCustomer) +
+                     " AND merged_into IS NULL AND erased_at IS NULL ORDER BY id");
+    rows->bind(1, ws.value);
+    if (listed) rows->bind(2, *listed);
+    FactFeeds feeds;
+    SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, with_properties, listed));
+    Status st;
+    while (rows->step()) {
+      CustomerFacts f;
+      f.live = true;
+      read_facts(*rows, f);
+      f.id = CustomerId(rows->int_at(7));
+      st = feeds.fill(f);
+      if (!st.is_ok()) break;
+      fn(f);
+    }
+    if (st.is_ok()) st = rows->status();
+    rows->reset();
+    feeds.reset();
+    return st;
   }
 
   static void read_facts(const Statement& r, CustomerFacts& f) {
