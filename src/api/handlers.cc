@@ -751,12 +751,13 @@ class Handlers {
       SIYU_ASSIGN_OR_RETURN(auto result,
                             s_.store.ingest_events(who.workspace, parsed.events, s_.clock.now_ms()));
       created = result.customers_created;
-      std::vector<CustomerId> touched;
+      std::vector<CustomerId> touched, related;
       for (size_t i = 0; i < result.outcomes.size(); ++i) {
         switch (result.outcomes[i]) {
           case store::IngestOutcome::kStored:
             ++stored;
             touched.push_back(parsed.events[i].event.customer);
+            if (parsed.events[i].relation) related.push_back(parsed.events[i].event.customer);
             break;
           case store::IngestOutcome::kDuplicate: ++duplicates; break;
           case store::IngestOutcome::kUnknownCustomer:
@@ -766,7 +767,7 @@ class Handlers {
             break;
         }
       }
-      reindex(who, std::move(touched));
+      reindex_ingested(s_, who.workspace, std::move(touched), std::move(related));
     }
     std::sort(errors.begin(), errors.end(),
               [](const auto& a, const auto& b) { return a.index < b.index; });

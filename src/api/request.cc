@@ -101,15 +101,30 @@ Result<segment::Expr> expression_at(Services& s, const Principal& who, const Jso
   return parsed;
 }
 
-void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids) {
+namespace {
+/// Sorted, unique, valid ids.
+std::vector<CustomerId> distinct_customers(std::vector<CustomerId> ids) {
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   ids.erase(std::remove_if(ids.begin(), ids.end(), [](CustomerId id) { return !id.valid(); }),
             ids.end());
-  if (Status st = s.indexes.refresh(ws, ids); !st.is_ok()) {
+  return ids;
+}
+}  // namespace
+
+void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids) {
+  ids = distinct_customers(std::move(ids));
+  reindex_ingested(s, ws, ids, ids);
+}
+
+void reindex_ingested(Services& s, WorkspaceId ws, std::vector<CustomerId> ids,
+                      std::vector<CustomerId> reread) {
+  s.indexes.apply_committed();
+  if (Status st = s.indexes.refresh(ws, distinct_customers(std::move(reread))); !st.is_ok()) {
     std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"index refresh failed\",\"error\":%s}\n",
                  Json(st.to_string()).dump().c_str());
   }
+  ids = distinct_customers(std::move(ids));
   s.tag_engine->touch(ws, ids);
   if (s.journeys != nullptr) s.journeys->wake();
 }

@@ -46,6 +46,10 @@ Result<segment::Expr> expression_at(Services& s, const Principal& who, const Jso
 /// tag engine and journeys react. The write stands even if this fails; the failure is logged
 /// and the next touch repairs it.
 void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids);
+/// The same after an event ingest: the ingested events reach the index from the store's
+/// notices, so only `reread` (customers whose relationships changed) are read back.
+void reindex_ingested(Services& s, WorkspaceId ws, std::vector<CustomerId> ids,
+                      std::vector<CustomerId> reread);
 
 /// A file download: CSV or NDJSON named `<name>.csv|ndjson`.
 Reply download(std::string content, bool ndjson, const std::string& name);

@@ -99,7 +99,10 @@ struct Server::Impl {
     services.community = &community;
     services.journeys = &journeys;
     services.dispatcher = &dispatcher;
+    deps.store.on_events_committed(
+        [this](store::EventsCommitted n) { services.indexes.events_committed(std::move(n)); });
   }
+  ~Impl() { deps.store.on_events_committed(nullptr); }
 
   /// The WeCom channel of a workspace, from its WeCom settings.
   Result<std::unique_ptr<outbox::Channel>> wecom_channel(WorkspaceId ws) {

@@ -203,6 +203,26 @@ void CustomerIndex::end_bulk() {
   shrink();
 }
 
+void CustomerIndex::add_activity(uint32_t id, const std::vector<DayActivity>& added) {
+  std::unique_lock lock(mu_);
+  if (!live_.contains(id) || added.empty()) return;
+  std::map<std::pair<std::string_view, int32_t>, DayActivity> sums;
+  const auto add = [&](std::string_view type, int32_t day, uint32_t count, int64_t amount) {
+    auto [it, fresh] = sums.try_emplace({type, day});
+    if (fresh) it->second = {std::string(type), day, 0, 0};
+    it->second.count += count;
+    it->second.amount += amount;
+  };
+  for (const ActivityCell& cell : activity_.cells(id)) {
+    add(type_names_[cell.type], static_cast<int32_t>(cell.day), cell.count, cell.amount);
+  }
+  for (const DayActivity& a : added) add(a.type, a.day, a.count, a.amount);
+  std::vector<DayActivity> merged;
+  merged.reserve(sums.size());
+  for (auto& [key, a] : sums) merged.push_back(std::move(a));
+  set_activity(id, merged);
+}
+
 void CustomerIndex::remove(uint32_t id) {
   std::unique_lock lock(mu_);
   if (!live_.contains(id)) return;

@@ -70,6 +70,8 @@ class CustomerIndex {
 
   /// Adds or replaces a customer's attributes and behaviour (tags are kept).
   void upsert(const IndexedCustomer& c);
+  /// Adds events to a live customer's behaviour (a no-op for customers not indexed).
+  void add_activity(uint32_t id, const std::vector<DayActivity>& added);
   /// Removes a customer (erased or merged away) and its tags.
   void remove(uint32_t id);
   void add_tag(uint32_t id, const std::string& tag);

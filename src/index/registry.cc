@@ -51,6 +51,35 @@ std::vector<std::string> property_values(const Json& properties, const std::stri
   }
   return out;
 }
+
+/// Events summed into one cell per (type, day), and per (type with a declared property's
+/// value, day), with days cut as `ix` cuts them.
+std::vector<DayActivity> day_activity(const std::vector<store::ActivityRow>& rows,
+                                      const CustomerIndex& ix,
+                                      const std::vector<std::string>& event_properties) {
+  std::vector<DayActivity> out;
+  std::map<std::pair<std::string, int32_t>, size_t> cell_of;
+  const auto count = [&](const std::string& key, int32_t day, int64_t amount) {
+    auto [it, fresh] = cell_of.try_emplace({key, day}, out.size());
+    if (fresh) out.push_back({key, day, 0, 0});
+    DayActivity& cell = out[it->second];
+    ++cell.count;
+    cell.amount += amount;
+  };
+  for (const store::ActivityRow& row : rows) {
+    const int32_t day = ix.day_of(row.ts);
+    count(row.type, day, row.amount);
+    if (event_properties.empty() || row.properties_json.size() <= 2) continue;
+    auto properties = parse_json(row.properties_json);
+    if (!properties || !properties->is_object()) continue;
+    for (const std::string& name : event_properties) {
+      for (const std::string& value : property_values(*properties, name)) {
+        count(event_key(row.type, name, value), day, row.amount);
+      }
+    }
+  }
+  return out;
+}
 }  // namespace
 
 IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
@@ -68,28 +97,7 @@ IndexedCustomer indexed(const store::CustomerFacts& f, const CustomerIndex& ix,
                     {},
                     {},
                     {}};
-  // Events arrive in time order: each (type, day) is summed into one cell, and so is each
-  // (type with a declared property's value, day).
-  std::map<std::pair<std::string, int32_t>, size_t> cell_of;
-  const auto count = [&](const std::string& key, int32_t day, int64_t amount) {
-    auto [it, fresh] = cell_of.try_emplace({key, day}, c.activity.size());
-    if (fresh) c.activity.push_back({key, day, 0, 0});
-    DayActivity& cell = c.activity[it->second];
-    ++cell.count;
-    cell.amount += amount;
-  };
-  for (const store::ActivityRow& row : f.activity) {
-    const int32_t day = ix.day_of(row.ts);
-    count(row.type, day, row.amount);
-    if (event_properties.empty() || row.properties_json.size() <= 2) continue;
-    auto properties = parse_json(row.properties_json);
-    if (!properties || !properties->is_object()) continue;
-    for (const std::string& name : event_properties) {
-      for (const std::string& value : property_values(*properties, name)) {
-        count(event_key(row.type, name, value), day, row.amount);
-      }
-    }
-  }
+  c.activity = day_activity(f.activity, ix, event_properties);
   c.purchases.orders = static_cast<int32_t>(f.paid_orders);
   c.purchases.spend = f.spend;
   if (f.last_paid_at) c.purchases.last_day = ix.day_of(*f.last_paid_at);
@@ -153,7 +161,7 @@ Result<IndexRegistry::Entry*> IndexRegistry::entry(WorkspaceId ws) {
   const Definitions& d = e->definitions;
   e->index.begin_bulk();
   // Built while holding the registry lock: a second caller waits instead of building twice.
-  SIYU_RETURN_IF_ERROR(store_.scan_customer_facts(ws, activity_since(), !d.event_properties.empty(), [&](const store::CustomerFacts& f) {
+  SIYU_ASSIGN_OR_RETURN(e->built_generation, store_.scan_customer_facts(ws, activity_since(), !d.event_properties.empty(), [&](const store::CustomerFacts& f) {
     const uint32_t id = static_cast<uint32_t>(f.id.value);
     e->index.upsert(indexed(f, e->index, d.fields, d.event_properties));
     e->index.set_tags(id, f.tags);
@@ -169,28 +177,99 @@ Result<const CustomerIndex*> IndexRegistry::get(WorkspaceId ws) {
   return &e->index;
 }
 
+IndexRegistry::Entry* IndexRegistry::built(WorkspaceId ws) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(ws);
+  return it == entries_.end() ? nullptr : it->second.get();
+}
+
 Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids) {
-  if (ids.empty()) return Status::ok();
-  Entry* e = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    auto it = entries_.find(ws);
-    if (it == entries_.end()) return Status::ok();
-    e = it->second.get();
-  }
+  Entry* e = built(ws);
+  if (ids.empty() || e == nullptr) return Status::ok();
   std::lock_guard refresh_lock(e->refresh_mu);
   const Definitions& d = e->definitions;
-  SIYU_ASSIGN_OR_RETURN(auto facts, store_.customer_facts(ws, ids, activity_since(), !d.event_properties.empty()));
-  for (const auto& f : facts) {
-    const uint32_t id = static_cast<uint32_t>(f.id.value);
-    if (!f.live) {
-      e->index.remove(id);
-      continue;
+  // Facts from a snapshot older than a customer's index state (events added since the read
+  // began) are read again.
+  constexpr int kMaxReads = 100;
+  std::vector<CustomerId> pending = ids;
+  for (int read = 0; read < kMaxReads && !pending.empty(); ++read) {
+    SIYU_ASSIGN_OR_RETURN(auto snapshot, store_.customer_facts(ws, pending, activity_since(), !d.event_properties.empty()));
+    pending.clear();
+    for (const auto& f : snapshot.facts) {
+      const auto id = static_cast<uint32_t>(f.id.value);
+      int64_t& generation = e->generation(id);
+      if (generation > snapshot.generation) {
+        pending.push_back(f.id);
+        continue;
+      }
+      generation = snapshot.generation;
+      if (!f.live) {
+        e->index.remove(id);
+        continue;
+      }
+      e->index.upsert(indexed(f, e->index, d.fields, d.event_properties));
+      e->index.set_tags(id, f.tags);
     }
-    e->index.upsert(indexed(f, e->index, d.fields, d.event_properties));
-    e->index.set_tags(id, f.tags);
+  }
+  if (!pending.empty()) {
+    return Status(ErrorCode::kInternal, "index refresh did not catch up with concurrent events");
   }
   return Status::ok();
+}
+
+void IndexRegistry::events_committed(store::EventsCommitted notice) {
+  std::lock_guard lock(queue_mu_);
+  queue_.push_back(std::move(notice));
+}
+
+void IndexRegistry::apply_committed() {
+  std::lock_guard applying(apply_mu_);
+  std::vector<store::EventsCommitted> notices;
+  {
+    std::lock_guard lock(queue_mu_);
+    notices.swap(queue_);
+  }
+  for (const store::EventsCommitted& n : notices) {
+    // Workspaces not built yet read these events when they are.
+    if (Entry* e = built(n.workspace)) apply(*e, n);
+  }
+}
+
+void IndexRegistry::apply(Entry& e, const store::EventsCommitted& notice) {
+  std::lock_guard refresh_lock(e.refresh_mu);
+  const Definitions& d = e.definitions;
+  const EpochMs since = activity_since();
+  std::map<uint32_t, std::vector<store::ActivityRow>> rows;
+  for (const auto& [customer, row] : notice.events) {
+    if (row.ts >= since) rows[static_cast<uint32_t>(customer.value)].push_back(row);
+  }
+  for (auto& [id, list] : rows) {
+    std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.ts < b.ts; });
+  }
+  // A customer made by this ingest has only defaults and these events.
+  for (CustomerId made : notice.created) {
+    const auto id = static_cast<uint32_t>(made.value);
+    int64_t& generation = e.generation(id);
+    if (generation >= notice.generation) continue;
+    generation = notice.generation;
+    store::CustomerFacts f;
+    f.id = made;
+    f.live = true;
+    f.layer = "none";
+    f.gender = "unknown";
+    f.created_at = notice.at;
+    if (auto it = rows.find(id); it != rows.end()) {
+      f.activity = std::move(it->second);
+      rows.erase(it);
+    }
+    e.index.upsert(indexed(f, e.index, d.fields, d.event_properties));
+  }
+  for (const auto& [id, list] : rows) {
+    int64_t& generation = e.generation(id);
+    if (generation >= notice.generation) continue;
+    generation = notice.generation;
+    e.index.add_activity(id, day_activity(list, e.index, d.event_properties));
+  }
 }
 
 Status IndexRegistry::build_all() {

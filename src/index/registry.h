@@ -1,8 +1,11 @@
-// One CustomerIndex per workspace, built from the Store on first use and kept exact by
-// refresh(): after a write commits, the writer names the customers it touched, and their
-// current facts are read back and applied under the workspace's refresh lock. Reading inside
-// that lock means the last refresh always applies the newest committed state, whatever order
-// concurrent writers commit in.
+// One CustomerIndex per workspace, built from the Store on first use and kept exact two ways:
+// - refresh(): after a write commits, the writer names the customers it touched, and their
+//   current facts are read back and applied under the workspace's refresh lock;
+// - events_committed() / apply_committed(): ingested events arrive from the store in commit
+//   order and are added to the customers' behaviour without reading anything back.
+// Every customer carries the event generation its index state reflects (FactsSnapshot): a
+// notice at or below it is already included and skipped, and facts read from a snapshot older
+// than it are read again. So the two paths meet exactly, whatever order they run in.
 #pragma once
 
 #include <map>
@@ -28,6 +31,12 @@ class IndexRegistry {
   Result<const CustomerIndex*> get(WorkspaceId ws);
   /// Re-reads `ids` from the store and applies them. A no-op for workspaces not built yet.
   Status refresh(WorkspaceId ws, const std::vector<CustomerId>& ids);
+  /// Queues the store's notice of committed events (the store's listener: cheap, no locks
+  /// beyond the queue's).
+  void events_committed(store::EventsCommitted notice);
+  /// Applies every queued notice in commit order. A writer calls it after its ingest returns,
+  /// so its events are in the index before it answers.
+  void apply_committed();
   /// Re-reads the workspace's custom fields and event properties (after one is declared);
   /// refreshes use them from then on. A no-op for workspaces not built yet.
   Status reload_definitions(WorkspaceId ws);
@@ -53,11 +62,22 @@ class IndexRegistry {
   };
   struct Entry {
     explicit Entry(int offset_minutes) : index(offset_minutes) {}
+    /// The event generation customer `id` reflects; grows the table as needed.
+    int64_t& generation(uint32_t id) {
+      if (id >= generations.size()) generations.resize(id + 1, built_generation);
+      return generations[id];
+    }
     std::mutex refresh_mu;
-    Definitions definitions;  // guarded by refresh_mu
+    Definitions definitions;             // guarded by refresh_mu
+    int64_t built_generation = 0;        // of the snapshot the index was built from
+    std::vector<int64_t> generations;    // by id; guarded by refresh_mu
     CustomerIndex index;
   };
   Result<Entry*> entry(WorkspaceId ws);
+  /// The built entry of the workspace, or null.
+  Entry* built(WorkspaceId ws);
+  /// Adds one notice's customers and events to the entry (under its refresh lock).
+  void apply(Entry& e, const store::EventsCommitted& notice);
   EpochMs activity_since() const;
   Result<Definitions> definitions(WorkspaceId ws);
 
@@ -65,6 +85,9 @@ class IndexRegistry {
   const Clock& clock_;
   mutable std::mutex mu_;
   std::map<WorkspaceId, std::unique_ptr<Entry>> entries_;  // guarded by mu_
+  std::mutex queue_mu_;
+  std::vector<store::EventsCommitted> queue_;  // guarded by queue_mu_
+  std::mutex apply_mu_;  // one applier at a time keeps the commit order
 };
 
 /// The index's view of a customer's facts, with days cut as `ix` cuts them, the non-personal

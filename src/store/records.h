@@ -382,6 +382,24 @@ struct CustomerFacts {
   std::optional<double> p_alive;           // 0..1
 };
 
+/// Customer facts read in one snapshot, with the snapshot's event generation: the event
+/// sequence number after the newest events it includes. An EventsCommitted notice whose
+/// generation is at most this one is already in the facts.
+struct FactsSnapshot {
+  int64_t generation = 0;
+  std::vector<CustomerFacts> facts;
+};
+
+/// The events one ingest stored, told in commit order so derived indexes can add them
+/// without reading the customers back.
+struct EventsCommitted {
+  WorkspaceId workspace;
+  int64_t generation = 0;               // the event sequence after these events
+  EpochMs at = 0;                       // when stored: the creation time of `created`
+  std::vector<CustomerId> created;      // anonymous customers made for unknown identities
+  std::vector<std::pair<CustomerId, ActivityRow>> events;
+};
+
 /// One row of a customer's timeline.
 struct TimelineItem {
   EpochMs at = 0;

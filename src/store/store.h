@@ -208,13 +208,17 @@ class Store {
   /// Current facts of the given customers, in the same order (live=false for gone ones), with
   /// their events at or after `activity_since`, and the events' properties when
   /// `with_properties` (the workspace declared event properties).
-  virtual Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,
-                                                            const std::vector<CustomerId>& ids,
-                                                            EpochMs activity_since,
-                                                            bool with_properties) = 0;
-  /// Calls `fn` for every live customer of the workspace, in id order, from one snapshot.
-  virtual Status scan_customer_facts(WorkspaceId ws, EpochMs activity_since, bool with_properties,
-                                     const std::function<void(const CustomerFacts&)>& fn) = 0;
+  virtual Result<FactsSnapshot> customer_facts(WorkspaceId ws, const std::vector<CustomerId>& ids,
+                                               EpochMs activity_since, bool with_properties) = 0;
+  /// Calls `fn` for every live customer of the workspace, in id order, from one snapshot;
+  /// returns the snapshot's event generation (see FactsSnapshot).
+  virtual Result<int64_t> scan_customer_facts(WorkspaceId ws, EpochMs activity_since,
+                                              bool with_properties,
+                                              const std::function<void(const CustomerFacts&)>& fn) = 0;
+  /// Calls `listener` with the events of every ingest_events as it commits: on the committing
+  /// thread, in commit order, before the ingest returns. It must only queue the notice (the
+  /// writer holds its lock). Replaces any earlier listener.
+  virtual void on_events_committed(std::function<void(EventsCommitted)> listener) = 0;
 
   // Analytics feeds (analytics_records.h)
   /// Streams every fact analytics reads of the workspace to `sink`, from one snapshot.

@@ -757,20 +757,30 @@ class SqliteStore final : public Store {
     return write<IngestResult>([&](Connection& c) -> Result<IngestResult> {
       IngestResult out;
       out.outcomes.reserve(batch.size());
+      EventsCommitted notice{ws, 0, at, {}, {}};
       for (PendingEvent& p : batch) {
+        const int created_before = out.customers_created;
         SIYU_ASSIGN_OR_RETURN(auto who, resolve_subject(c, ws, p.customer, p.identity, at,
                                                         out.customers_created));
         if (!who) {
           out.outcomes.push_back(IngestOutcome::kUnknownCustomer);
           continue;
         }
+        if (out.customers_created != created_before) notice.created.push_back(*who);
         Event& e = p.event;
         e.customer = *who;
         e.received_at = at;
         SIYU_ASSIGN_OR_RETURN(const bool stored, insert_event(c, ws, e, p.relation));
         out.outcomes.push_back(stored ? IngestOutcome::kStored : IngestOutcome::kDuplicate);
+        if (stored && events_listener_) {
+          notice.events.emplace_back(e.customer, ActivityRow{e.type, e.ts, e.amount, e.properties_json});
+        }
       }
       SIYU_RETURN_IF_ERROR(save_event_seq(c));
+      if (events_listener_ && (!notice.events.empty() || !notice.created.empty())) {
+        notice.generation = next_event_seq_;
+        committed_events_.push_back(std::move(notice));
+      }
       return out;
     });
   }
@@ -1341,30 +1351,28 @@ class SqliteStore final : public Store {
   uint64_t write_generation() const override { return static_cast<uint64_t>(commits_.load()); }
 
   // ---------------------------------------------------------------- index feeds
-  Result<std::vector<CustomerFacts>> customer_facts(WorkspaceId ws,
-                                                    const std::vector<CustomerId>& ids,
-                                                    EpochMs activity_since,
-                                                    bool with_properties) override {
+  Result<FactsSnapshot> customer_facts(WorkspaceId ws, const std::vector<CustomerId>& ids,
+                                       EpochMs activity_since, bool with_properties) override {
     std::vector<int64_t> sorted;
     sorted.reserve(ids.size());
     for (CustomerId id : ids) sorted.push_back(id.value);
     std::sort(sorted.begin(), sorted.end());
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
     const std::string listed = Json(sorted).dump();
-    return read<std::vector<CustomerFacts>>([&](Connection& c) -> Result<std::vector<CustomerFacts>> {
+    return read<FactsSnapshot>([&](Connection& c) -> Result<FactsSnapshot> {
       std::unordered_map<int64_t, CustomerFacts> found;
       found.reserve(sorted.size());
-      SIYU_RETURN_IF_ERROR(stream_facts(c, ws, listed, activity_since, with_properties,
+      FactsSnapshot out;
+      SIYU_ASSIGN_OR_RETURN(out.generation, stream_facts(c, ws, listed, activity_since, with_properties,
                                         [&](CustomerFacts& f) { found.emplace(f.id.value, std::move(f)); }));
-      std::vector<CustomerFacts> out;
-      out.reserve(ids.size());
+      out.facts.reserve(ids.size());
       for (CustomerId id : ids) {
         auto it = found.find(id.value);
         if (it != found.end()) {
-          out.push_back(it->second);
+          out.facts.push_back(it->second);
         } else {
-          out.push_back(CustomerFacts{});
-          out.back().id = id;
+          out.facts.push_back(CustomerFacts{});
+          out.facts.back().id = id;
         }
       }
       return out;
@@ -1473,21 +1481,28 @@ class SqliteStore final : public Store {
     return f;
   }
 
-  Status scan_customer_facts(WorkspaceId ws, EpochMs activity_since, bool with_properties,
-                             const std::function<void(const CustomerFacts&)>& fn) override {
-    struct Unit {};
-    return read<Unit>([&](Connection& c) -> Result<Unit> {
-      SIYU_RETURN_IF_ERROR(stream_facts(c, ws, std::nullopt, activity_since, with_properties,
-                                        [&](CustomerFacts& f) { fn(f); }));
-      return Unit{};
-    }).status();
+  Result<int64_t> scan_customer_facts(WorkspaceId ws, EpochMs activity_since, bool with_properties,
+                                      const std::function<void(const CustomerFacts&)>& fn) override {
+    return read<int64_t>([&](Connection& c) -> Result<int64_t> {
+      return stream_facts(c, ws, std::nullopt, activity_since, with_properties,
+                          [&](CustomerFacts& f) { fn(f); });
+    });
+  }
+
+  void on_events_committed(std::function<void(EventsCommitted)> listener) override {
+    std::lock_guard lock(write_mu_);
+    events_listener_ = std::move(listener);
   }
 
   /// Calls `fn` for every live customer of the workspace, or of those in `listed` (a JSON
-  /// array of ids), in id order: the customer rows and every feed merged in one pass.
-  static Status stream_facts(Connection& c, WorkspaceId ws, const std::optional<std::string>& listed,
-                             EpochMs activity_since, bool with_properties,
-                             const std::function<void(CustomerFacts&)>& fn) {
+  /// array of ids), in id order: the customer rows and every feed merged in one pass. Returns
+  /// the snapshot's event generation (FactsSnapshot).
+  static Result<int64_t> stream_facts(Connection& c, WorkspaceId ws,
+                                      const std::optional<std::string>& listed,
+                                      EpochMs activity_since, bool with_properties,
+                                      const std::function<void(CustomerFacts&)>& fn) {
+    SIYU_PREPARE(seq, c, "SELECT value FROM store_counters WHERE name='next_event_seq'");
+    SIYU_ASSIGN_OR_RETURN(const int64_t generation, scalar(*seq));
     SIYU_PREPARE(rows, c,
                  std::string("SELECT layer, gender, city, channel_id, owner_staff, created_at, custom, "
                              "id FROM customers WHERE workspace_id=?1 AND id ") +
@@ -1510,7 +1525,8 @@ class SqliteStore final : public Store {
     if (st.is_ok()) st = rows->status();
     rows->reset();
     feeds.reset();
-    return st;
+    SIYU_RETURN_IF_ERROR(st);
+    return generation;
   }
 
   static void read_facts(const Statement& r, CustomerFacts& f) {
@@ -2268,17 +2284,21 @@ class SqliteStore final : public Store {
       if (!j->status.is_ok()) {
         writer_->reset_all();
         identities_.rollback();
+        committed_events_.clear();
         return jobs.size() == 1;
       }
     }
     const Status committed = tx.commit();
     if (!committed.is_ok()) {
       identities_.rollback();
+      committed_events_.clear();
       for (WriteJob* j : jobs) j->status = committed;
       return true;
     }
     identities_.commit();
     commits_.fetch_add(1);
+    for (EventsCommitted& notice : committed_events_) events_listener_(std::move(notice));
+    committed_events_.clear();
     return true;
   }
 
@@ -2708,6 +2728,8 @@ class SqliteStore final : public Store {
   bool leader_active_ = false;    // guarded by queue_mu_
   IdentityCache identities_;   // guarded by write_mu_
   int64_t next_event_seq_ = 1;  // guarded by write_mu_
+  std::function<void(EventsCommitted)> events_listener_;  // guarded by write_mu_
+  std::vector<EventsCommitted> committed_events_;  // of the open transaction; guarded by write_mu_
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex read_mu_;
   std::condition_variable read_cv_;

@@ -1,0 +1,148 @@
+// The index registry's two update paths — event notices from the store and refreshes that
+// read customers back — meet exactly under concurrent writers: the index ends as a fresh
+// build from the store would be.
+#include "index/registry.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "core/clock.h"
+#include "customer/identity.h"
+#include "support/temp_dir.h"
+
+namespace siyu::index {
+namespace {
+
+const std::vector<std::string> kTypes = {"view", "login", "order_paid"};
+
+/// A customer's behaviour as (type or property key, day) → (count, amount), by name.
+using Behaviour = std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>>;
+
+Behaviour behaviour_of(const IndexView& v, uint32_t id) {
+  std::map<uint16_t, std::string> names;
+  for (const std::string& type : kTypes) {
+    for (const std::string& key : {type, event_key(type, "sku", "a"), event_key(type, "sku", "b")}) {
+      if (auto n = v.event_type(key)) names[*n] = key;
+    }
+  }
+  Behaviour out;
+  for (const ActivityCell& cell : v.activity(id)) {
+    auto& [count, amount] = out[{names.at(static_cast<uint16_t>(cell.type)), static_cast<int32_t>(cell.day)}];
+    count += cell.count;
+    amount += cell.amount;
+  }
+  return out;
+}
+
+TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriters) {
+  ASSERT_TRUE(security::init().is_ok());
+  testing::TempDir dir;
+  store::StoreConfig cfg;
+  cfg.data_dir = dir.str();
+  cfg.durable = false;
+  auto opened = store::open_store(cfg);
+  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+  store::Store& st = **opened;
+  const WorkspaceId ws = st.create_workspace({WorkspaceId(), "a", "A", "Asia/Shanghai", 0})->id;
+  ASSERT_TRUE(st.put_event_property(ws, {"sku", "SKU", 0}).is_ok());
+  const security::Vault vault = security::Vault::from_key({});
+  const customer::IdentityCodec codec(vault, ws);
+  const ManualClock clock{1'790'000'000'000};
+  const EpochMs now = clock.now_ms();
+
+  IndexRegistry registry(st, clock);
+  st.on_events_committed([&](store::EventsCommitted n) { registry.events_committed(std::move(n)); });
+  std::atomic<int> next_event{0};
+  // A batch of events of random customers among `people` (unknown ones are created).
+  const auto ingest = [&](std::mt19937& rng, int n, int people) {
+    std::vector<store::PendingEvent> batch;
+    for (int i = 0; i < n; ++i) {
+      store::PendingEvent p;
+      p.event.event_id = "e" + std::to_string(next_event++);
+      p.event.type = kTypes[rng() % kTypes.size()];
+      p.event.ts = now - static_cast<EpochMs>(rng() % (30 * 86'400'000LL));
+      p.event.amount = p.event.type == "order_paid" ? static_cast<int64_t>(rng() % 5000) : 0;
+      p.event.properties_json = rng() % 3 == 0 ? "{}" : (rng() % 2 == 0 ? R"({"sku":"a"})" : R"({"sku":["a","b"]})");
+      p.identity = *codec.make("app_user_id", "u" + std::to_string(rng() % people), "", "u");
+      batch.push_back(std::move(p));
+    }
+    ASSERT_TRUE(st.ingest_events(ws, batch, now).has_value());
+    // A duplicate changes nothing, in the store or the index.
+    ASSERT_TRUE(st.ingest_events(ws, batch, now).has_value());
+  };
+  std::mt19937 seed_rng(1);
+  ingest(seed_rng, 40, 20);
+  ASSERT_TRUE(registry.get(ws).has_value());
+  registry.apply_committed();
+
+  std::atomic<bool> done{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 2; ++t) {
+    writers.emplace_back([&, t] {
+      std::mt19937 rng(100 + t);
+      // Notices wait now and then, so refreshes read events whose notices come later.
+      for (int b = 0; b < 60; ++b) {
+        ingest(rng, 15, 60);
+        if (b % 3 == 0) registry.apply_committed();
+      }
+    });
+  }
+  // Meanwhile tags change and every customer is read back, over and over.
+  std::thread refresher([&] {
+    std::mt19937 rng(7);
+    while (!done) {
+      const auto id = CustomerId(1 + static_cast<int64_t>(rng() % 20));
+      const auto dice = rng() % 8;
+      if (dice == 0) (void)st.add_tag(ws, {id, "vip", "test", now, std::nullopt});
+      if (dice == 1) (void)st.remove_tag(ws, id, "vip", "test", now);
+      std::vector<CustomerId> all;
+      for (int64_t c = 1; c <= 80; ++c) all.emplace_back(c);
+      ASSERT_TRUE(registry.refresh(ws, all).is_ok());
+    }
+  });
+  for (auto& w : writers) w.join();
+  done = true;
+  refresher.join();
+  // The last notices are still queued, one of them with customers it made, and the newest
+  // customer is erased: a refresh reads all that first, then the notices arrive.
+  ingest(seed_rng, 40, 90);
+  ingest(seed_rng, 40, 90);
+  const int64_t customers = *st.count_customers(ws);
+  ASSERT_GT(customers, 60);
+  const auto erased_events = static_cast<int64_t>(st.events(ws, CustomerId(customers), std::nullopt, 10'000)->size());
+  ASSERT_TRUE(st.erase_customer(ws, CustomerId(customers), now).is_ok());
+  std::vector<CustomerId> all;
+  for (int64_t c = 1; c <= 100; ++c) all.emplace_back(c);
+  ASSERT_TRUE(registry.refresh(ws, all).is_ok());
+  registry.apply_committed();
+
+  IndexRegistry rebuilt(st, clock);
+  const CustomerIndex& fresh = **rebuilt.get(ws);
+  const CustomerIndex& kept = **registry.get(ws);
+  int64_t events = 0;
+  kept.read([&](const IndexView& k) {
+    fresh.read([&](const IndexView& f) {
+      EXPECT_EQ(k.live().cardinality(), f.live().cardinality());
+      EXPECT_EQ(k.tag("vip").cardinality(), f.tag("vip").cardinality());
+      for (int64_t c = 1; c <= customers; ++c) {
+        const auto id = static_cast<uint32_t>(c);
+        ASSERT_EQ(k.live().contains(id), f.live().contains(id)) << c;
+        if (!f.live().contains(id)) continue;
+        EXPECT_EQ(k.last_active(id), f.last_active(id)) << c;
+        const Behaviour expected = behaviour_of(f, id);
+        EXPECT_EQ(behaviour_of(k, id), expected) << "customer " << c;
+        for (const auto& [key, sums] : expected) {
+          if (key.first.find('[') == std::string::npos) events += sums.first;
+        }
+      }
+    });
+  });
+  EXPECT_EQ(events, next_event.load() - erased_events);  // every distinct event counted once
+}
+
+}  // namespace
+}  // namespace siyu::index
