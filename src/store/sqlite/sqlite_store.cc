@@ -2283,15 +2283,15 @@ class SqliteStore final : public Store {
       j->status = j->run(*writer_);
       if (!j->status.is_ok()) {
         writer_->reset_all();
-        identities_.rollback();
-        committed_events_.clear();
+        forget_transaction();
         return jobs.size() == 1;
       }
     }
-    const Status committed = tx.commit();
+    Status committed = save_customer_counters();
+    if (committed.is_ok()) committed = tx.commit();
     if (!committed.is_ok()) {
-      identities_.rollback();
-      committed_events_.clear();
+      writer_->reset_all();
+      forget_transaction();
       for (WriteJob* j : jobs) j->status = committed;
       return true;
     }
@@ -2300,6 +2300,13 @@ class SqliteStore final : public Store {
     for (EventsCommitted& notice : committed_events_) events_listener_(std::move(notice));
     committed_events_.clear();
     return true;
+  }
+
+  /// Drops what the writer keeps in memory of a transaction that rolled back.
+  void forget_transaction() {
+    identities_.rollback();
+    committed_events_.clear();
+    customer_counters_.clear();
   }
 
   template <typename F>
@@ -2359,20 +2366,36 @@ class SqliteStore final : public Store {
         .bind(17, int64_t{c.anonymous ? 1 : 0});
   }
 
-  static Result<Customer> insert_customer(Connection& c, const Customer& cust) {
-    SIYU_PREPARE(next, c,
-                 "UPDATE workspaces SET next_customer_id = next_customer_id + 1 WHERE id=? "
-                 "RETURNING next_customer_id - 1");
-    next->bind(1, cust.workspace.value);
-    if (!next->step()) {
-      Status st = next->status();
-      next->reset();
-      SIYU_RETURN_IF_ERROR(st);
-      return not_found("workspace " + std::to_string(cust.workspace.value) + " not found");
+  /// Hands out the workspace's next customer id from the writer's counter, which the
+  /// transaction saves when it commits (save_customer_counters).
+  Result<CustomerId> take_customer_id(Connection& c, WorkspaceId ws) {
+    auto it = customer_counters_.find(ws.value);
+    if (it == customer_counters_.end()) {
+      SIYU_PREPARE(s, c, "SELECT next_customer_id FROM workspaces WHERE id=?");
+      s->bind(1, ws.value);
+      SIYU_ASSIGN_OR_RETURN(const int64_t next, one<int64_t>(*s, [](const Statement& r) { return r.int_at(0); },
+                                                          "workspace " + std::to_string(ws.value) + " not found"));
+      it = customer_counters_.emplace(ws.value, CustomerCounter{next, false}).first;
     }
+    it->second.changed = true;
+    return CustomerId(it->second.next++);
+  }
+
+  /// Saves the customer counters the open transaction advanced.
+  Status save_customer_counters() {
+    for (auto& [ws, counter] : customer_counters_) {
+      if (!counter.changed) continue;
+      SIYU_PREPARE(s, *writer_, "UPDATE workspaces SET next_customer_id=? WHERE id=?");
+      s->bind(1, counter.next).bind(2, ws);
+      SIYU_RETURN_IF_ERROR(s->run());
+      counter.changed = false;
+    }
+    return Status::ok();
+  }
+
+  Result<Customer> insert_customer(Connection& c, const Customer& cust) {
     Customer out = cust;
-    out.id = CustomerId(next->int_at(0));
-    next->reset();
+    SIYU_ASSIGN_OR_RETURN(out.id, take_customer_id(c, cust.workspace));
     SIYU_PREPARE(s, c,
                  "INSERT INTO customers (name, gender, birthday, city, phone_sealed, phone_masked, "
                  "phone_last4, email_sealed, email_masked, custom, owner_staff, channel_id, "
@@ -2730,6 +2753,11 @@ class SqliteStore final : public Store {
   int64_t next_event_seq_ = 1;  // guarded by write_mu_
   std::function<void(EventsCommitted)> events_listener_;  // guarded by write_mu_
   std::vector<EventsCommitted> committed_events_;  // of the open transaction; guarded by write_mu_
+  struct CustomerCounter {
+    int64_t next = 1;
+    bool changed = false;  // in the open transaction
+  };
+  std::unordered_map<int64_t, CustomerCounter> customer_counters_;  // by workspace; guarded by write_mu_
   std::vector<std::unique_ptr<Connection>> readers_;
   std::mutex read_mu_;
   std::condition_variable read_cv_;
