@@ -157,6 +157,47 @@ TEST_F(OneIdTest, ConcurrentWritersAreCommittedTogetherAndAFailureChangesNothing
   EXPECT_EQ(*store_->count_customers(ws_), 20);
 }
 
+TEST_F(OneIdTest, EventsNeverLandOnAMergedAwayCustomerWhileMergesRun) {
+  const IdentityCodec codec(vault_, ws_);
+  const auto person = [&](int i) { return *codec.make("app_user_id", "m" + std::to_string(i), "", "m"); };
+  constexpr int kPeople = 40;
+  std::vector<store::PendingEvent> first;
+  for (int i = 0; i < kPeople; ++i) first.push_back(event_for("first-" + std::to_string(i), "view", person(i), 1));
+  ASSERT_TRUE(store_->ingest_events(ws_, first, 2).has_value());
+  // One thread ingests events of everybody (the writer's cache knows them all) while another
+  // merges them pairwise, each merge dropping the cached owners.
+  std::thread ingesting([&] {
+    std::mt19937 rng(3);
+    for (int b = 0; b < 300; ++b) {
+      std::vector<store::PendingEvent> batch;
+      for (int i = 0; i < 10; ++i) {
+        batch.push_back(event_for("b" + std::to_string(b) + "-" + std::to_string(i), "view",
+                                  person(static_cast<int>(rng() % kPeople)), 3));
+      }
+      ASSERT_TRUE(store_->ingest_events(ws_, batch, 4).has_value());
+    }
+  });
+  for (int i = 0; i + 1 < kPeople; i += 2) {
+    Json body = {{"identities", Json::array({ident("app_user_id", "m" + std::to_string(i)),
+                                             ident("app_user_id", "m" + std::to_string(i + 1))})}};
+    ASSERT_TRUE(service_->identify(ws_, body, admin_).has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ingesting.join();
+  int64_t on_live = 0;
+  for (int64_t id = 1; id <= kPeople; ++id) {
+    auto c = store_->customer(ws_, CustomerId(id));
+    ASSERT_TRUE(c.has_value());
+    const auto events = static_cast<int64_t>(store_->events(ws_, CustomerId(id), std::nullopt, 10'000)->size());
+    if (c->merged_into) {
+      EXPECT_EQ(events, 0) << "customer " << id << " was merged away";
+    } else {
+      on_live += events;
+    }
+  }
+  EXPECT_EQ(on_live, kPeople + 300 * 10);
+}
+
 TEST_F(OneIdTest, ListPagesByJoiningTimeMatchAPlainSort) {
   // Joining times out of id order, with ties.
   std::vector<std::pair<store::Customer, std::vector<store::Identity>>> batch;

@@ -1,11 +1,14 @@
 // Identity → customer lookups kept in memory for the writer, so ingesting events of known
 // people skips an index seek per event. Transactional: entries staged in a transaction become
 // visible to later transactions only after commit; a transaction that moves or deletes
-// identities (merge, erase) invalidates the whole cache at commit.
+// identities (merge, erase) invalidates the whole cache at commit, which starts a new epoch.
+// Callers outside the writer may look owners up ahead (find_shared); the writer takes such an
+// answer only if the epoch is unchanged (unchanged_since).
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -15,7 +18,7 @@
 
 namespace siyu::store::sqlite {
 
-/// Not thread-safe: owned by the writer, used under its lock.
+/// Owned by the writer and used under its lock, except find_shared and epoch_shared.
 class IdentityCache {
  public:
   static std::string key_of(WorkspaceId ws, const std::string& type, const std::string& app_id,
@@ -33,14 +36,30 @@ class IdentityCache {
     if (it == committed_.end()) return std::nullopt;
     return it->second;
   }
+  /// The committed owner, for any thread; valid while epoch_shared() is unchanged.
+  std::optional<int64_t> find_shared(const std::string& k) const {
+    std::shared_lock lock(mu_);
+    auto it = committed_.find(k);
+    if (it == committed_.end()) return std::nullopt;
+    return it->second;
+  }
+  /// The cache's epoch, for any thread: it changes whenever committed owners are dropped.
+  uint64_t epoch_shared() const {
+    std::shared_lock lock(mu_);
+    return epoch_;
+  }
+  /// Whether owners found by find_shared at `epoch` still hold in the open transaction.
+  bool unchanged_since(uint64_t epoch) const { return epoch == epoch_ && !invalidated_; }
   /// Records an identity inserted (or read from the store) in the open transaction.
   void stage(std::string k, int64_t customer) { staged_.emplace_back(std::move(k), customer); }
   /// The open transaction moved or deleted identities.
   void invalidate() { invalidated_ = true; }
 
   void commit() {
+    std::unique_lock lock(mu_);
     if (invalidated_ || committed_.size() > kMaxEntries) {
       committed_.clear();
+      ++epoch_;
     } else {
       for (auto& [k, v] : staged_) committed_.insert_or_assign(std::move(k), v);
     }
@@ -54,7 +73,9 @@ class IdentityCache {
 
  private:
   static constexpr size_t kMaxEntries = 4'000'000;
+  mutable std::shared_mutex mu_;  // other threads read committed_ and epoch_; the writer changes them under it
   std::unordered_map<std::string, int64_t> committed_;
+  uint64_t epoch_ = 0;
   std::vector<std::pair<std::string, int64_t>> staged_;
   bool invalidated_ = false;
 };

@@ -754,14 +754,31 @@ class SqliteStore final : public Store {
   // ---------------------------------------------------------------- events and orders
   Result<IngestResult> ingest_events(WorkspaceId ws, std::vector<PendingEvent>& batch,
                                      EpochMs at) override {
+    // Owners of identities the writer already knows are looked up here, on the caller's
+    // thread; the writer takes them unless a merge or erase has dropped cached owners since.
+    const uint64_t epoch = identities_.epoch_shared();
+    std::vector<int64_t> known(batch.size(), 0);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const PendingEvent& p = batch[i];
+      if (p.customer || !p.identity) continue;
+      const Identity& id = *p.identity;
+      known[i] = identities_.find_shared(IdentityCache::key_of(ws, id.type, id.app_id, id.key)).value_or(0);
+    }
     return write<IngestResult>([&](Connection& c) -> Result<IngestResult> {
       IngestResult out;
       out.outcomes.reserve(batch.size());
       EventsCommitted notice{ws, 0, at, {}, {}};
-      for (PendingEvent& p : batch) {
+      const bool known_hold = identities_.unchanged_since(epoch);
+      for (size_t i = 0; i < batch.size(); ++i) {
+        PendingEvent& p = batch[i];
         const int created_before = out.customers_created;
-        SIYU_ASSIGN_OR_RETURN(auto who, resolve_subject(c, ws, p.customer, p.identity, at,
-                                                        out.customers_created));
+        std::optional<CustomerId> who;
+        if (known_hold && known[i] != 0) {
+          who = CustomerId(known[i]);
+        } else {
+          SIYU_ASSIGN_OR_RETURN(who, resolve_subject(c, ws, p.customer, p.identity, at,
+                                                     out.customers_created));
+        }
         if (!who) {
           out.outcomes.push_back(IngestOutcome::kUnknownCustomer);
           continue;
