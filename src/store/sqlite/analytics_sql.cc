@@ -37,7 +37,7 @@ Status scan_events(Connection& c, WorkspaceId ws, AnalyticsSink& sink) {
   SIYU_PREPARE(s, c,
                "SELECT customer_id, ts, amount, type, coalesce(channel,''), coalesce(campaign,''), "
                "coalesce(content,''), coalesce(staff,''), coalesce(properties,'{}') FROM events "
-               "WHERE workspace_id=?");
+               "NOT INDEXED WHERE workspace_id=?");
   s->bind(1, ws.value);
   while (s->step()) {
     EventFact e;

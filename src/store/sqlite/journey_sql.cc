@@ -392,7 +392,10 @@ Result<std::vector<JourneyRun>> runs_by_id(Connection& c, const std::vector<int6
 }
 
 Result<std::pair<int64_t, int64_t>> trigger_heads(Connection& c, WorkspaceId ws) {
-  SIYU_PREPARE(e, c, "SELECT coalesce(max(seq), 0) FROM events WHERE workspace_id=?");
+  // Backwards through the table (in seq order) to the workspace's newest event.
+  SIYU_PREPARE(e, c,
+               "SELECT coalesce((SELECT seq FROM events NOT INDEXED WHERE workspace_id=? ORDER BY "
+               "seq DESC LIMIT 1), 0)");
   e->bind(1, ws.value);
   SIYU_ASSIGN_OR_RETURN(int64_t seq, scalar(*e));
   SIYU_PREPARE(s, c, "SELECT coalesce(max(id), 0) FROM segment_changes WHERE workspace_id=?");
