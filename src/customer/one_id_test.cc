@@ -164,15 +164,19 @@ TEST_F(OneIdTest, EventsNeverLandOnAMergedAwayCustomerWhileMergesRun) {
   std::vector<store::PendingEvent> first;
   for (int i = 0; i < kPeople; ++i) first.push_back(event_for("first-" + std::to_string(i), "view", person(i), 1));
   ASSERT_TRUE(store_->ingest_events(ws_, first, 2).has_value());
-  // One thread ingests events of everybody (the writer's cache knows them all) while another
-  // merges them pairwise, each merge dropping the cached owners.
+  // One thread ingests events of everybody, by identity or id (the writer's cache knows them
+  // all), while another merges them pairwise, each merge dropping the cached owners.
   std::thread ingesting([&] {
     std::mt19937 rng(3);
     for (int b = 0; b < 300; ++b) {
       std::vector<store::PendingEvent> batch;
       for (int i = 0; i < 10; ++i) {
-        batch.push_back(event_for("b" + std::to_string(b) + "-" + std::to_string(i), "view",
-                                  person(static_cast<int>(rng() % kPeople)), 3));
+        const int who = static_cast<int>(rng() % kPeople);
+        batch.push_back(event_for("b" + std::to_string(b) + "-" + std::to_string(i), "view", person(who), 3));
+        if (i % 2 == 1) {  // named by customer id instead (the first events made ids 1…kPeople)
+          batch.back().identity.reset();
+          batch.back().customer = CustomerId(1 + who);
+        }
       }
       ASSERT_TRUE(store_->ingest_events(ws_, batch, 4).has_value());
     }

@@ -1,7 +1,8 @@
-// Identity → customer lookups kept in memory for the writer, so ingesting events of known
-// people skips an index seek per event. Transactional: entries staged in a transaction become
-// visible to later transactions only after commit; a transaction that moves or deletes
-// identities (merge, erase) invalidates the whole cache at commit, which starts a new epoch.
+// Identity → customer (and customer id → live customer) lookups kept in memory for the
+// writer, so ingesting events of known people skips an index seek per event. Transactional:
+// entries staged in a transaction become visible to later transactions only after commit; a
+// transaction that moves or deletes identities (merge, erase) invalidates the whole cache at
+// commit, which starts a new epoch.
 // Callers outside the writer may look owners up ahead (find_shared); the writer takes such an
 // answer only if the epoch is unchanged (unchanged_since).
 #pragma once
@@ -27,6 +28,12 @@ class IdentityCache {
     k.reserve(k.size() + type.size() + app_id.size() + key.size() + 3);
     k.append(1, '\x1f').append(type).append(1, '\x1f').append(app_id).append(1, '\x1f').append(key);
     return k;
+  }
+
+  /// The key under which a customer id maps to the live customer it names (itself, or the
+  /// survivor of a merge).
+  static std::string customer_key(WorkspaceId ws, int64_t id) {
+    return std::to_string(ws.value) + "\x1f#\x1f" + std::to_string(id);
   }
 
   /// The committed owner, unless this transaction invalidated the cache.

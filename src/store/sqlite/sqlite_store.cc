@@ -754,15 +754,16 @@ class SqliteStore final : public Store {
   // ---------------------------------------------------------------- events and orders
   Result<IngestResult> ingest_events(WorkspaceId ws, std::vector<PendingEvent>& batch,
                                      EpochMs at) override {
-    // Owners of identities the writer already knows are looked up here, on the caller's
-    // thread; the writer takes them unless a merge or erase has dropped cached owners since.
+    // Customers the writer already knows (by identity or id) are looked up here, on the
+    // caller's thread; the writer takes them unless a merge or erase dropped the cache since.
     const uint64_t epoch = identities_.epoch_shared();
     std::vector<int64_t> known(batch.size(), 0);
     for (size_t i = 0; i < batch.size(); ++i) {
       const PendingEvent& p = batch[i];
-      if (p.customer || !p.identity) continue;
-      const Identity& id = *p.identity;
-      known[i] = identities_.find_shared(IdentityCache::key_of(ws, id.type, id.app_id, id.key)).value_or(0);
+      const std::string key = p.customer ? IdentityCache::customer_key(ws, p.customer->value)
+                              : p.identity ? IdentityCache::key_of(ws, p.identity->type, p.identity->app_id, p.identity->key)
+                                           : std::string();
+      if (!key.empty()) known[i] = identities_.find_shared(key).value_or(0);
     }
     return write<IngestResult>([&](Connection& c) -> Result<IngestResult> {
       IngestResult out;
@@ -1922,7 +1923,7 @@ class SqliteStore final : public Store {
   }
 
   /// The surviving customer of `id` (merges followed); kNotFound when missing or erased.
-  static Result<CustomerId> survivor_of(Connection& c, WorkspaceId ws, CustomerId id) {
+  Result<CustomerId> survivor_of(Connection& c, WorkspaceId ws, CustomerId id) {
     SIYU_ASSIGN_OR_RETURN(auto live, live_customer(c, ws, id));
     if (!live) return not_found("customer " + std::to_string(id.value) + " not found");
     return *live;
@@ -2463,8 +2464,9 @@ class SqliteStore final : public Store {
   }
 
   /// Follows merged_into to the surviving customer; nullopt when missing or erased.
-  static Result<std::optional<CustomerId>> live_customer(Connection& c, WorkspaceId ws,
-                                                         CustomerId id) {
+  Result<std::optional<CustomerId>> live_customer(Connection& c, WorkspaceId ws, CustomerId id) {
+    std::string cache_key = IdentityCache::customer_key(ws, id.value);
+    if (auto hit = identities_.find(cache_key)) return std::optional<CustomerId>(CustomerId(*hit));
     SIYU_PREPARE(s, c,
                  "SELECT coalesce(merged_into, id), erased_at FROM customers WHERE workspace_id=? "
                  "AND id=?");
@@ -2474,6 +2476,7 @@ class SqliteStore final : public Store {
     Status st = s->status();
     s->reset();
     SIYU_RETURN_IF_ERROR(st);
+    if (out) identities_.stage(std::move(cache_key), out->value);
     return out;
   }
 
