@@ -4,8 +4,8 @@
 // - events_committed() / apply_committed(): ingested events arrive from the store in commit
 //   order and are added to the customers' behaviour without reading anything back.
 // Every customer carries the event generation its index state reflects (FactsSnapshot): a
-// notice at or below it is already included and skipped, and facts read from a snapshot older
-// than it are read again. So the two paths meet exactly, whatever order they run in.
+// refresh sets it to its snapshot's, and a notice at or below it is already included and
+// skipped. So the two paths meet exactly, whatever order they run in.
 #pragma once
 
 #include <map>
