@@ -25,13 +25,15 @@ using Behaviour = std::map<std::pair<std::string, int32_t>, std::pair<int64_t, i
 Behaviour behaviour_of(const IndexView& v, uint32_t id) {
   std::map<uint16_t, std::string> names;
   for (const std::string& type : kTypes) {
-    for (const std::string& key : {type, event_key(type, "sku", "a"), event_key(type, "sku", "b")}) {
+    for (const std::string& key :
+         {type, event_key(type, "sku", "a"), event_key(type, "sku", "b")}) {
       if (auto n = v.event_type(key)) names[*n] = key;
     }
   }
   Behaviour out;
   for (const ActivityCell& cell : v.activity(id)) {
-    auto& [count, amount] = out[{names.at(static_cast<uint16_t>(cell.type)), static_cast<int32_t>(cell.day)}];
+    auto& [count, amount] =
+        out[{names.at(static_cast<uint16_t>(cell.type)), static_cast<int32_t>(cell.day)}];
     count += cell.count;
     amount += cell.amount;
   }
@@ -55,7 +57,8 @@ TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriter
   const EpochMs now = clock.now_ms();
 
   IndexRegistry registry(st, clock);
-  st.on_events_committed([&](store::EventsCommitted n) { registry.events_committed(std::move(n)); });
+  st.on_events_committed(
+      [&](store::EventsCommitted n) { registry.events_committed(std::move(n)); });
   std::atomic<int> next_event{0};
   // A batch of events of random customers among `people` (unknown ones are created).
   const auto ingest = [&](std::mt19937& rng, int n, int people) {
@@ -66,7 +69,8 @@ TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriter
       p.event.type = kTypes[rng() % kTypes.size()];
       p.event.ts = now - static_cast<EpochMs>(rng() % (30 * 86'400'000LL));
       p.event.amount = p.event.type == "order_paid" ? static_cast<int64_t>(rng() % 5000) : 0;
-      p.event.properties_json = rng() % 3 == 0 ? "{}" : (rng() % 2 == 0 ? R"({"sku":"a"})" : R"({"sku":["a","b"]})");
+      p.event.properties_json =
+          rng() % 3 == 0 ? "{}" : (rng() % 2 == 0 ? R"({"sku":"a"})" : R"({"sku":["a","b"]})");
       p.identity = *codec.make("app_user_id", "u" + std::to_string(rng() % people), "", "u");
       batch.push_back(std::move(p));
     }
@@ -113,7 +117,8 @@ TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriter
   ingest(seed_rng, 40, 90);
   const int64_t customers = *st.count_customers(ws);
   ASSERT_GT(customers, 60);
-  const auto erased_events = static_cast<int64_t>(st.events(ws, CustomerId(customers), std::nullopt, 10'000)->size());
+  const auto erased_events =
+      static_cast<int64_t>(st.events(ws, CustomerId(customers), std::nullopt, 10'000)->size());
   ASSERT_TRUE(st.erase_customer(ws, CustomerId(customers), now).is_ok());
   std::vector<CustomerId> all;
   for (int64_t c = 1; c <= 100; ++c) all.emplace_back(c);

@@ -80,7 +80,8 @@ class IdentityCache {
 
  private:
   static constexpr size_t kMaxEntries = 4'000'000;
-  mutable std::shared_mutex mu_;  // other threads read committed_ and epoch_; the writer changes them under it
+  mutable std::shared_mutex
+      mu_;  // other threads read committed_ and epoch_; the writer changes them under it
   std::unordered_map<std::string, int64_t> committed_;
   uint64_t epoch_ = 0;
   std::vector<std::pair<std::string, int64_t>> staged_;

@@ -760,9 +760,12 @@ class SqliteStore final : public Store {
     std::vector<int64_t> known(batch.size(), 0);
     for (size_t i = 0; i < batch.size(); ++i) {
       const PendingEvent& p = batch[i];
-      const std::string key = p.customer ? IdentityCache::customer_key(ws, p.customer->value)
-                              : p.identity ? IdentityCache::key_of(ws, p.identity->type, p.identity->app_id, p.identity->key)
-                                           : std::string();
+      std::string key;
+      if (p.customer) {
+        key = IdentityCache::customer_key(ws, p.customer->value);
+      } else if (p.identity) {
+        key = IdentityCache::key_of(ws, p.identity->type, p.identity->app_id, p.identity->key);
+      }
       if (!key.empty()) known[i] = identities_.find_shared(key).value_or(0);
     }
     return write<IngestResult>([&](Connection& c) -> Result<IngestResult> {
@@ -791,7 +794,8 @@ class SqliteStore final : public Store {
         SIYU_ASSIGN_OR_RETURN(const bool stored, insert_event(c, ws, e, p.relation));
         out.outcomes.push_back(stored ? IngestOutcome::kStored : IngestOutcome::kDuplicate);
         if (stored && events_listener_) {
-          notice.events.emplace_back(e.customer, ActivityRow{e.type, e.ts, e.amount, e.properties_json});
+          notice.events.emplace_back(e.customer,
+                                     ActivityRow{e.type, e.ts, e.amount, e.properties_json});
         }
       }
       SIYU_RETURN_IF_ERROR(save_event_seq(c));
@@ -1381,8 +1385,9 @@ class SqliteStore final : public Store {
       std::unordered_map<int64_t, CustomerFacts> found;
       found.reserve(sorted.size());
       FactsSnapshot out;
-      SIYU_ASSIGN_OR_RETURN(out.generation, stream_facts(c, ws, listed, activity_since, with_properties,
-                                        [&](CustomerFacts& f) { found.emplace(f.id.value, std::move(f)); }));
+      SIYU_ASSIGN_OR_RETURN(out.generation,
+                            stream_facts(c, ws, listed, activity_since, with_properties,
+                                         [&](CustomerFacts& f) { found.emplace(f.id.value, std::move(f)); }));
       out.facts.reserve(ids.size());
       for (CustomerId id : ids) {
         auto it = found.find(id.value);
