@@ -113,8 +113,8 @@ std::vector<CustomerId> distinct_customers(std::vector<CustomerId> ids) {
 }  // namespace
 
 void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids) {
-  ids = distinct_customers(std::move(ids));
-  reindex_ingested(s, ws, ids, ids);
+  std::vector<CustomerId> reread = ids;
+  reindex_ingested(s, ws, std::move(ids), std::move(reread));
 }
 
 void reindex_ingested(Services& s, WorkspaceId ws, std::vector<CustomerId> ids,

@@ -227,12 +227,10 @@ void IndexRegistry::apply(Entry& e, const store::EventsCommitted& notice) {
   std::lock_guard refresh_lock(e.refresh_mu);
   const Definitions& d = e.definitions;
   const EpochMs since = activity_since();
+  // Each customer's events, in batch order: the index sums them by day, so order does not matter.
   std::map<uint32_t, std::vector<store::ActivityRow>> rows;
   for (const auto& [customer, row] : notice.events) {
     if (row.ts >= since) rows[static_cast<uint32_t>(customer.value)].push_back(row);
-  }
-  for (auto& [id, list] : rows) {
-    std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.ts < b.ts; });
   }
   // A customer made by this ingest has only defaults and these events.
   for (CustomerId made : notice.created) {
