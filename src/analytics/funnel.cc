@@ -4,8 +4,11 @@
 #include <array>
 #include <bit>
 #include <map>
+#include <memory>
+#include <numeric>
 #include <span>
 #include <thread>
+#include <utility>
 
 #include "analytics/parallel.h"
 
@@ -63,84 +66,192 @@ struct Reach {
   std::array<uint32_t, kMaxSteps> seconds{};
 };
 
-Reach reach_strict(std::span<const EventRow> events, const FunnelQuery& q, const StepMatcher& m) {
-  const size_t n = m.size();
-  // Locals, so the compiler need not reload them after every store into `r`.
-  const uint32_t window = q.window_seconds;
-  const Period period = q.period;
-  const uint64_t end = period.to + static_cast<uint64_t>(window);
-  Reach r;
-  // start[k]: the latest entry time of a chain that has reached step k + 1 so far. A later
-  // entry leaves more of the window, so keeping only the latest is exact.
-  std::array<int64_t, kMaxSteps> start;
-  start.fill(-1);
-  for (const EventRow& e : events) {
-    const uint32_t bits = m.matching(e);
-    if (bits == 0) continue;
-    if (e.t >= end) break;
-    // Later steps first, so each extends a chain that ended before this event.
-    for (uint32_t left = bits & ~1u; left != 0;) {
-      const auto k = static_cast<size_t>(31 - std::countl_zero(left));
-      left &= ~(1u << k);
-      if (start[k - 1] < 0 || e.t - start[k - 1] > window) continue;
-      if (k + 1 > r.level) {
-        r.level = k + 1;
-        r.seconds[k] = static_cast<uint32_t>(e.t - start[k - 1]);
-      }
-      start[k] = start[k - 1];
+/// The chain state of up to L steps, one step per lane: a portable vector the compiler maps
+/// onto the machine's SIMD registers (GCC and Clang vector extensions).
+template <size_t L>
+using Lanes [[gnu::vector_size(L * sizeof(uint32_t))]] = uint32_t;
+
+/// Sets `out` to `v` moved up one lane, with 0 in lane 0: a whole-register byte shift. (Vectors
+/// wider than the baseline ISA's registers are passed by reference: by value their ABI varies.)
+template <size_t L, size_t... I>
+void shift_up(const Lanes<L>& v, Lanes<L>& out, std::index_sequence<I...>) {
+  out = __builtin_shufflevector(v, Lanes<L>{}, (I == 0 ? L : I - 1)...);
+}
+
+/// The strict reach over up to L steps, one step per lane. Lane k holds the entry time of the
+/// latest chain that has reached step k + 1 (a later entry leaves more of the window, so
+/// keeping only the latest is exact) and whether there is one. An event extends, for every
+/// step k it matches, the chain lane k - 1 held before the event (so an event never chains
+/// with itself); step 1's chain before the event is the event itself when it falls inside the
+/// period. All lanes are updated at once, without branches: which steps an event matches is
+/// data a branch predictor cannot learn.
+template <size_t L>
+class StrictReach {
+ public:
+  StrictReach(const FunnelQuery& q, const StepMatcher& m)
+      : m_(m), n_(m.size()), period_(q.period), end_(q.period.to + static_cast<uint64_t>(q.window_seconds)) {
+    window_ += q.window_seconds;
+    lane0_[0] = ~0u;
+    for (size_t k = 0; k < L; ++k) step_bit_[k] = 1u << k;
+  }
+
+  Reach operator()(std::span<const EventRow> events) const {
+    V entry{}, reached{}, seconds{};  // reached: all ones in the lanes of steps reached
+    const auto lanes = std::make_index_sequence<L>{};
+    for (const EventRow& e : events) {
+      if (e.t >= end_) break;
+      const uint16_t steps = m_.matching(e);
+      const V t = V{} + e.t;
+      const V matches = (step_bit_ & steps) == step_bit_;
+      V from, from_valid;
+      shift_up<L>(entry, from, lanes);
+      shift_up<L>(reached, from_valid, lanes);
+      from |= t & lane0_;
+      from_valid |= lane0_ & (V{} - static_cast<uint32_t>(period_.contains(e.t)));
+      const V since = t - from;
+      const V extends = matches & from_valid & (since <= window_);
+      entry = (from & extends) | (entry & ~extends);
+      const V first = extends & ~reached;
+      seconds = (since & first) | (seconds & ~first);
+      reached |= extends;
+      // Every step reached, each time taken at its first reach. (Only an event of the last
+      // step can complete the funnel; reading a lane is slow, so only those read one.)
+      if (((steps >> (n_ - 1)) & 1u) != 0 && reached[n_ - 1] != 0) break;
     }
-    // Step 1 after the later steps, so the event does not chain with itself.
-    if ((bits & 1u) != 0 && period.contains(e.t)) {
+    uint32_t reached_bits = 0;
+    for (size_t k = 0; k < L; ++k) reached_bits |= (reached[k] & 1u) << k;
+    Reach r;
+    r.level = static_cast<size_t>(std::countr_one(reached_bits));
+    for (size_t k = 0; k < n_; ++k) r.seconds[k] = seconds[k];
+    return r;
+  }
+
+ private:
+  using V = Lanes<L>;
+  const StepMatcher& m_;
+  size_t n_;
+  Period period_;
+  uint64_t end_;
+  V window_{}, lane0_{}, step_bit_{};
+};
+
+/// The any-order reach: from each entry, every later step is the first matching event after
+/// the entry.
+class AnyOrderReach {
+ public:
+  AnyOrderReach(const FunnelQuery& q, const StepMatcher& m) : q_(q), m_(m) {}
+
+  Reach operator()(std::span<const EventRow> events) const {
+    const size_t n = m_.size();
+    Reach r;
+    // next[k]: index of the first event after the current entry that matches step k.
+    std::array<size_t, kMaxSteps> next{};
+    for (size_t i = 0; i < events.size(); ++i) {
+      const EventRow& entry = events[i];
+      if (!m_.matches(0, entry) || !q_.period.contains(entry.t)) continue;
       if (r.level == 0) r.level = 1;
-      start[0] = e.t;
-    }
-    if (r.level == n) break;  // every step reached, each time taken at its first reach
-  }
-  return r;
-}
-
-Reach reach_any_order(std::span<const EventRow> events, const FunnelQuery& q,
-                      const StepMatcher& m) {
-  const size_t n = m.size();
-  Reach r;
-  // next[k]: index of the first event after the current entry that matches step k.
-  std::array<size_t, kMaxSteps> next{};
-  for (size_t i = 0; i < events.size(); ++i) {
-    const EventRow& entry = events[i];
-    if (!m.matches(0, entry) || !q.period.contains(entry.t)) continue;
-    if (r.level == 0) r.level = 1;
-    size_t level = 1;
-    uint32_t latest = 0;
-    for (size_t k = 1; k < n; ++k) {
-      size_t& j = next[k];
-      j = std::max(j, i + 1);
-      while (j < events.size() && !m.matches(k, events[j])) ++j;
-      if (j >= events.size() || events[j].t - entry.t > q.window_seconds) break;
-      latest = std::max(latest, events[j].t - entry.t);
-      level = k + 1;
-      if (level > r.level) {
-        r.level = level;
-        r.seconds[k] = latest;
+      size_t level = 1;
+      uint32_t latest = 0;
+      for (size_t k = 1; k < n; ++k) {
+        size_t& j = next[k];
+        j = std::max(j, i + 1);
+        while (j < events.size() && !m_.matches(k, events[j])) ++j;
+        if (j >= events.size() || events[j].t - entry.t > q_.window_seconds) break;
+        latest = std::max(latest, events[j].t - entry.t);
+        level = k + 1;
+        if (level > r.level) {
+          r.level = level;
+          r.seconds[k] = latest;
+        }
       }
+      if (r.level == n) break;
     }
-    if (r.level == n) break;
+    return r;
   }
-  return r;
+
+ private:
+  const FunnelQuery& q_;
+  const StepMatcher& m_;
+};
+
+/// Calls fn(reach) with the reach for q's order and number of steps, a callable from a
+/// customer's events to a Reach (each its own type, so fn's loop inlines it).
+template <typename F>
+void with_reach(const FunnelQuery& q, const StepMatcher& m, F&& fn) {
+  static_assert(kMaxSteps <= 16);
+  if (q.order == FunnelOrder::kAnyOrder) fn(AnyOrderReach(q, m));
+  else if (q.steps.size() <= 4) fn(StrictReach<4>(q, m));
+  else if (q.steps.size() <= 8) fn(StrictReach<8>(q, m));
+  else fn(StrictReach<16>(q, m));
 }
 
-Reach reach(std::span<const EventRow> events, const FunnelQuery& q, const StepMatcher& m) {
-  return q.order == FunnelOrder::kStrict ? reach_strict(events, q, m)
-                                         : reach_any_order(events, q, m);
-}
+/// Durations kept for one step, appended without a branch on whether to keep each: the next
+/// slot is always written and the count advances only for those kept (whether a customer
+/// reached a step is data a branch predictor cannot learn). Stored in chunks, so growing
+/// neither copies nor zero-fills, and columns of several parts join without copying.
+class DurationColumn {
+ public:
+  DurationColumn() = default;
+  DurationColumn(DurationColumn&& other) noexcept { *this = std::move(other); }
+  DurationColumn& operator=(DurationColumn&& other) noexcept {
+    chunks_ = std::move(other.chunks_);
+    next_ = std::exchange(other.next_, nullptr);
+    end_ = std::exchange(other.end_, nullptr);
+    other.chunks_.clear();
+    return *this;
+  }
 
-/// Seconds to a step, as the parts collected them: one vector per part, never copied
-/// together.
-using Durations = std::vector<std::vector<uint32_t>>;
+  void add_if(bool keep, uint32_t seconds) {
+    if (next_ == end_) grow();
+    *next_ = seconds;
+    next_ += keep ? 1 : 0;
+  }
+  /// Takes `other`'s durations.
+  void absorb(DurationColumn&& other) {
+    seal();
+    other.seal();
+    for (Chunk& c : other.chunks_) chunks_.push_back(std::move(c));
+    other.chunks_.clear();
+  }
+  /// The durations kept, chunk by chunk.
+  std::vector<std::span<const uint32_t>> spans() const {
+    std::vector<std::span<const uint32_t>> out;
+    for (const Chunk& c : chunks_) {
+      const bool filling = next_ != nullptr && &c == &chunks_.back();
+      out.emplace_back(c.values.get(), filling ? static_cast<size_t>(next_ - c.values.get()) : c.size);
+    }
+    return out;
+  }
 
-/// The a-th and b-th smallest (0-based, a <= b) of all durations, by radix selection: a
-/// count by the high 16 bits finds the buckets holding the ranks, a count by the low 16 bits
-/// within them the values. Two sequential passes, no sorting and no copies.
-std::pair<uint32_t, uint32_t> ranked(const Durations& parts, uint64_t a, uint64_t b) {
+ private:
+  struct Chunk {
+    std::unique_ptr<uint32_t[]> values;
+    size_t size = 0;  // once sealed
+  };
+  static constexpr size_t kChunk = size_t{1} << 18;
+
+  void grow() {
+    seal();
+    chunks_.push_back({std::make_unique_for_overwrite<uint32_t[]>(kChunk), 0});
+    next_ = chunks_.back().values.get();
+    end_ = next_ + kChunk;
+  }
+  /// Records the filling chunk's size; the next add starts a new chunk.
+  void seal() {
+    if (next_ != nullptr) chunks_.back().size = static_cast<size_t>(next_ - chunks_.back().values.get());
+    next_ = end_ = nullptr;
+  }
+
+  std::vector<Chunk> chunks_;
+  uint32_t* next_ = nullptr;  // where the next duration goes, in the last chunk
+  uint32_t* end_ = nullptr;
+};
+
+/// The a-th and b-th smallest (0-based, a <= b) of the durations, by radix selection: a count
+/// by the high 16 bits finds the buckets holding the ranks, a count by the low 16 bits within
+/// them the values. Two sequential passes, no sorting and no copies.
+std::pair<uint32_t, uint32_t> ranked(const std::vector<std::span<const uint32_t>>& parts, uint64_t a,
+                                     uint64_t b) {
   std::vector<uint64_t> high(1u << 16, 0);
   for (const auto& v : parts) {
     for (uint32_t x : v) ++high[x >> 16];
@@ -168,41 +279,48 @@ std::pair<uint32_t, uint32_t> ranked(const Durations& parts, uint64_t a, uint64_
   return {value(low_a, ha, a), value(in_b, hb, b)};
 }
 
+/// One group's figures, as customers are added: fixed arrays, so the per-customer additions
+/// stay in registers and the stack rather than behind vectors' pointers.
 struct GroupAcc {
-  std::vector<int64_t> customers;
-  std::vector<Durations> seconds;  // by step
-  std::vector<double> total_seconds;  // by step, for the mean
-  explicit GroupAcc(size_t n = 0) : customers(n, 0), seconds(n, Durations(1)), total_seconds(n, 0) {}
-  void merge(GroupAcc&& other) {
-    for (size_t k = 0; k < customers.size(); ++k) {
-      customers[k] += other.customers[k];
-      total_seconds[k] += other.total_seconds[k];
-      for (auto& v : other.seconds[k]) seconds[k].push_back(std::move(v));
-    }
-  }
+  size_t steps = 0;
+  std::array<int64_t, kMaxSteps + 1> at_level{};  // customers by the level they reached
+  std::array<uint64_t, kMaxSteps> total_seconds{};  // by step, for the mean
+  std::array<DurationColumn, kMaxSteps> seconds;   // by step
+  explicit GroupAcc(size_t n = 0) : steps(n) {}
   void add(const Reach& r) {
-    for (size_t k = 0; k < r.level; ++k) {
-      customers[k] += 1;
-      if (k == 0) continue;
-      seconds[k].front().push_back(r.seconds[k]);
+    at_level[r.level] += 1;
+    // Seconds of steps not reached are 0, so they add nothing to the total.
+    for (size_t k = 1; k < steps; ++k) {
+      seconds[k].add_if(k < r.level, r.seconds[k]);
       total_seconds[k] += r.seconds[k];
     }
+  }
+  void merge(GroupAcc&& other) {
+    for (size_t l = 0; l <= steps; ++l) at_level[l] += other.at_level[l];
+    for (size_t k = 0; k < steps; ++k) {
+      total_seconds[k] += other.total_seconds[k];
+      seconds[k].absorb(std::move(other.seconds[k]));
+    }
+  }
+  int64_t entrants() const {
+    return std::accumulate(at_level.begin() + 1, at_level.begin() + static_cast<ptrdiff_t>(steps) + 1, int64_t{0});
   }
   FunnelGroup finish(std::string key) const {
     FunnelGroup g;
     g.key = std::move(key);
-    g.steps.resize(customers.size());
+    g.steps.resize(steps);
     // Steps with many durations take their medians on their own threads.
     std::vector<std::thread> threads;
-    for (size_t k = 0; k < customers.size(); ++k) {
-      uint64_t n = 0;
-      for (const auto& v : seconds[k]) n += v.size();
+    int64_t reached = entrants();
+    for (size_t k = 0; k < steps; ++k) {
       FunnelStepResult& s = g.steps[k];
-      s.customers = customers[k];
-      if (n == 0) continue;
-      s.mean_seconds = total_seconds[k] / static_cast<double>(n);
+      s.customers = reached;
+      reached -= at_level[k + 1];
+      if (k == 0 || s.customers == 0) continue;
+      const uint64_t n = static_cast<uint64_t>(s.customers);
+      s.mean_seconds = static_cast<double>(total_seconds[k]) / static_cast<double>(n);
       const auto median = [this, k, n, &s] {
-        const auto [below, middle] = ranked(seconds[k], (n - 1) / 2, n / 2);
+        const auto [below, middle] = ranked(seconds[k].spans(), (n - 1) / 2, n / 2);
         s.median_seconds = (static_cast<double>(below) + middle) / 2;
       };
       if (n > 1'000'000) threads.emplace_back(median);
@@ -225,22 +343,25 @@ FunnelReport funnel(const Dataset& d, const FunnelQuery& q, const CustomerMask& 
   };
   const size_t parts = parts_for(d.size());
   std::vector<Part> results(parts);
-  for_customer_ranges(d.size(), parts, [&](uint32_t first, uint32_t last, size_t part) {
-    Part& out = results[part];
-    out.total = GroupAcc(q.steps.size());
-    Breakdown breakdown(d, q.by, q.segments, today);
-    for (uint32_t c = first; c < last; ++c) {
-      if (!d.live[c] || !mask.has(c)) continue;
-      const Reach r = reach(d.events.of(c), q, m);
-      if (r.level == 0) continue;
-      out.total.add(r);
-      if (q.by == Dimension::kNone) continue;
-      breakdown.each(c, nullptr, [&](size_t g) {
-        while (out.groups.size() <= g) out.groups.emplace_back(q.steps.size());
-        out.groups[g].add(r);
-      });
-    }
-    for (size_t g = 0; g < out.groups.size(); ++g) out.labels.push_back(breakdown.label(g));
+  with_reach(q, m, [&](const auto& reach) {
+    for_customer_ranges(d.size(), parts, [&](uint32_t first, uint32_t last, size_t part) {
+      Part& out = results[part];
+      GroupAcc total(q.steps.size());
+      Breakdown breakdown(d, q.by, q.segments, today);
+      for (uint32_t c = first; c < last; ++c) {
+        if (!d.live[c] || !mask.has(c)) continue;
+        const Reach r = reach(d.events.of(c));
+        if (r.level == 0) continue;
+        total.add(r);
+        if (q.by == Dimension::kNone) continue;
+        breakdown.each(c, nullptr, [&](size_t g) {
+          while (out.groups.size() <= g) out.groups.emplace_back(q.steps.size());
+          out.groups[g].add(r);
+        });
+      }
+      for (size_t g = 0; g < out.groups.size(); ++g) out.labels.push_back(breakdown.label(g));
+      out.total = std::move(total);
+    });
   });
   GroupAcc total(q.steps.size());
   std::map<std::string, GroupAcc> groups;
@@ -254,7 +375,7 @@ FunnelReport funnel(const Dataset& d, const FunnelQuery& q, const CustomerMask& 
   FunnelReport out;
   out.total = total.finish("all");
   for (auto& [label, acc] : groups) {
-    if (acc.customers[0] > 0) out.groups.push_back(acc.finish(label));
+    if (acc.entrants() > 0) out.groups.push_back(acc.finish(label));
   }
   std::stable_sort(out.groups.begin(), out.groups.end(), [](const FunnelGroup& a, const FunnelGroup& b) {
     return a.steps[0].customers > b.steps[0].customers;
@@ -266,10 +387,12 @@ std::vector<uint32_t> funnel_dropouts(const Dataset& d, const FunnelQuery& q,
                                       const CustomerMask& mask, size_t step) {
   const StepMatcher m(d, q.steps);
   std::vector<uint32_t> out;
-  for (uint32_t c = 1; c < d.size(); ++c) {
-    if (!d.live[c] || !mask.has(c)) continue;
-    if (reach(d.events.of(c), q, m).level == step) out.push_back(c);
-  }
+  with_reach(q, m, [&](const auto& reach) {
+    for (uint32_t c = 1; c < d.size(); ++c) {
+      if (!d.live[c] || !mask.has(c)) continue;
+      if (reach(d.events.of(c)).level == step) out.push_back(c);
+    }
+  });
   return out;
 }
 

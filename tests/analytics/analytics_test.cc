@@ -400,7 +400,8 @@ TEST(FunnelTest, EqualsExhaustiveSearchOnRandomData) {
     q.window_seconds = (1 + static_cast<uint32_t>(rng() % 6)) * kDay;
     q.order = trial % 2 ? FunnelOrder::kStrict : FunnelOrder::kAnyOrder;
     std::vector<RefStep> ref;
-    const size_t n = 2 + rng() % 3;
+    // 2 to 6 steps; every tenth trial 9 or 10, as many as a funnel has.
+    const size_t n = trial % 10 == 9 ? 9 + (trial / 10) % 2 : 2 + rng() % 5;
     for (size_t k = 0; k < n; ++k) {
       FunnelStep s;
       s.type = "t" + std::to_string(1 + rng() % 2);
@@ -478,6 +479,41 @@ TEST(FunnelTest, BreaksDownByLayerAndHonoursTheWindow) {
   FunnelReport any = funnel(d, q, CustomerMask::all(), 0);
   EXPECT_EQ(any.total.steps[1].customers, 1);  // 3's cart came before the entry
   EXPECT_EQ(funnel_dropouts(d, q, CustomerMask::all(), 1), (std::vector<uint32_t>{2, 3}));
+}
+
+TEST(FunnelTest, TenStepsReachTheirEnd) {
+  DatasetBuilder b(kOffset, {});
+  for (uint32_t c = 1; c <= 3; ++c) {
+    store::CustomerProfile p;
+    p.id = CustomerId(c);
+    b.customer(p);
+  }
+  const auto ev = [&](uint32_t c, int step, uint32_t t) {
+    const std::string type = "s" + std::to_string(step);
+    store::EventFact e;
+    e.customer = CustomerId(c);
+    e.type = type;
+    e.ts = static_cast<EpochMs>(t) * 1000;
+    b.event(e);
+  };
+  for (int k = 1; k <= 10; ++k) {
+    ev(1, k, kStart + 60 * static_cast<uint32_t>(k));                     // every step, a minute apart
+    ev(2, k, kStart + (k == 10 ? 2 * kDay : 60 * static_cast<uint32_t>(k)));  // the last one too late
+    if (k != 5) ev(3, k, kStart + 60 * static_cast<uint32_t>(k));         // no step 5
+  }
+  const Dataset d = b.finish();
+  FunnelQuery q;
+  q.period = {kStart, kStart + kDay};
+  q.window_seconds = kDay;
+  for (int k = 1; k <= 10; ++k) q.steps.push_back({"s" + std::to_string(k), {}});
+  for (FunnelOrder order : {FunnelOrder::kStrict, FunnelOrder::kAnyOrder}) {
+    q.order = order;
+    const FunnelReport r = funnel(d, q, CustomerMask::all(), 0);
+    const std::vector<int64_t> want = {3, 3, 3, 3, 2, 2, 2, 2, 2, 1};
+    for (size_t k = 0; k < want.size(); ++k) EXPECT_EQ(r.total.steps[k].customers, want[k]) << "step " << k + 1;
+    EXPECT_EQ(r.total.steps[9].median_seconds, 540);
+    EXPECT_EQ(funnel_dropouts(d, q, CustomerMask::all(), 9), (std::vector<uint32_t>{2}));
+  }
 }
 
 TEST(RetentionTest, EqualsAPlainLoop) {
