@@ -91,9 +91,20 @@ uint32_t to_seconds(EpochMs t) {
 
 size_t Dataset::memory_bytes() const {
   return customers.capacity() * sizeof(CustomerRow) + live.capacity() + events.rows.capacity() * sizeof(EventRow) +
-         events.start.capacity() * 8 + orders.rows.capacity() * sizeof(OrderRow) +
+         events.start.capacity() * 8 + event_spans.capacity() * sizeof(EventSpan) +
+         orders.rows.capacity() * sizeof(OrderRow) +
          orders.start.capacity() * 8 + layer_moves.capacity() * sizeof(LayerMove) +
          costs.capacity() * sizeof(CostRow) + attrs.capacity() * sizeof(EventAttrs);
+}
+
+bool Dataset::has_event_in(uint32_t c, uint32_t from, uint32_t to) const {
+  const EventSpan span = event_spans[c];
+  if (span.first >= from) return span.first < to && !events.of(c).empty();
+  if (span.last < from) return false;
+  // The events straddle `from`: the first at or after it decides.
+  const auto all = events.of(c);
+  const auto first_in = std::partition_point(all.begin(), all.end(), [&](const EventRow& e) { return e.t < from; });
+  return first_in != all.end() && first_in->t < to;
 }
 
 DatasetBuilder::DatasetBuilder(int offset_minutes, std::vector<std::string> properties)
@@ -193,6 +204,11 @@ Dataset DatasetBuilder::finish() {
   d_.live.resize(slots);
   for (uint32_t c = 0; c < slots; ++c) d_.live[c] = d_.customers[c].live ? 1 : 0;
   d_.events = group_rows(events_, slots, [](const EventRow& r) { return r.t; });
+  d_.event_spans.resize(slots);
+  for (uint32_t c = 0; c < slots; ++c) {
+    const auto events = d_.events.of(c);
+    if (!events.empty()) d_.event_spans[c] = {events.front().t, events.back().t};
+  }
   d_.orders = group_rows(orders_, slots, [](const OrderRow& r) { return r.ordered; });
   std::stable_sort(d_.layer_moves.begin(), d_.layer_moves.end(),
                    [](const LayerMove& a, const LayerMove& b) {

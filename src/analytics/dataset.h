@@ -61,6 +61,11 @@ struct EventRow {
   uint32_t attrs = 0;
 };
 
+/// The times of the first and last of a customer's events.
+struct EventSpan {
+  uint32_t first = 0, last = 0;
+};
+
 /// An event's attribution and its declared properties, interned: many events share one.
 struct EventAttrs {
   uint32_t channel = 0, campaign = 0, content = 0, staff = 0;  // codes in Dataset::event_text
@@ -110,6 +115,9 @@ class Dataset {
   /// needs nothing else of the customer does not stream the whole rows.
   std::vector<uint8_t> live;
   ByCustomer<EventRow> events;  // each customer's in time order (ties by arrival)
+  /// By id, the times of the customer's first and last events (0 and 0 without any), so a
+  /// scan asking whether customers were active need not touch most of their events.
+  std::vector<EventSpan> event_spans;
   ByCustomer<OrderRow> orders;  // each customer's in order time
   std::vector<LayerMove> layer_moves;  // by customer, then time
   std::vector<CostRow> costs;
@@ -126,6 +134,8 @@ class Dataset {
   int32_t day(uint32_t t) const {
     return static_cast<int32_t>((static_cast<int64_t>(t) + offset_minutes * 60) / 86400);
   }
+  /// Whether customer c has an event at a time in [from, to).
+  bool has_event_in(uint32_t c, uint32_t from, uint32_t to) const;
   /// Number of customer slots (max id + 1).
   uint32_t size() const { return static_cast<uint32_t>(customers.size()); }
   size_t memory_bytes() const;

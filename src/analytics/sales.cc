@@ -8,11 +8,18 @@
 namespace siyu::analytics {
 namespace {
 
-/// Accumulates one group: totals, a bucket per grain step, and distinct-customer marks.
+/// One bucket's figures and the last buyer counted in it (so each buyer counts once), side
+/// by side: an order's bucket is a random access, and this makes it one cache line.
+struct BucketAcc {
+  SalesFigures figures;
+  uint32_t last_buyer = UINT32_MAX;
+};
+
+/// Accumulates one group: totals and a bucket per grain step; points are labelled at the end.
 struct GroupAcc {
   SalesGroup g;
   uint32_t last_buyer = UINT32_MAX;
-  std::vector<uint32_t> last_bucket_buyer;
+  std::vector<BucketAcc> buckets;
 };
 
 /// Buckets of a period: the index of each local day's bucket.
@@ -60,11 +67,7 @@ Part sales_part(const Dataset& d, const SalesQuery& q, const CustomerMask& mask,
   std::vector<GroupAcc>& accs = part.accs;
   GroupAcc& total = part.total;
   const auto fresh = [&](GroupAcc& a) {
-    if (a.g.points.empty()) {
-      a.g.points.resize(nb);
-      for (size_t i = 0; i < nb; ++i) a.g.points[i].period = buckets.labels()[i];
-      a.last_bucket_buyer.assign(nb, UINT32_MAX);
-    }
+    if (a.buckets.empty()) a.buckets.resize(nb);
   };
   fresh(total);
   const auto acc_of = [&](size_t group) -> GroupAcc& {
@@ -85,21 +88,22 @@ Part sales_part(const Dataset& d, const SalesQuery& q, const CustomerMask& mask,
       const bool sold = paid_in(o, q.period);
       const bool refunded = refunded_in(o, q.period);
       if (!sold && !refunded) continue;
+      const size_t paid_bucket = sold ? buckets.of(o.paid) : 0;
       const auto add = [&](GroupAcc& a) {
         if (sold) {
-          SalesFigures& p = a.g.points[buckets.of(o.paid)].figures;
+          BucketAcc& b = a.buckets[paid_bucket];
+          SalesFigures& p = b.figures;
           a.g.totals.gmv += o.amount;
           a.g.totals.orders += 1;
           p.gmv += o.amount;
           p.orders += 1;
           if (identified) {
-            const size_t b = buckets.of(o.paid);
             if (a.last_buyer != c) a.g.totals.buyers += 1, a.last_buyer = c;
-            if (a.last_bucket_buyer[b] != c) p.buyers += 1, a.last_bucket_buyer[b] = c;
+            if (b.last_buyer != c) p.buyers += 1, b.last_buyer = c;
           }
         }
         if (refunded) {
-          SalesFigures& p = a.g.points[buckets.of(o.refunded)].figures;
+          SalesFigures& p = a.buckets[buckets.of(o.refunded)].figures;
           a.g.totals.refunds += 1;
           a.g.totals.refund_amount += o.refund;
           p.refunds += 1;
@@ -112,11 +116,7 @@ Part sales_part(const Dataset& d, const SalesQuery& q, const CustomerMask& mask,
     }
     if (!identified) continue;
     // Visitors and conversion (customer dimensions only: a visit has no store or order staff).
-    // Events are in time order: the first one at or after the period's start decides.
-    const auto events = d.events.of(c);
-    const auto first_in = std::partition_point(events.begin(), events.end(),
-                                               [&](const EventRow& e) { return e.t < q.period.from; });
-    const bool visited = first_in != events.end() && first_in->t < q.period.to;
+    const bool visited = d.has_event_in(c, q.period.from, q.period.to);
     // Repurchase: another paid order within the horizon after the first one in the period.
     bool repeated = false;
     if (first != nullptr) {
@@ -148,6 +148,14 @@ Part sales_part(const Dataset& d, const SalesQuery& q, const CustomerMask& mask,
   }
 
   for (size_t g = 0; g < accs.size(); ++g) part.labels.push_back(breakdown.label(g));
+  const auto label = [&](GroupAcc& a) {
+    a.g.points.resize(a.buckets.size());
+    for (size_t i = 0; i < a.buckets.size(); ++i) {
+      a.g.points[i] = {buckets.labels()[i], a.buckets[i].figures};
+    }
+  };
+  label(total);
+  for (GroupAcc& a : accs) label(a);
   return part;
 }
 

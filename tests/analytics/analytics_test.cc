@@ -192,12 +192,17 @@ TEST_F(StoreData, SalesByDayEqualSqlOverTheStore) {
     EXPECT_EQ(pt.figures.orders, std::stoll(it->second[2])) << pt.period;
     EXPECT_EQ(pt.figures.buyers, std::stoll(it->second[3])) << pt.period;
   }
-  // Visitors and conversion.
+  // Visitors and conversion, also over short periods most customers' events fall before,
+  // after or around.
   const std::string visitors = std::string(" FROM events WHERE workspace_id=?1 AND ts>=?2*1000 AND ts<?3*1000 AND customer_id IN ") + kLive;
-  EXPECT_EQ(r.total.visitors, sql_int("SELECT count(DISTINCT customer_id)" + visitors, p));
-  EXPECT_EQ(r.total.converted,
-            sql_int("SELECT count(DISTINCT customer_id)" + visitors +
-                    " AND customer_id IN (SELECT customer_id" + paid + ")", p));
+  for (const Period v : {p, Period{kStart, kStart + kDay}, Period{kStart + 40 * kDay, kStart + 41 * kDay},
+                         Period{kStart + 89 * kDay, kStart + 95 * kDay}}) {
+    const SalesReport in_v = sales(data_, sales_query(v), CustomerMask::all(), today);
+    EXPECT_EQ(in_v.total.visitors, sql_int("SELECT count(DISTINCT customer_id)" + visitors, v));
+    EXPECT_EQ(in_v.total.converted,
+              sql_int("SELECT count(DISTINCT customer_id)" + visitors +
+                      " AND customer_id IN (SELECT customer_id" + paid + ")", v));
+  }
   min_customers_to_split = 200'000;
 }
 
