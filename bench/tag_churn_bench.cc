@@ -1,6 +1,6 @@
 // Durable tag churn, side by side in one run: tag adds and removes in batches of 1,000 through
 // Siyu's own path — Store::bulk_tag (one durable SQLite transaction with tag history, as
-// POST /v1/tags:bulk does) and the index refresh that follows every write — while segment
+// POST /v1/tags:bulk does) and the refresh of that tag in the index that follows — while segment
 // counts run at 50 a second on the index; then the same batches into PostgreSQL (one
 // transaction per batch with synchronous_commit on: INSERT … ON CONFLICT or DELETE on
 // customer_tags plus a history row per change). Prints updates per second for both and the
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", changed.error().to_string().c_str());
       return 1;
     }
-    if (Status st = indexes.refresh(ws, b.ids); !st.is_ok()) {
+    if (Status st = indexes.refresh_tag(ws, b.tag, b.ids); !st.is_ok()) {
       std::fprintf(stderr, "%s\n", st.to_string().c_str());
       return 1;
     }

@@ -237,7 +237,7 @@ class AnalyticsHandlers {
     const std::string tag = "漏斗流失:" + name;
     const EpochMs now = s_.clock.now_ms();
     SIYU_ASSIGN_OR_RETURN(int64_t tagged, s_.store.bulk_tag(who.workspace, customers, tag, false, who.actor, now, std::nullopt));
-    reindex(s_, who.workspace, customers);
+    reindex_tag(s_, who.workspace, tag, customers);
     store::Segment seg;
     seg.name = "漏斗流失 · " + name;
     seg.expression_json = Json{{"tag", tag}}.dump();

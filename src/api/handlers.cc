@@ -321,7 +321,7 @@ class Handlers {
     SIYU_ASSIGN_OR_RETURN(int64_t changed, s_.store.bulk_tag(who.workspace, ids, tag, remove,
                                                              who.actor, s_.clock.now_ms(),
                                                              expires_at));
-    reindex(who, std::move(ids));
+    reindex_tag(s_, who.workspace, tag, std::move(ids));
     SIYU_RETURN_IF_ERROR(audit(who, remove ? "segment.untag" : "segment.tag",
                                "segment:" + std::to_string(id),
                                {{"tag", tag}, {"changed", changed}}));

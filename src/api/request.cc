@@ -117,16 +117,36 @@ void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids) {
   reindex_ingested(s, ws, std::move(ids), std::move(reread));
 }
 
+namespace {
+
+/// A failed refresh leaves the index as it was (the next refresh catches up): logged, not
+/// failed, since the write it follows is committed.
+void log_refresh_failure(const Status& st) {
+  if (st.is_ok()) return;
+  std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"index refresh failed\",\"error\":%s}\n",
+               Json(st.to_string()).dump().c_str());
+}
+
+/// Rules and journeys look at the changed customers.
+void changed(Services& s, WorkspaceId ws, const std::vector<CustomerId>& ids) {
+  s.tag_engine->touch(ws, ids);
+  if (s.journeys != nullptr) s.journeys->wake();
+}
+
+}  // namespace
+
 void reindex_ingested(Services& s, WorkspaceId ws, std::vector<CustomerId> ids,
                       std::vector<CustomerId> reread) {
   s.indexes.apply_committed();
-  if (Status st = s.indexes.refresh(ws, distinct_customers(std::move(reread))); !st.is_ok()) {
-    std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"index refresh failed\",\"error\":%s}\n",
-                 Json(st.to_string()).dump().c_str());
-  }
+  log_refresh_failure(s.indexes.refresh(ws, distinct_customers(std::move(reread))));
+  changed(s, ws, distinct_customers(std::move(ids)));
+}
+
+void reindex_tag(Services& s, WorkspaceId ws, const std::string& tag, std::vector<CustomerId> ids) {
   ids = distinct_customers(std::move(ids));
-  s.tag_engine->touch(ws, ids);
-  if (s.journeys != nullptr) s.journeys->wake();
+  s.indexes.apply_committed();
+  log_refresh_failure(s.indexes.refresh_tag(ws, tag, ids));
+  changed(s, ws, ids);
 }
 
 Status audit(Services& s, const Principal& who, const std::string& action,

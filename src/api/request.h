@@ -50,6 +50,8 @@ void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids);
 /// notices, so only `reread` (customers whose relationships changed) are read back.
 void reindex_ingested(Services& s, WorkspaceId ws, std::vector<CustomerId> ids,
                       std::vector<CustomerId> reread);
+/// The same after a bulk change of one tag: only that tag is read back.
+void reindex_tag(Services& s, WorkspaceId ws, const std::string& tag, std::vector<CustomerId> ids);
 
 /// A file download: CSV or NDJSON named `<name>.csv|ndjson`.
 Reply download(std::string content, bool ndjson, const std::string& name);

@@ -254,8 +254,7 @@ class TagHandlers {
     SIYU_ASSIGN_OR_RETURN(int64_t changed,
                           s_.store.bulk_tag(who.workspace, ids, tag, remove, who.actor,
                                             s_.clock.now_ms(), expires_at));
-    SIYU_RETURN_IF_ERROR(s_.indexes.refresh(who.workspace, ids));
-    engine_.touch(who.workspace, ids);
+    reindex_tag(s_, who.workspace, tag, ids);
     SIYU_RETURN_IF_ERROR(audit(who, remove ? "tag.bulk_remove" : "tag.bulk_add", "tag:" + tag,
                                {{"rows", rows.size() - 1}, {"changed", changed}}));
     return json_reply({{"tag", tag},

@@ -267,6 +267,18 @@ void CustomerIndex::remove_tag(uint32_t id, const std::string& tag) {
   if (it->second.isEmpty()) tags_.erase(it);
 }
 
+void CustomerIndex::set_tag_holders(const std::string& tag, const std::vector<uint32_t>& ids,
+                                    const std::vector<uint32_t>& holders) {
+  std::unique_lock lock(mu_);
+  Bitmap& members = tags_[tag];
+  for (uint32_t id : ids) {
+    const bool holds = std::binary_search(holders.begin(), holders.end(), id);
+    if (holds && live_.contains(id)) members.add(id);
+    else members.remove(id);
+  }
+  if (members.isEmpty()) tags_.erase(tag);
+}
+
 uint64_t CustomerIndex::size() const {
   std::shared_lock lock(mu_);
   return live_.cardinality();

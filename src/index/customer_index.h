@@ -78,6 +78,10 @@ class CustomerIndex {
   /// Makes `tags` exactly the customer's tags.
   void set_tags(uint32_t id, const std::vector<std::string>& tags);
   void remove_tag(uint32_t id, const std::string& tag);
+  /// Makes `holders` (ids in increasing order) exactly the live customers among `ids` that
+  /// hold `tag`.
+  void set_tag_holders(const std::string& tag, const std::vector<uint32_t>& ids,
+                       const std::vector<uint32_t>& holders);
 
   /// Runs `fn(const IndexView&)` under the read lock and returns its result.
   template <typename F>

@@ -205,6 +205,22 @@ Status IndexRegistry::refresh(WorkspaceId ws, const std::vector<CustomerId>& ids
   return Status::ok();
 }
 
+Status IndexRegistry::refresh_tag(WorkspaceId ws, const std::string& tag,
+                                  const std::vector<CustomerId>& ids) {
+  Entry* e = built(ws);
+  if (ids.empty() || e == nullptr) return Status::ok();
+  // Under the lock, like refresh: the last reader applies the newest committed state.
+  std::lock_guard refresh_lock(e->refresh_mu);
+  SIYU_ASSIGN_OR_RETURN(auto holders, store_.tagged_among(ws, tag, ids));
+  std::vector<uint32_t> listed, holding;
+  listed.reserve(ids.size());
+  for (CustomerId id : ids) listed.push_back(static_cast<uint32_t>(id.value));
+  holding.reserve(holders.size());
+  for (CustomerId id : holders) holding.push_back(static_cast<uint32_t>(id.value));
+  e->index.set_tag_holders(tag, listed, holding);
+  return Status::ok();
+}
+
 void IndexRegistry::events_committed(store::EventsCommitted notice) {
   std::lock_guard lock(queue_mu_);
   queue_.push_back(std::move(notice));

@@ -149,5 +149,72 @@ TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriter
   EXPECT_EQ(events, next_event.load() - erased_events);  // every distinct event counted once
 }
 
+
+TEST(IndexRegistryTest, TagRefreshesStayExactUnderConcurrentBulkTags) {
+  ASSERT_TRUE(security::init().is_ok());
+  testing::TempDir dir;
+  store::StoreConfig cfg;
+  cfg.data_dir = dir.str();
+  cfg.durable = false;
+  auto opened = store::open_store(cfg);
+  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
+  store::Store& st = **opened;
+  const WorkspaceId ws = st.create_workspace({WorkspaceId(), "a", "A", "Asia/Shanghai", 0})->id;
+  const ManualClock clock{1'790'000'000'000};
+  const EpochMs now = clock.now_ms();
+  constexpr int64_t kPeople = 200;
+  std::vector<std::pair<store::Customer, std::vector<store::Identity>>> people;
+  for (int64_t i = 0; i < kPeople; ++i) {
+    store::Customer c;
+    c.workspace = ws;
+    c.created_at = c.updated_at = now;
+    people.push_back({c, {}});
+  }
+  ASSERT_TRUE(st.create_customers(ws, people).has_value());
+  IndexRegistry registry(st, clock);
+  ASSERT_TRUE(registry.get(ws).has_value());
+
+  // Writers add and remove two tags on overlapping random customers, each refreshing only
+  // the tag it changed; meanwhile customers are erased and refreshed whole.
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 3; ++t) {
+    writers.emplace_back([&, t] {
+      std::mt19937 rng(300 + t);
+      for (int b = 0; b < 150; ++b) {
+        // Mostly the same few customers, so writers race on them; now and then any.
+        const int64_t among = b % 10 == 0 ? kPeople : 12;
+        std::vector<CustomerId> ids;
+        for (int k = 0; k < 8; ++k) ids.emplace_back(1 + static_cast<int64_t>(rng() % among));
+        const std::string tag = rng() % 3 == 0 ? "u" : "t";
+        const bool remove = rng() % 2 == 0;
+        ASSERT_TRUE(st.bulk_tag(ws, ids, tag, remove, "test", now, std::nullopt).has_value());
+        ASSERT_TRUE(registry.refresh_tag(ws, tag, ids).is_ok());
+      }
+    });
+  }
+  std::thread eraser([&] {
+    for (int64_t c = kPeople - 20; c < kPeople; c += 2) {
+      ASSERT_TRUE(st.erase_customer(ws, CustomerId(c), now).is_ok());
+      ASSERT_TRUE(registry.refresh(ws, {CustomerId(c)}).is_ok());
+      std::this_thread::yield();
+    }
+  });
+  for (auto& w : writers) w.join();
+  eraser.join();
+
+  IndexRegistry rebuilt(st, clock);
+  const CustomerIndex& fresh = **rebuilt.get(ws);
+  const CustomerIndex& kept = **registry.get(ws);
+  kept.read([&](const IndexView& k) {
+    fresh.read([&](const IndexView& f) {
+      EXPECT_EQ(k.live().cardinality(), f.live().cardinality());
+      for (const char* tag : {"t", "u"}) {
+        EXPECT_GT(f.tag(tag).cardinality(), 0u) << tag;
+        EXPECT_EQ(k.tag(tag), f.tag(tag)) << tag;
+      }
+    });
+  });
+}
+
 }  // namespace
 }  // namespace siyu::index

@@ -163,6 +163,9 @@ class Store {
   virtual Result<int64_t> bulk_tag(WorkspaceId ws, const std::vector<CustomerId>& ids,
                                    const std::string& tag, bool remove, const std::string& by,
                                    EpochMs at, std::optional<EpochMs> expires_at) = 0;
+  /// Those of `ids` that are live customers holding `tag` now, in id order.
+  virtual Result<std::vector<CustomerId>> tagged_among(WorkspaceId ws, const std::string& tag,
+                                                       const std::vector<CustomerId>& ids) = 0;
   /// Removes every tag whose expiry is at or before `now` (history by "expiry"); returns the
   /// customers that lost one.
   virtual Result<std::vector<CustomerId>> expire_tags(WorkspaceId ws, EpochMs now) = 0;

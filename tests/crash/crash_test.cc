@@ -47,9 +47,14 @@ class Server {
             "--static", "", static_cast<char*>(nullptr));
       _exit(127);
     }
+    // Up to 30 s: a sanitizer build recovering a killed store on a loaded machine is slow.
     httplib::Client c("127.0.0.1", port_);
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 1200; ++i) {
       if (auto r = c.Get("/healthz"); r && r->status == 200) return true;
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;  // the server exited
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     return false;

@@ -1065,6 +1065,28 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<std::vector<CustomerId>> tagged_among(WorkspaceId ws, const std::string& tag,
+                                               const std::vector<CustomerId>& ids) override {
+    std::vector<int64_t> listed;
+    listed.reserve(ids.size());
+    for (CustomerId id : ids) listed.push_back(id.value);
+    const std::string json = Json(listed).dump();
+    return read<std::vector<CustomerId>>([&](Connection& c) -> Result<std::vector<CustomerId>> {
+      SIYU_PREPARE(s, c,
+                   "SELECT t.customer_id FROM customer_tags t JOIN customers c ON "
+                   "c.workspace_id=t.workspace_id AND c.id=t.customer_id WHERE t.workspace_id=?1 AND "
+                   "t.tag=?3 AND t.customer_id IN (SELECT value FROM json_each(?2)) AND "
+                   "c.merged_into IS NULL AND c.erased_at IS NULL ORDER BY t.customer_id");
+      s->bind(1, ws.value).bind(2, json).bind(3, tag);
+      std::vector<CustomerId> out;
+      while (s->step()) out.emplace_back(s->int_at(0));
+      Status st = s->status();
+      s->reset();
+      SIYU_RETURN_IF_ERROR(st);
+      return out;
+    });
+  }
+
   Result<std::vector<CustomerId>> expire_tags(WorkspaceId ws, EpochMs now) override {
     return write<std::vector<CustomerId>>([&](Connection& c) -> Result<std::vector<CustomerId>> {
       SIYU_PREPARE(s, c,
