@@ -9,7 +9,7 @@ namespace siyu::analytics {
 namespace {
 
 /// One bucket's figures and the last buyer counted in it (so each buyer counts once), side
-/// by side: an order's bucket is a random access, and this makes it one cache line.
+/// by side, so an order's bucket (a random access) is usually one cache miss, not two.
 struct BucketAcc {
   SalesFigures figures;
   uint32_t last_buyer = UINT32_MAX;
