@@ -25,6 +25,7 @@
 #include "core/time_format.h"
 #include "store/store.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace siyu::community {
 namespace {
@@ -347,10 +348,7 @@ TEST(HealthTest, HeatmapCountsByWeekdayAndHour) {
 class CommunityStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store::StoreConfig cfg;
-    cfg.data_dir = dir_.str();
-    cfg.durable = false;
-    store_ = std::move(store::open_store(cfg)).value();
+    store_ = testing::open_test_store(dir_);
     ws_ = store_->create_workspace({WorkspaceId(), "brand", "Brand", "Asia/Shanghai", 0})->id;
   }
 

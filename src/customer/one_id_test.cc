@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "customer/customer_service.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace siyu::customer {
 namespace {
@@ -18,12 +19,7 @@ class OneIdTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(security::init().is_ok());
-    store::StoreConfig cfg;
-    cfg.data_dir = dir_.str();
-    cfg.durable = false;
-    auto s = store::open_store(cfg);
-    ASSERT_TRUE(s.has_value()) << s.error().to_string();
-    store_ = std::move(s).value();
+    store_ = testing::open_test_store(dir_);
     ws_ = store_->create_workspace({WorkspaceId(), "a", "A", "Asia/Shanghai", 0})->id;
     other_ = store_->create_workspace({WorkspaceId(), "b", "B", "Asia/Shanghai", 0})->id;
     service_ = std::make_unique<CustomerService>(*store_, vault_, clock_);

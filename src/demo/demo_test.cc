@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace siyu::demo {
 namespace {
@@ -10,10 +11,7 @@ namespace {
 TEST(DemoTest, BuildsOnceAndSetsAnInterruptedBuildAside) {
   ASSERT_TRUE(security::init().is_ok());
   testing::TempDir dir;
-  store::StoreConfig cfg;
-  cfg.data_dir = dir.str();
-  cfg.durable = false;
-  auto st = std::move(store::open_store(cfg)).value();
+  auto st = testing::open_test_store(dir);
   const auto vault = security::Vault::from_key({});
   ManualClock clock(1'795'000'000'000);
   // What a killed `siyu demo` leaves behind.

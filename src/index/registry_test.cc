@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "customer/identity.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace siyu::index {
 namespace {
@@ -43,12 +44,8 @@ Behaviour behaviour_of(const IndexView& v, uint32_t id) {
 TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriters) {
   ASSERT_TRUE(security::init().is_ok());
   testing::TempDir dir;
-  store::StoreConfig cfg;
-  cfg.data_dir = dir.str();
-  cfg.durable = false;
-  auto opened = store::open_store(cfg);
-  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
-  store::Store& st = **opened;
+  const auto opened = testing::open_test_store(dir);
+  store::Store& st = *opened;
   const WorkspaceId ws = st.create_workspace({WorkspaceId(), "a", "A", "Asia/Shanghai", 0})->id;
   ASSERT_TRUE(st.put_event_property(ws, {"sku", "SKU", 0}).is_ok());
   const security::Vault vault = security::Vault::from_key({});
@@ -153,12 +150,8 @@ TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriter
 TEST(IndexRegistryTest, TagRefreshesStayExactUnderConcurrentBulkTags) {
   ASSERT_TRUE(security::init().is_ok());
   testing::TempDir dir;
-  store::StoreConfig cfg;
-  cfg.data_dir = dir.str();
-  cfg.durable = false;
-  auto opened = store::open_store(cfg);
-  ASSERT_TRUE(opened.has_value()) << opened.error().to_string();
-  store::Store& st = **opened;
+  const auto opened = testing::open_test_store(dir);
+  store::Store& st = *opened;
   const WorkspaceId ws = st.create_workspace({WorkspaceId(), "a", "A", "Asia/Shanghai", 0})->id;
   const ManualClock clock{1'790'000'000'000};
   const EpochMs now = clock.now_ms();

@@ -24,6 +24,7 @@
 #include "core/time_format.h"
 #include "index/registry.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace siyu::analytics {
 namespace {
@@ -59,10 +60,7 @@ SalesQuery sales_query(Period p, Grain g = Grain::kDay, Dimension by = Dimension
 class StoreData : public ::testing::Test {
  protected:
   void SetUp() override {
-    store::StoreConfig cfg;
-    cfg.data_dir = dir_.str();
-    cfg.durable = false;
-    store_ = std::move(store::open_store(cfg)).value();
+    store_ = siyu::testing::open_test_store(dir_);
     ws_ = store_->create_workspace({WorkspaceId(), "a", "A", "Asia/Shanghai", 0})->id;
     Rng rng(7);
     std::vector<std::pair<store::Customer, std::vector<store::Identity>>> batch;

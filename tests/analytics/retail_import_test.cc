@@ -12,6 +12,7 @@
 #include "demo/online_retail.h"
 #include "io/csv.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace siyu::demo {
 namespace {
@@ -25,10 +26,7 @@ std::string sample() {
 
 TEST(RetailImportTest, LoadsInvoicesAsOrdersWithRefunds) {
   siyu::testing::TempDir dir;
-  store::StoreConfig cfg;
-  cfg.data_dir = dir.str();
-  cfg.durable = false;
-  auto store = std::move(store::open_store(cfg)).value();
+  auto store = siyu::testing::open_test_store(dir);
   const WorkspaceId ws = store->create_workspace({WorkspaceId(), "r", "R", "UTC", 0})->id;
   const std::string text = sample();
   auto report = import_online_retail(*store, ws, text, SystemClock::instance());
@@ -92,9 +90,7 @@ TEST(RetailImportTest, LoadsInvoicesAsOrdersWithRefunds) {
 
 TEST(RetailImportTest, RefusesAnotherFile) {
   siyu::testing::TempDir dir;
-  store::StoreConfig cfg;
-  cfg.data_dir = dir.str();
-  auto store = std::move(store::open_store(cfg)).value();
+  auto store = siyu::testing::open_test_store(dir);
   const WorkspaceId ws = store->create_workspace({WorkspaceId(), "r", "R", "UTC", 0})->id;
   auto r = import_online_retail(*store, ws, "a,b\n1,2\n", SystemClock::instance());
   ASSERT_FALSE(r);

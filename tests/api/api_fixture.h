@@ -11,6 +11,7 @@
 #include "api/server.h"
 #include "core/json.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 
 namespace siyu::api {
 
@@ -18,9 +19,7 @@ class ApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(security::init().is_ok());
-    store::StoreConfig cfg;
-    cfg.data_dir = dir_.str();
-    store_ = std::move(store::open_store(cfg)).value();
+    store_ = testing::open_test_store(dir_);
     a_ = store_->create_workspace({WorkspaceId(), "brand-a", "A", "Asia/Shanghai", 0})->id;
     b_ = store_->create_workspace({WorkspaceId(), "brand-b", "B", "Asia/Shanghai", 0})->id;
     key_a_ = issue_api_key(*store_, a_, "t", store::Role::kAdmin, 1)->second;

@@ -241,9 +241,7 @@ TEST_F(TagEngineApiTest, BehaviourFiltersByADeclaredEventProperty) {
 TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
   // A store of its own, with an engine of its own, so the server's sweeper never sees it.
   testing::TempDir dir;
-  store::StoreConfig cfg;
-  cfg.data_dir = dir.str();
-  auto own = std::move(store::open_store(cfg)).value();
+  auto own = testing::open_test_store(dir);
   const WorkspaceId ws = own->create_workspace({WorkspaceId(), "brand-c", "C", "Asia/Shanghai", 0})->id;
   index::IndexRegistry indexes(*own, clock_);
   rules::TagEngine engine(*own, indexes, clock_);

@@ -18,6 +18,7 @@
 #include "security/crypto.h"
 #include "store/store.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 #include "support/webhook_sink.h"
 
 namespace siyu::journey {
@@ -29,10 +30,7 @@ class JourneyEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(security::init().is_ok());
-    store::StoreConfig cfg;
-    cfg.data_dir = dir_.str();
-    cfg.durable = false;
-    store_ = std::move(store::open_store(cfg)).value();
+    store_ = testing::open_test_store(dir_);
     ws_ = store_->create_workspace({WorkspaceId(), "tea", "Tea", "Asia/Shanghai", 0})->id;
     store::User u;
     u.workspace = ws_;

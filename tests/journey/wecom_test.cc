@@ -7,6 +7,7 @@
 #include "security/crypto.h"
 #include "support/fake_wecom.h"
 #include "support/temp_dir.h"
+#include "support/test_store.h"
 #include "wecom/callback.h"
 #include "wecom/channel.h"
 #include "wecom/client.h"
@@ -179,10 +180,7 @@ class WecomChannelTest : public WecomClientTest {
  protected:
   void SetUp() override {
     ASSERT_TRUE(security::init().is_ok());
-    store::StoreConfig cfg;
-    cfg.data_dir = dir_.str();
-    cfg.durable = false;
-    store_ = std::move(store::open_store(cfg)).value();
+    store_ = testing::open_test_store(dir_);
     ws_ = store_->create_workspace({WorkspaceId(), "tea", "Tea", "Asia/Shanghai", 0})->id;
   }
 
