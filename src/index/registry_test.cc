@@ -41,19 +41,29 @@ Behaviour behaviour_of(const IndexView& v, uint32_t id) {
   return out;
 }
 
-TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriters) {
-  ASSERT_TRUE(security::init().is_ok());
-  testing::TempDir dir;
-  const auto opened = testing::open_test_store(dir);
-  store::Store& st = *opened;
-  const WorkspaceId ws = st.create_workspace({WorkspaceId(), "a", "A", "Asia/Shanghai", 0})->id;
-  ASSERT_TRUE(st.put_event_property(ws, {"sku", "SKU", 0}).is_ok());
-  const security::Vault vault = security::Vault::from_key({});
-  const customer::IdentityCodec codec(vault, ws);
-  const ManualClock clock{1'790'000'000'000};
-  const EpochMs now = clock.now_ms();
+/// A workspace in a fresh store; `sku` is a declared event property.
+class IndexRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(security::init().is_ok());
+    store_ = testing::open_test_store(dir_);
+    ws_ = store_->create_workspace({WorkspaceId(), "a", "A", "Asia/Shanghai", 0})->id;
+    ASSERT_TRUE(store_->put_event_property(ws_, {"sku", "SKU", 0}).is_ok());
+  }
 
-  IndexRegistry registry(st, clock);
+  testing::TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  WorkspaceId ws_;
+  const ManualClock clock_{1'790'000'000'000};
+  const EpochMs now_ = clock_.now_ms();
+};
+
+TEST_F(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriters) {
+  store::Store& st = *store_;
+  const security::Vault vault = security::Vault::from_key({});
+  const customer::IdentityCodec codec(vault, ws_);
+
+  IndexRegistry registry(st, clock_);
   st.on_events_committed(
       [&](store::EventsCommitted n) { registry.events_committed(std::move(n)); });
   std::atomic<int> next_event{0};
@@ -64,20 +74,20 @@ TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriter
       store::PendingEvent p;
       p.event.event_id = "e" + std::to_string(next_event++);
       p.event.type = kTypes[rng() % kTypes.size()];
-      p.event.ts = now - static_cast<EpochMs>(rng() % (30 * 86'400'000LL));
+      p.event.ts = now_ - static_cast<EpochMs>(rng() % (30 * 86'400'000LL));
       p.event.amount = p.event.type == "order_paid" ? static_cast<int64_t>(rng() % 5000) : 0;
       p.event.properties_json =
           rng() % 3 == 0 ? "{}" : (rng() % 2 == 0 ? R"({"sku":"a"})" : R"({"sku":["a","b"]})");
       p.identity = *codec.make("app_user_id", "u" + std::to_string(rng() % people), "", "u");
       batch.push_back(std::move(p));
     }
-    ASSERT_TRUE(st.ingest_events(ws, batch, now).has_value());
+    ASSERT_TRUE(st.ingest_events(ws_, batch, now_).has_value());
     // A duplicate changes nothing, in the store or the index.
-    ASSERT_TRUE(st.ingest_events(ws, batch, now).has_value());
+    ASSERT_TRUE(st.ingest_events(ws_, batch, now_).has_value());
   };
   std::mt19937 seed_rng(1);
   ingest(seed_rng, 40, 20);
-  ASSERT_TRUE(registry.get(ws).has_value());
+  ASSERT_TRUE(registry.get(ws_).has_value());
   registry.apply_committed();
 
   std::atomic<bool> done{false};
@@ -98,11 +108,11 @@ TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriter
     while (!done) {
       const auto id = CustomerId(1 + static_cast<int64_t>(rng() % 20));
       const auto dice = rng() % 8;
-      if (dice == 0) (void)st.add_tag(ws, {id, "vip", "test", now, std::nullopt});
-      if (dice == 1) (void)st.remove_tag(ws, id, "vip", "test", now);
+      if (dice == 0) (void)st.add_tag(ws_, {id, "vip", "test", now_, std::nullopt});
+      if (dice == 1) (void)st.remove_tag(ws_, id, "vip", "test", now_);
       std::vector<CustomerId> all;
       for (int64_t c = 1; c <= 80; ++c) all.emplace_back(c);
-      ASSERT_TRUE(registry.refresh(ws, all).is_ok());
+      ASSERT_TRUE(registry.refresh(ws_, all).is_ok());
     }
   });
   for (auto& w : writers) w.join();
@@ -112,19 +122,19 @@ TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriter
   // customer is erased: a refresh reads all that first, then the notices arrive.
   ingest(seed_rng, 40, 90);
   ingest(seed_rng, 40, 90);
-  const int64_t customers = *st.count_customers(ws);
+  const int64_t customers = *st.count_customers(ws_);
   ASSERT_GT(customers, 60);
   const auto erased_events =
-      static_cast<int64_t>(st.events(ws, CustomerId(customers), std::nullopt, 10'000)->size());
-  ASSERT_TRUE(st.erase_customer(ws, CustomerId(customers), now).is_ok());
+      static_cast<int64_t>(st.events(ws_, CustomerId(customers), std::nullopt, 10'000)->size());
+  ASSERT_TRUE(st.erase_customer(ws_, CustomerId(customers), now_).is_ok());
   std::vector<CustomerId> all;
   for (int64_t c = 1; c <= 100; ++c) all.emplace_back(c);
-  ASSERT_TRUE(registry.refresh(ws, all).is_ok());
+  ASSERT_TRUE(registry.refresh(ws_, all).is_ok());
   registry.apply_committed();
 
-  IndexRegistry rebuilt(st, clock);
-  const CustomerIndex& fresh = **rebuilt.get(ws);
-  const CustomerIndex& kept = **registry.get(ws);
+  IndexRegistry rebuilt(st, clock_);
+  const CustomerIndex& fresh = **rebuilt.get(ws_);
+  const CustomerIndex& kept = **registry.get(ws_);
   int64_t events = 0;
   kept.read([&](const IndexView& k) {
     fresh.read([&](const IndexView& f) {
@@ -147,25 +157,19 @@ TEST(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWriter
 }
 
 
-TEST(IndexRegistryTest, TagRefreshesStayExactUnderConcurrentBulkTags) {
-  ASSERT_TRUE(security::init().is_ok());
-  testing::TempDir dir;
-  const auto opened = testing::open_test_store(dir);
-  store::Store& st = *opened;
-  const WorkspaceId ws = st.create_workspace({WorkspaceId(), "a", "A", "Asia/Shanghai", 0})->id;
-  const ManualClock clock{1'790'000'000'000};
-  const EpochMs now = clock.now_ms();
+TEST_F(IndexRegistryTest, TagRefreshesStayExactUnderConcurrentBulkTags) {
+  store::Store& st = *store_;
   constexpr int64_t kPeople = 200;
   std::vector<std::pair<store::Customer, std::vector<store::Identity>>> people;
   for (int64_t i = 0; i < kPeople; ++i) {
     store::Customer c;
-    c.workspace = ws;
-    c.created_at = c.updated_at = now;
+    c.workspace = ws_;
+    c.created_at = c.updated_at = now_;
     people.push_back({c, {}});
   }
-  ASSERT_TRUE(st.create_customers(ws, people).has_value());
-  IndexRegistry registry(st, clock);
-  ASSERT_TRUE(registry.get(ws).has_value());
+  ASSERT_TRUE(st.create_customers(ws_, people).has_value());
+  IndexRegistry registry(st, clock_);
+  ASSERT_TRUE(registry.get(ws_).has_value());
 
   // Writers add and remove two tags on overlapping random customers, each refreshing only
   // the tag it changed; meanwhile customers are erased and refreshed whole.
@@ -180,24 +184,24 @@ TEST(IndexRegistryTest, TagRefreshesStayExactUnderConcurrentBulkTags) {
         for (int k = 0; k < 8; ++k) ids.emplace_back(1 + static_cast<int64_t>(rng() % among));
         const std::string tag = rng() % 3 == 0 ? "u" : "t";
         const bool remove = rng() % 2 == 0;
-        ASSERT_TRUE(st.bulk_tag(ws, ids, tag, remove, "test", now, std::nullopt).has_value());
-        ASSERT_TRUE(registry.refresh_tag(ws, tag, ids).is_ok());
+        ASSERT_TRUE(st.bulk_tag(ws_, ids, tag, remove, "test", now_, std::nullopt).has_value());
+        ASSERT_TRUE(registry.refresh_tag(ws_, tag, ids).is_ok());
       }
     });
   }
   std::thread eraser([&] {
     for (int64_t c = kPeople - 20; c < kPeople; c += 2) {
-      ASSERT_TRUE(st.erase_customer(ws, CustomerId(c), now).is_ok());
-      ASSERT_TRUE(registry.refresh(ws, {CustomerId(c)}).is_ok());
+      ASSERT_TRUE(st.erase_customer(ws_, CustomerId(c), now_).is_ok());
+      ASSERT_TRUE(registry.refresh(ws_, {CustomerId(c)}).is_ok());
       std::this_thread::yield();
     }
   });
   for (auto& w : writers) w.join();
   eraser.join();
 
-  IndexRegistry rebuilt(st, clock);
-  const CustomerIndex& fresh = **rebuilt.get(ws);
-  const CustomerIndex& kept = **registry.get(ws);
+  IndexRegistry rebuilt(st, clock_);
+  const CustomerIndex& fresh = **rebuilt.get(ws_);
+  const CustomerIndex& kept = **registry.get(ws_);
   kept.read([&](const IndexView& k) {
     fresh.read([&](const IndexView& f) {
       EXPECT_EQ(k.live().cardinality(), f.live().cardinality());

@@ -1067,10 +1067,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<CustomerId>> tagged_among(WorkspaceId ws, const std::string& tag,
                                                const std::vector<CustomerId>& ids) override {
-    std::vector<int64_t> listed;
-    listed.reserve(ids.size());
-    for (CustomerId id : ids) listed.push_back(id.value);
-    const std::string json = Json(listed).dump();
+    const std::string json = json_of_ids(ids);
     return read<std::vector<CustomerId>>([&](Connection& c) -> Result<std::vector<CustomerId>> {
       SIYU_PREPARE(s, c,
                    "SELECT t.customer_id FROM customer_tags t JOIN customers c ON "
@@ -1397,15 +1394,10 @@ class SqliteStore final : public Store {
   // ---------------------------------------------------------------- index feeds
   Result<FactsSnapshot> customer_facts(WorkspaceId ws, const std::vector<CustomerId>& ids,
                                        EpochMs activity_since, bool with_properties) override {
-    std::vector<int64_t> sorted;
-    sorted.reserve(ids.size());
-    for (CustomerId id : ids) sorted.push_back(id.value);
-    std::sort(sorted.begin(), sorted.end());
-    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    const std::string listed = Json(sorted).dump();
+    const std::string listed = json_of_ids(ids);
     return read<FactsSnapshot>([&](Connection& c) -> Result<FactsSnapshot> {
       std::unordered_map<int64_t, CustomerFacts> found;
-      found.reserve(sorted.size());
+      found.reserve(ids.size());
       FactsSnapshot out;
       SIYU_ASSIGN_OR_RETURN(out.generation,
                             stream_facts(c, ws, listed, activity_since, with_properties,
@@ -1488,6 +1480,17 @@ class SqliteStore final : public Store {
       for (Statement* s : {tags, groups, events, orders, predictions}) s->reset();
     }
   };
+
+  /// Customer ids as a sorted JSON array without repeats, for `IN (SELECT value FROM
+  /// json_each(?))`.
+  static std::string json_of_ids(const std::vector<CustomerId>& ids) {
+    std::vector<int64_t> sorted;
+    sorted.reserve(ids.size());
+    for (CustomerId id : ids) sorted.push_back(id.value);
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    return Json(sorted).dump();
+  }
 
   static constexpr const char* kAnyCustomer = "> 0";
   static constexpr const char* kListedCustomers = "IN (SELECT value FROM json_each(?2))";
