@@ -134,6 +134,7 @@ class CommunityHandlers {
     SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
     SIYU_RETURN_IF_ERROR(s_.store.group(who.workspace, GroupId(id)).status());
     const bool past = req.get_param_value("past") == "1" || req.get_param_value("past") == "true";
+    SIYU_RETURN_IF_ERROR(community_.settle(who.workspace));  // member activity written
     SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.group_members(who.workspace, GroupId(id), past));
     const bool personal = allows(who.role, Permission::kReadPersonal);
     Json items = Json::array();
@@ -199,6 +200,7 @@ class CommunityHandlers {
   Result<Reply> role_suggestions(const httplib::Request& req, const Principal& who) {
     SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
     SIYU_RETURN_IF_ERROR(s_.store.group(who.workspace, GroupId(id)).status());
+    SIYU_RETURN_IF_ERROR(community_.settle(who.workspace));  // member activity written
     SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.group_members(who.workspace, GroupId(id), false));
     SIYU_ASSIGN_OR_RETURN(int offset, workspace_offset(s_, who.workspace));
     const auto suggestions = community::suggest_roles(rows, local_day(s_.clock.now_ms(), offset));
@@ -374,6 +376,7 @@ class CommunityHandlers {
     SIYU_ASSIGN_OR_RETURN(int64_t id, path_id(req, 1, "id"));
     SIYU_ASSIGN_OR_RETURN(store::Group g, s_.store.group(who.workspace, GroupId(id)));
     SIYU_ASSIGN_OR_RETURN(auto window, window_of(req, who));
+    SIYU_RETURN_IF_ERROR(community_.settle(who.workspace));  // message figures written
     SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.group_days(who.workspace, g.id,
                                                          community::first_day_needed(window), window.to_day));
     SIYU_ASSIGN_OR_RETURN(auto hours, s_.store.group_hours(who.workspace, g.id, window.from_day, window.to_day));
@@ -402,6 +405,7 @@ class CommunityHandlers {
     const auto& window = snap->window;
     const auto& groups = snap->groups;
     const auto& health = snap->figures;
+    SIYU_RETURN_IF_ERROR(community_.settle(who.workspace));  // message figures written
     SIYU_ASSIGN_OR_RETURN(auto rows, s_.store.group_days(who.workspace, GroupId(0), window.from_day, window.to_day));
     SIYU_ASSIGN_OR_RETURN(auto hours, s_.store.group_hours(who.workspace, std::nullopt, window.from_day, window.to_day));
     SIYU_ASSIGN_OR_RETURN(auto terms, s_.store.topics(who.workspace, window.from_day, window.to_day, 150));

@@ -389,6 +389,10 @@ Status Server::serve() {
   }
   const bool ok = impl_->http.listen_after_bind();
   impl_->community.stop();
+  if (Status st = impl_->community.settle_all(); !st.is_ok()) {
+    std::fprintf(stderr, "{\"level\":\"error\",\"msg\":\"message figures not written\",\"error\":%s}\n",
+                 Json(st.to_string()).dump().c_str());
+  }
   impl_->journeys.stop();
   impl_->dispatcher.stop();
   impl_->tag_engine.stop();

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <iostream>
 
+#include "community/message_figures.h"
 #include "community/topics.h"
 #include "core/time_format.h"
 
@@ -56,10 +57,69 @@ Status CommunityService::compile(WorkspaceId ws, Workspace& w) {
   return Status::ok();
 }
 
+Status CommunityService::recount(WorkspaceId ws, Workspace& w) {
+  if (w.recounted) return Status::ok();
+  SIYU_ASSIGN_OR_RETURN(int64_t through, store_.message_figures_mark(ws));
+  constexpr int kChunk = 10'000;
+  for (;;) {
+    SIYU_ASSIGN_OR_RETURN(auto chunk, store_.group_messages_after(ws, through, kChunk));
+    if (chunk.empty()) break;
+    if (w.figures.messages == 0) w.figures_since = clock_.now_ms();
+    for (store::GroupMessage& m : chunk) {
+      m.terms = extract_terms(*folder_, m.text);
+      count_message(w.figures, m, w.offset_minutes);
+    }
+    through = chunk.back().id;
+  }
+  w.recounted = true;
+  return Status::ok();
+}
+
+Status CommunityService::write_figures(WorkspaceId ws, Workspace& w) {
+  if (w.figures.messages == 0) return Status::ok();
+  SIYU_RETURN_IF_ERROR(store_.apply_message_figures(ws, w.figures));
+  w.figures = store::MessageFigures{};
+  return Status::ok();
+}
+
+Status CommunityService::settle(WorkspaceId ws) {
+  SIYU_ASSIGN_OR_RETURN(Workspace * w, workspace(ws));
+  std::lock_guard lock(w->mu);
+  if (!w->moderator) SIYU_RETURN_IF_ERROR(compile(ws, *w));
+  SIYU_RETURN_IF_ERROR(recount(ws, *w));
+  return write_figures(ws, *w);
+}
+
+Status CommunityService::settle_all() {
+  std::vector<int64_t> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, w] : workspaces_) ids.push_back(id);
+  }
+  for (int64_t id : ids) SIYU_RETURN_IF_ERROR(settle(WorkspaceId(id)));
+  return Status::ok();
+}
+
+void CommunityService::write_aged_figures(EpochMs now) {
+  std::vector<std::pair<int64_t, Workspace*>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, w] : workspaces_) all.emplace_back(id, w.get());
+  }
+  for (auto [id, w] : all) {
+    std::lock_guard lock(w->mu);
+    if (w->figures.messages == 0 || now - w->figures_since < kFiguresMaxAgeMs) continue;
+    if (Status st = write_figures(WorkspaceId(id), *w); !st.is_ok()) {
+      std::cerr << "community: message figures: " << st.message() << "\n";
+    }
+  }
+}
+
 Result<IngestReport> CommunityService::ingest(WorkspaceId ws, std::vector<IncomingMessage> batch) {
   SIYU_ASSIGN_OR_RETURN(Workspace * w, workspace(ws));
   std::lock_guard lock(w->mu);
   if (!w->moderator) SIYU_RETURN_IF_ERROR(compile(ws, *w));
+  SIYU_RETURN_IF_ERROR(recount(ws, *w));
   store::MessageBatch out;
   out.offset_minutes = w->offset_minutes;
   out.messages.reserve(batch.size());
@@ -81,7 +141,24 @@ Result<IngestReport> CommunityService::ingest(WorkspaceId ws, std::vector<Incomi
     w->responder.reset();
     return stored.status();
   }
-  for (bool s : stored->stored) ++(s ? report.stored : report.duplicates);
+  if (w->figures.messages == 0) w->figures_since = clock_.now_ms();
+  for (size_t i = 0; i < out.messages.size(); ++i) {
+    if (!stored->stored[i]) {
+      ++report.duplicates;
+      continue;
+    }
+    ++report.stored;
+    store::GroupMessage& m = out.messages[i];
+    m.id = stored->ids[i];
+    m.reply_author = stored->reply_authors[i];
+    count_message(w->figures, m, w->offset_minutes);
+  }
+  if (w->figures.members.size() >= kFiguresMaxMembers) {
+    // The messages are stored either way: a failed write is tried again later.
+    if (Status st = write_figures(ws, *w); !st.is_ok()) {
+      std::cerr << "community: message figures: " << st.message() << "\n";
+    }
+  }
   report.violations = stored->violations;
   report.replies = stored->replies;
   if ((report.violations > 0 || report.replies > 0) && outbox_written_) outbox_written_();
@@ -125,6 +202,7 @@ Result<int> CommunityService::greet(EpochMs now) {
 
 Result<std::shared_ptr<const HealthSnapshot>> CommunityService::build_health(WorkspaceId ws,
                                                                              int days) {
+  SIYU_RETURN_IF_ERROR(settle(ws));
   SIYU_ASSIGN_OR_RETURN(store::Workspace row, store_.workspace(ws));
   SIYU_ASSIGN_OR_RETURN(int offset, zone_offset_minutes(row.timezone));
   auto snap = std::make_shared<HealthSnapshot>();
@@ -195,6 +273,8 @@ Result<int64_t> CommunityService::expire_texts(EpochMs now) {
   SIYU_ASSIGN_OR_RETURN(auto all, store_.workspaces());
   int64_t cleared = 0;
   for (const auto& w : all) {
+    // Figures are counted from the text: messages after the written mark are counted first.
+    SIYU_RETURN_IF_ERROR(settle(w.id));
     SIYU_ASSIGN_OR_RETURN(int days, text_retention_days(w.id));
     SIYU_ASSIGN_OR_RETURN(int64_t n, store_.expire_message_text(w.id, now - days * kDayMs));
     cleared += n;
@@ -225,6 +305,7 @@ void CommunityService::run() {
     lock.unlock();
     const EpochMs now = clock_.now_ms();
     if (auto r = greet(now); !r) std::cerr << "community: welcome: " << r.status().message() << "\n";
+    write_aged_figures(now);
     refresh_health(now);
     if (now - last_expiry >= 3'600'000) {
       if (auto r = expire_texts(now); !r) {

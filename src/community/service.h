@@ -42,6 +42,12 @@ struct HealthSnapshot {
   EpochMs built_at = 0;
 };
 
+/// Member activity and the day, hour and topic figures of messages are counted in memory and
+/// written together at least this often while messages arrive (and before they are read).
+inline constexpr EpochMs kFiguresMaxAgeMs = 10'000;
+/// ... or as soon as this many members' activity waits.
+inline constexpr size_t kFiguresMaxMembers = 1'000'000;
+
 /// The health list is rebuilt when older than this, and kept warm in the background while
 /// it is being looked at, so a request never waits for 50,000 groups to be summed.
 inline constexpr EpochMs kHealthMaxAgeMs = 30'000;
@@ -71,6 +77,13 @@ class CommunityService {
   /// Forgets the compiled rules and auto-replies of `ws` (after an edit).
   void rules_changed(WorkspaceId ws);
 
+  /// Writes the figures of `ws`'s stored messages that are still counted only in memory —
+  /// and, first thing after a start, counts the messages stored after the last written mark.
+  /// Call before reading member activity or the day, hour and topic figures.
+  Status settle(WorkspaceId ws);
+  /// settle() for every workspace with figures waiting (at shutdown).
+  Status settle_all();
+
   /// Writes one greeting per group whose first waiting join is at least kWelcomeGatherMs old.
   /// Returns how many greetings were written.
   Result<int> greet(EpochMs now);
@@ -96,8 +109,17 @@ class CommunityService {
     std::unique_ptr<Moderator> moderator;
     std::unique_ptr<AutoResponder> responder;
     int offset_minutes = 480;
+    store::MessageFigures figures;  // counted, not yet written
+    EpochMs figures_since = 0;      // when the oldest of them was counted
+    bool recounted = false;         // messages after the written mark are in `figures`
   };
   Result<Workspace*> workspace(WorkspaceId ws);
+  /// Counts the messages stored after the last written mark (once, under w.mu).
+  Status recount(WorkspaceId ws, Workspace& w);
+  /// Writes w.figures (under w.mu).
+  Status write_figures(WorkspaceId ws, Workspace& w);
+  /// Writes the figures that have waited longer than kFiguresMaxAgeMs.
+  void write_aged_figures(EpochMs now);
   Status compile(WorkspaceId ws, Workspace& w);
   Result<std::shared_ptr<const HealthSnapshot>> build_health(WorkspaceId ws, int days);
   /// Rebuilds snapshots asked for in the last ten minutes that are getting old.

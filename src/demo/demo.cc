@@ -421,15 +421,19 @@ class Builder {
           m.message.at = t;
           m.message.text = dice_.chance(0.01) ? kSpam[static_cast<size_t>(dice_.below(static_cast<int64_t>(kSpam.size())))]
                                               : kChat[static_cast<size_t>(dice_.below(static_cast<int64_t>(kChat.size())))];
-          if (n > 1 && dice_.chance(0.25) && !batch.empty()) m.message.reply_to = batch.back().message.msg_id;
           batch.push_back(std::move(m));
         }
       }
       std::sort(batch.begin(), batch.end(),
                 [](const auto& a, const auto& b) { return a.message.at < b.message.at; });
+      // A quarter of the messages answer the one before them.
+      for (size_t i = 1; i < batch.size(); ++i) {
+        if (dice_.chance(0.25)) batch[i].message.reply_to = batch[i - 1].message.msg_id;
+      }
       out.group_messages += static_cast<int64_t>(batch.size());
       if (!batch.empty()) SIYU_RETURN_IF_ERROR(service.ingest(ws_, std::move(batch)).status());
     }
+    SIYU_RETURN_IF_ERROR(service.settle(ws_));
     // Joins of the last minutes get their greeting like live ones.
     return service.greet(now_ + community::kWelcomeGatherMs).status();
   }

@@ -2,8 +2,11 @@
 // channel codes and the activity aggregates the health views read (migration 0006).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "core/ids.h"
@@ -66,6 +69,7 @@ struct GroupMessage {
   std::string text;
   EpochMs at = 0;
   std::string reply_to;      // msg_id of the message this one answers
+  CustomerId reply_author;   // the customer who wrote reply_to (read back by the store)
   std::vector<std::string> terms;  // topic keywords of the text (counted per day)
   std::optional<ModerationAction> moderation;
   std::vector<AutoReplyFire> replies;
@@ -77,9 +81,12 @@ struct MessageBatch {
   int offset_minutes = 480;
 };
 
-/// Per-message outcome: stored, or a repeat of a stored msg_id (nothing changed).
+/// Per-message outcome: stored, or a repeat of a stored message (nothing changed). For a
+/// stored message, its id and the author of the message it replies to (0 when none is known).
 struct MessageBatchResult {
   std::vector<bool> stored;
+  std::vector<int64_t> ids;
+  std::vector<CustomerId> reply_authors;
   int64_t violations = 0;
   int64_t replies = 0;
 };
@@ -169,6 +176,29 @@ struct GroupHour {
   int64_t day = 0;
   int hour = 0;
   int64_t messages = 0;
+};
+
+/// One member's activity in messages whose figures are not written yet.
+struct MemberFigures {
+  int64_t messages = 0;
+  int64_t replies_drawn = 0;
+  int64_t violations = 0;
+  /// The member's message days in arrival order, each later than the one before: a day is an
+  /// active day when it is later than every earlier one (a late message adds no active day).
+  std::vector<int64_t> days;
+};
+
+/// The figures of stored messages, kept in memory and written together: messages and
+/// violations per (group, day), messages per (group, day, hour) with group 0 the sums across
+/// groups, topic keywords per (day, term) and member activity per (group, customer).
+/// `through` is the id of the last message counted.
+struct MessageFigures {
+  std::map<std::pair<int64_t, int64_t>, GroupDay> days;
+  std::map<std::tuple<int64_t, int64_t, int>, int64_t> hours;
+  std::map<std::pair<int64_t, std::string>, int64_t> terms;
+  std::map<std::pair<int64_t, int64_t>, MemberFigures> members;
+  int64_t through = 0;
+  int64_t messages = 0;  // messages counted
 };
 
 /// Joins of one group still to be greeted, oldest first.

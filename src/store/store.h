@@ -273,11 +273,21 @@ class Store {
                                                                     EpochMs since, int limit) = 0;
 
   /// Stores moderated messages in one transaction with their moderation log rows, blacklist
-  /// entries and removals, warnings and auto-replies (outbox group posts), member activity and
-  /// the day, hour and topic aggregates. A repeated msg_id changes nothing.
+  /// entries and removals, warnings and auto-replies (outbox group posts) and the joins of
+  /// senders not known to be members. A message repeating the group, time and msg_id of a
+  /// stored one changes nothing. Member activity and the day, hour and topic figures are the
+  /// caller's to count and write with apply_message_figures.
   virtual Result<MessageBatchResult> store_group_messages(WorkspaceId ws,
                                                           const MessageBatch& batch,
                                                           EpochMs at) = 0;
+  /// Adds the figures of messages up to `figures.through` to the member rows and the day, hour
+  /// and topic aggregates, and records that mark, in one transaction.
+  virtual Status apply_message_figures(WorkspaceId ws, const MessageFigures& figures) = 0;
+  /// The id of the last message whose figures are written (0 before any).
+  virtual Result<int64_t> message_figures_mark(WorkspaceId ws) = 0;
+  /// Stored messages with ids after `after_id`, in id order, with reply authors.
+  virtual Result<std::vector<GroupMessage>> group_messages_after(WorkspaceId ws, int64_t after_id,
+                                                                 int limit) = 0;
   /// Messages of a group in [from, to), newest first.
   virtual Result<std::vector<GroupMessage>> group_messages(WorkspaceId ws, GroupId group,
                                                            EpochMs from, EpochMs to,

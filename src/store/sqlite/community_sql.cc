@@ -96,26 +96,32 @@ OutboxItem group_post(WorkspaceId ws, GroupId group, std::string idem_key, const
   return o;
 }
 
-Result<std::optional<CustomerId>> author_of(Connection& c, WorkspaceId ws,
-                                            const std::string& msg_id) {
-  SIYU_PREPARE(s, c, "SELECT customer_id FROM group_messages WHERE workspace_id=? AND msg_id=?");
-  s->bind(1, ws.value).bind(2, msg_id);
-  std::optional<CustomerId> out;
-  if (s->step() && s->int_at(0) != 0) out = CustomerId(s->int_at(0));
-  Status st = s->status();
-  s->reset();
-  SIYU_RETURN_IF_ERROR(st);
-  return out;
-}
+/// Messages are indexed by (workspace, ten-minute slot, group, time, msg_id): the slot is the
+/// expression of migration 0009's index, spelled the same way so the index serves the query.
+constexpr int64_t kSlotMs = 600'000;
+constexpr int64_t kSlotsPerDay = kDayMs / kSlotMs;
+/// How far back a reply's quoted message is looked for.
+constexpr int64_t kReplyLookbackSlots = 7 * kSlotsPerDay;
 
-struct MemberActivity {
-  int64_t messages = 0;
-  int64_t replies_drawn = 0;
-  int64_t violations = 0;
-  std::set<int64_t> days;
-  bool checked = false;         // membership and last_active_day read
-  int64_t last_active_day = -1;
-};
+int64_t slot_of(EpochMs at) { return at >= 0 ? at / kSlotMs : (at - kSlotMs + 1) / kSlotMs; }
+
+/// The author of message `msg_id` of `group`, looked for from the slot of `at` back a week.
+Result<std::optional<CustomerId>> author_of(Connection& c, WorkspaceId ws, GroupId group,
+                                            const std::string& msg_id, EpochMs at) {
+  SIYU_PREPARE(s, c,
+               "SELECT customer_id FROM group_messages WHERE workspace_id=? AND at/600000=? AND "
+               "group_id=? AND msg_id=?");
+  for (int64_t slot = slot_of(at); slot > slot_of(at) - kReplyLookbackSlots; --slot) {
+    s->bind(1, ws.value).bind(2, slot).bind(3, group.value).bind(4, msg_id);
+    const bool found = s->step();
+    const int64_t customer = found ? s->int_at(0) : 0;
+    Status st = s->status();
+    s->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    if (found) return customer != 0 ? std::optional(CustomerId(customer)) : std::nullopt;
+  }
+  return std::optional<CustomerId>();
+}
 
 /// A current member's latest active day (-1 before the first message); nullopt when the
 /// customer is not a current member.
@@ -133,14 +139,23 @@ Result<std::optional<int64_t>> member_state(Connection& c, WorkspaceId ws, Group
   return out;
 }
 
-/// Applies one batch's activity to a member row and returns the days that were new for it.
+/// Adds one member's written-behind activity to the member row; returns the days that became
+/// active days (later than the member's latest one), or nothing when the row is gone.
 Result<std::vector<int64_t>> apply_activity(Connection& c, WorkspaceId ws, GroupId group,
-                                            CustomerId customer, const MemberActivity& a) {
-  // Activity days are counted in arrival order: a late message for a day before the member's
-  // latest active day adds to the message counts but not to active days.
+                                            CustomerId customer, const MemberFigures& a) {
+  SIYU_PREPARE(q, c,
+               "SELECT last_active_day FROM group_members WHERE workspace_id=? AND group_id=? AND "
+               "customer_id=?");
+  q->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
+  const bool exists = q->step();
+  const int64_t last = exists ? q->int_at(0) : 0;
+  Status st = q->status();
+  q->reset();
+  SIYU_RETURN_IF_ERROR(st);
   std::vector<int64_t> fresh;
+  if (!exists) return fresh;
   for (int64_t d : a.days) {
-    if (d > a.last_active_day) fresh.push_back(d);
+    if (d > last) fresh.push_back(d);
   }
   SIYU_PREPARE(u, c,
                "UPDATE group_members SET messages=messages+?, replies_drawn=replies_drawn+?, "
@@ -151,13 +166,34 @@ Result<std::vector<int64_t>> apply_activity(Connection& c, WorkspaceId ws, Group
       .bind(2, a.replies_drawn)
       .bind(3, a.violations)
       .bind(4, static_cast<int64_t>(fresh.size()))
-      .bind(5, fresh.empty() ? a.last_active_day : fresh.back())
+      .bind(5, fresh.empty() ? last : fresh.back())
       .bind(6, ws.value)
       .bind(7, group.value)
       .bind(8, customer.value);
   SIYU_RETURN_IF_ERROR(u->run());
   return fresh;
 }
+
+GroupMessage read_message(const Statement& r) {
+  GroupMessage m;
+  m.id = r.int_at(0);
+  m.group = GroupId(r.int_at(1));
+  m.msg_id = r.text_at(2);
+  m.customer = CustomerId(r.int_at(3));
+  m.sender = r.text_at(4);
+  m.type = r.text_at(5);
+  m.text = r.text_at(6);
+  m.at = r.int_at(7);
+  m.reply_to = r.text_at(8);
+  if (!r.text_at(9).empty()) {
+    m.moderation = ModerationAction{};
+    m.moderation->rule_name = r.text_at(9);
+  }
+  return m;
+}
+
+constexpr const char* kMessageColumns =
+    "id, group_id, msg_id, customer_id, sender, type, coalesce(text, ''), at, reply_to, verdict";
 
 }  // namespace
 
@@ -367,10 +403,9 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
                                           const RemoveMember& remove) {
   MessageBatchResult out;
   out.stored.reserve(batch.messages.size());
-  std::map<std::pair<int64_t, int64_t>, GroupDay> days;       // (group, day)
-  std::map<std::tuple<int64_t, int64_t, int>, int64_t> hours;  // (group, day, hour)
-  std::map<std::pair<int64_t, std::string>, int64_t> terms;    // (day, term)
-  std::map<std::pair<int64_t, int64_t>, MemberActivity> activity;  // (group, customer)
+  out.ids.reserve(batch.messages.size());
+  out.reply_authors.reserve(batch.messages.size());
+  std::set<std::pair<int64_t, int64_t>> checked;  // (group, customer) whose membership was read
   SIYU_PREPARE(ins, c,
                "INSERT INTO group_messages (workspace_id, group_id, msg_id, customer_id, sender, "
                "type, text, at, reply_to, verdict) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO "
@@ -389,40 +424,24 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
     SIYU_RETURN_IF_ERROR(ins->run());
     const bool stored = c.changes() > 0;
     out.stored.push_back(stored);
+    out.ids.push_back(stored ? c.last_insert_rowid() : 0);
+    out.reply_authors.emplace_back();
     if (!stored) continue;
-    const int64_t day = local_day(m.at, batch.offset_minutes);
-    const int hour = static_cast<int>(
-        ((m.at / 60'000 + batch.offset_minutes) % (24 * 60) + 24 * 60) % (24 * 60) / 60);
-    GroupDay& d = days[{m.group.value, day}];
-    ++d.messages;
-    ++hours[{m.group.value, day, hour}];
-    ++hours[{0, day, hour}];  // the workspace's row: the heatmap across groups reads only it
-    for (const std::string& t : m.terms) ++terms[{day, t}];
-    if (m.customer.valid()) {
-      MemberActivity& a = activity[{m.group.value, m.customer.value}];
-      // Membership and the latest active day are read once per sender and group in a batch.
-      if (!a.checked) {
-        SIYU_ASSIGN_OR_RETURN(auto state, member_state(c, ws, m.group, m.customer));
-        if (!state) {
-          // A sender we did not know was in the group joined unseen, unless blacklisted (a
-          // late message from before the removal).
-          SIYU_ASSIGN_OR_RETURN(bool listed, is_blacklisted(c, ws, m.customer));
-          if (!listed) SIYU_RETURN_IF_ERROR(add(m.group, m.customer, m.at));
-        }
-        a.last_active_day = state.value_or(-1);
-        a.checked = true;
+    if (m.customer.valid() && checked.insert({m.group.value, m.customer.value}).second) {
+      SIYU_ASSIGN_OR_RETURN(auto state, member_state(c, ws, m.group, m.customer));
+      if (!state) {
+        // A sender we did not know was in the group joined unseen, unless blacklisted (a
+        // late message from before the removal).
+        SIYU_ASSIGN_OR_RETURN(bool listed, is_blacklisted(c, ws, m.customer));
+        if (!listed) SIYU_RETURN_IF_ERROR(add(m.group, m.customer, m.at));
       }
-      ++a.messages;
-      a.days.insert(day);
-      if (m.moderation) ++a.violations;
     }
     if (!m.reply_to.empty()) {
-      SIYU_ASSIGN_OR_RETURN(auto author, author_of(c, ws, m.reply_to));
-      if (author && *author != m.customer) ++activity[{m.group.value, author->value}].replies_drawn;
+      SIYU_ASSIGN_OR_RETURN(auto author, author_of(c, ws, m.group, m.reply_to, m.at));
+      if (author && *author != m.customer) out.reply_authors.back() = *author;
     }
     if (m.moderation) {
       const ModerationAction& act = *m.moderation;
-      ++d.violations;
       ++out.violations;
       SIYU_PREPARE(log, c,
                    "INSERT INTO moderation_log (workspace_id, group_id, customer_id, rule_id, "
@@ -471,8 +490,14 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
       SIYU_RETURN_IF_ERROR(fire->run());
     }
   }
-  for (const auto& [key, a] : activity) {
-    SIYU_ASSIGN_OR_RETURN(auto fresh, apply_activity(c, ws, GroupId(key.first), CustomerId(key.second), a));
+  return out;
+}
+
+Status apply_figures(Connection& c, WorkspaceId ws, const MessageFigures& f) {
+  std::map<std::pair<int64_t, int64_t>, GroupDay> days = f.days;
+  for (const auto& [key, a] : f.members) {
+    SIYU_ASSIGN_OR_RETURN(auto fresh,
+                          apply_activity(c, ws, GroupId(key.first), CustomerId(key.second), a));
     for (int64_t d : fresh) ++days[{key.first, d}].active_members;
   }
   std::map<int64_t, GroupDay> across;  // group 0: the sums across groups per day
@@ -489,7 +514,7 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
   SIYU_PREPARE(h, c,
                "INSERT INTO group_hours (workspace_id, group_id, day, hour, messages) VALUES "
                "(?,?,?,?,?) ON CONFLICT DO UPDATE SET messages=messages+excluded.messages");
-  for (const auto& [key, n] : hours) {
+  for (const auto& [key, n] : f.hours) {
     h->bind(1, ws.value)
         .bind(2, std::get<0>(key))
         .bind(3, std::get<1>(key))
@@ -500,37 +525,76 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
   SIYU_PREPARE(t, c,
                "INSERT INTO topic_days (workspace_id, day, term, n) VALUES (?,?,?,?) ON CONFLICT "
                "DO UPDATE SET n=n+excluded.n");
-  for (const auto& [key, n] : terms) {
+  for (const auto& [key, n] : f.terms) {
     t->bind(1, ws.value).bind(2, key.first).bind(3, key.second).bind(4, n);
     SIYU_RETURN_IF_ERROR(t->run());
+  }
+  SIYU_PREPARE(mark, c,
+               "INSERT INTO message_figures_marks (workspace_id, through) VALUES (?,?) ON CONFLICT "
+               "DO UPDATE SET through=max(through, excluded.through)");
+  mark->bind(1, ws.value).bind(2, f.through);
+  return mark->run();
+}
+
+Result<int64_t> figures_mark(Connection& c, WorkspaceId ws) {
+  SIYU_PREPARE(s, c, "SELECT through FROM message_figures_marks WHERE workspace_id=?");
+  s->bind(1, ws.value);
+  int64_t through = 0;
+  if (s->step()) through = s->int_at(0);
+  Status st = s->status();
+  s->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  return through;
+}
+
+Result<std::vector<GroupMessage>> messages_after(Connection& c, WorkspaceId ws, int64_t after_id,
+                                                 int limit) {
+  SIYU_PREPARE(s, c,
+               std::string("SELECT ") + kMessageColumns +
+                   " FROM group_messages WHERE id>? AND workspace_id=? ORDER BY id LIMIT ?");
+  s->bind(1, after_id).bind(2, ws.value).bind(3, int64_t{limit});
+  SIYU_ASSIGN_OR_RETURN(auto out, all<GroupMessage>(*s, read_message));
+  for (GroupMessage& m : out) {
+    if (m.reply_to.empty()) continue;
+    SIYU_ASSIGN_OR_RETURN(auto author, author_of(c, ws, m.group, m.reply_to, m.at));
+    if (author && *author != m.customer) m.reply_author = *author;
   }
   return out;
 }
 
 Result<std::vector<GroupMessage>> messages(Connection& c, WorkspaceId ws, GroupId group,
                                            EpochMs from, EpochMs to, int limit) {
+  std::vector<GroupMessage> out;
+  if (from >= to || limit <= 0) return out;
+  // Slot by slot from the newest, within the slots of the workspace's first and last messages.
+  SIYU_PREPARE(span, c,
+               "SELECT (SELECT min(at/600000) FROM group_messages WHERE workspace_id=?1), "
+               "(SELECT max(at/600000) FROM group_messages WHERE workspace_id=?1)");
+  span->bind(1, ws.value);
+  const bool any = span->step() && !span->is_null(0);
+  const int64_t first_slot = any ? span->int_at(0) : 0;
+  const int64_t last_slot = any ? span->int_at(1) : 0;
+  Status st = span->status();
+  span->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  if (!any) return out;
   SIYU_PREPARE(s, c,
-               "SELECT id, msg_id, customer_id, sender, type, coalesce(text, ''), at, reply_to, "
-               "verdict FROM group_messages WHERE workspace_id=? AND group_id=? AND at>=? AND "
-               "at<? ORDER BY at DESC, id DESC LIMIT ?");
-  s->bind(1, ws.value).bind(2, group.value).bind(3, from).bind(4, to).bind(5, int64_t{limit});
-  return all<GroupMessage>(*s, [&](const Statement& r) {
-    GroupMessage m;
-    m.id = r.int_at(0);
-    m.group = group;
-    m.msg_id = r.text_at(1);
-    m.customer = CustomerId(r.int_at(2));
-    m.sender = r.text_at(3);
-    m.type = r.text_at(4);
-    m.text = r.text_at(5);
-    m.at = r.int_at(6);
-    m.reply_to = r.text_at(7);
-    if (!r.text_at(8).empty()) {
-      m.moderation = ModerationAction{};
-      m.moderation->rule_name = r.text_at(8);
-    }
-    return m;
-  });
+               std::string("SELECT ") + kMessageColumns +
+                   " FROM group_messages WHERE workspace_id=? AND at/600000=? AND group_id=? AND "
+                   "at>=? AND at<? ORDER BY at DESC, id DESC LIMIT ?");
+  for (int64_t slot = std::min(slot_of(to - 1), last_slot); slot >= std::max(slot_of(from), first_slot);
+       --slot) {
+    s->bind(1, ws.value)
+        .bind(2, slot)
+        .bind(3, group.value)
+        .bind(4, from)
+        .bind(5, to)
+        .bind(6, static_cast<int64_t>(limit) - static_cast<int64_t>(out.size()));
+    SIYU_ASSIGN_OR_RETURN(auto rows, all<GroupMessage>(*s, read_message));
+    for (GroupMessage& m : rows) out.push_back(std::move(m));
+    if (out.size() >= static_cast<size_t>(limit)) break;
+  }
+  return out;
 }
 
 Result<int64_t> expire_text(Connection& c, WorkspaceId ws, EpochMs before) {

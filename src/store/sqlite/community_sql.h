@@ -39,6 +39,13 @@ using AddMember = std::function<Status(GroupId, CustomerId, EpochMs)>;
 Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const MessageBatch& batch,
                                           EpochMs now, const AddMember& add,
                                           const RemoveMember& remove);
+/// Writes figures kept in memory (member activity, day, hour and topic counts) and their mark.
+Status apply_figures(Connection& c, WorkspaceId ws, const MessageFigures& f);
+/// The id of the last message the written figures count (0 before any).
+Result<int64_t> figures_mark(Connection& c, WorkspaceId ws);
+/// Messages with ids after `after_id` in id order, with the authors of the messages they reply to.
+Result<std::vector<GroupMessage>> messages_after(Connection& c, WorkspaceId ws, int64_t after_id,
+                                                 int limit);
 Result<std::vector<GroupMessage>> messages(Connection& c, WorkspaceId ws, GroupId group,
                                            EpochMs from, EpochMs to, int limit);
 Result<int64_t> expire_text(Connection& c, WorkspaceId ws, EpochMs before);

@@ -1789,6 +1789,24 @@ class SqliteStore final : public Store {
     });
   }
 
+  Status apply_message_figures(WorkspaceId ws, const MessageFigures& figures) override {
+    struct Unit {};
+    return write<Unit>([&](Connection& c) -> Result<Unit> {
+      SIYU_RETURN_IF_ERROR(community_sql::apply_figures(c, ws, figures));
+      return Unit{};
+    }).status();
+  }
+
+  Result<int64_t> message_figures_mark(WorkspaceId ws) override {
+    return read<int64_t>([&](Connection& c) { return community_sql::figures_mark(c, ws); });
+  }
+
+  Result<std::vector<GroupMessage>> group_messages_after(WorkspaceId ws, int64_t after_id,
+                                                         int limit) override {
+    return read<std::vector<GroupMessage>>(
+        [&](Connection& c) { return community_sql::messages_after(c, ws, after_id, limit); });
+  }
+
   Result<std::vector<GroupMessage>> group_messages(WorkspaceId ws, GroupId group, EpochMs from,
                                                    EpochMs to, int limit) override {
     return read<std::vector<GroupMessage>>(
