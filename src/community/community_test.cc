@@ -533,6 +533,37 @@ TEST_F(CommunityStoreTest, MessagesKeepMemberActivityAndModerationActsAcrossGrou
   EXPECT_EQ(days[0].removals, 1);
 }
 
+/// The service remembers senders it saw as members; a membership that ends makes it look again.
+TEST_F(CommunityStoreTest, ASenderWhoLeftAndSpeaksAgainJoinsAgain) {
+  ManualClock clock(kT0);
+  CommunityService service(*store_, clock);
+  const auto g = group("一群");
+  const auto amy = customer("Amy"), bob = customer("Bob");
+  ASSERT_TRUE(store_->join_group(ws_, g.id, amy, "qr", false, kT0 - kDay));
+  ASSERT_TRUE(store_->join_group(ws_, g.id, bob, "qr", false, kT0 - kDay));
+  auto say = [&](const std::string& id, CustomerId who, EpochMs at) {
+    IncomingMessage in;
+    in.message.msg_id = id;
+    in.message.group = g.id;
+    in.message.customer = who;
+    in.message.text = "你好";
+    in.message.at = at;
+    return service.ingest(ws_, {in});
+  };
+  ASSERT_TRUE(say("a1", amy, kT0));
+  ASSERT_TRUE(say("b1", bob, kT0 + 1));
+  ASSERT_TRUE(store_->leave_group(ws_, g.id, amy, false, "test", kT0 + 2).is_ok());
+  EXPECT_TRUE(store_->groups_of(ws_, amy)->empty());
+  ASSERT_TRUE(say("a2", amy, kT0 + 3));
+  EXPECT_EQ(store_->groups_of(ws_, amy)->size(), 1u);
+  // Bob, still a member, is not joined twice.
+  ASSERT_TRUE(say("b2", bob, kT0 + 4));
+  const auto events = *store_->group_member_events(ws_, g.id, 0, 100);
+  int joins = 0;
+  for (const auto& e : events) joins += e.kind == "join" ? 1 : 0;
+  EXPECT_EQ(joins, 3);  // amy, bob, amy again
+}
+
 /// Health figures from the aggregates equal a plain evaluation of the raw random activity,
 /// although the service writes its message figures behind at random moments and loses the
 /// unwritten ones in random crashes (its successor counts them again from the messages).

@@ -132,8 +132,10 @@ Result<IngestReport> CommunityService::ingest(WorkspaceId ws, std::vector<Incomi
       if (auto reply = w->responder->answer(m.group, m.text, m.at)) m.replies.push_back(*reply);
     }
     if (m.moderation && m.customer.valid()) report.touched.push_back(m.customer);
+    out.sender_known.push_back(w->members.contains({m.group.value, m.customer.value}));
     out.messages.push_back(std::move(m));
   }
+  out.member_leaves = w->member_leaves;
   auto stored = store_.store_group_messages(ws, out, clock_.now_ms());
   if (!stored) {
     // The in-memory state counted messages that were not stored: rebuild it from the store.
@@ -141,6 +143,13 @@ Result<IngestReport> CommunityService::ingest(WorkspaceId ws, std::vector<Incomi
     w->responder.reset();
     return stored.status();
   }
+  if (stored->member_leaves_before != w->member_leaves) w->members.clear();
+  for (auto [g, c] : stored->members_seen) w->members.insert({g.value, c.value});
+  if (stored->member_leaves_after != stored->member_leaves_before ||
+      w->members.size() > kKnownMembersMax) {
+    w->members.clear();
+  }
+  w->member_leaves = stored->member_leaves_after;
   if (w->figures.messages == 0) w->figures_since = clock_.now_ms();
   for (size_t i = 0; i < out.messages.size(); ++i) {
     if (!stored->stored[i]) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "community/auto_reply.h"
@@ -47,6 +48,8 @@ struct HealthSnapshot {
 inline constexpr EpochMs kFiguresMaxAgeMs = 10'000;
 /// ... or as soon as this many members' activity waits.
 inline constexpr size_t kFiguresMaxMembers = 1'000'000;
+/// Senders known to be members are remembered up to this many per workspace.
+inline constexpr size_t kKnownMembersMax = 4'000'000;
 
 /// The health list is rebuilt when older than this, and kept warm in the background while
 /// it is being looked at, so a request never waits for 50,000 groups to be summed.
@@ -112,6 +115,10 @@ class CommunityService {
     store::MessageFigures figures;  // counted, not yet written
     EpochMs figures_since = 0;      // when the oldest of them was counted
     bool recounted = false;         // messages after the written mark are in `figures`
+    /// (group, customer) known to be current members while the workspace's count of ended
+    /// memberships is `member_leaves` (the store checks the count).
+    std::unordered_set<std::pair<int64_t, int64_t>, store::FigureKeyHash> members;
+    int64_t member_leaves = -1;
   };
   Result<Workspace*> workspace(WorkspaceId ws);
   /// Counts the messages stored after the last written mark (once, under w.mu).

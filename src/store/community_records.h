@@ -2,10 +2,11 @@
 // channel codes and the activity aggregates the health views read (migration 0006).
 #pragma once
 
-#include <map>
+#include <functional>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -79,6 +80,11 @@ struct GroupMessage {
 struct MessageBatch {
   std::vector<GroupMessage> messages;
   int offset_minutes = 480;
+  /// Per message: its sender was a current member of its group when the workspace's count of
+  /// ended memberships was `member_leaves`. The store trusts these only if the count has not
+  /// moved since, and looks every other sender up.
+  std::vector<bool> sender_known;
+  int64_t member_leaves = -1;
 };
 
 /// Per-message outcome: stored, or a repeat of a stored message (nothing changed). For a
@@ -87,6 +93,11 @@ struct MessageBatchResult {
   std::vector<bool> stored;
   std::vector<int64_t> ids;
   std::vector<CustomerId> reply_authors;
+  /// Senders looked up and found (or made) current members, and the workspace's count of
+  /// ended memberships before and after the batch.
+  std::vector<std::pair<GroupId, CustomerId>> members_seen;
+  int64_t member_leaves_before = 0;
+  int64_t member_leaves_after = 0;
   int64_t violations = 0;
   int64_t replies = 0;
 };
@@ -188,15 +199,36 @@ struct MemberFigures {
   std::vector<int64_t> days;
 };
 
+/// Hashes the keys of MessageFigures' maps.
+struct FigureKeyHash {
+  static size_t mix(uint64_t x) noexcept {
+    x ^= x >> 31;
+    x *= 0x9E3779B97F4A7C15ULL;
+    return static_cast<size_t>(x ^ (x >> 29));
+  }
+  size_t operator()(const std::pair<int64_t, int64_t>& k) const noexcept {
+    return mix(static_cast<uint64_t>(k.first) * 0x100000001B3ULL ^ static_cast<uint64_t>(k.second));
+  }
+  size_t operator()(const std::tuple<int64_t, int64_t, int>& k) const noexcept {
+    return mix((static_cast<uint64_t>(std::get<0>(k)) * 0x100000001B3ULL ^
+                static_cast<uint64_t>(std::get<1>(k))) * 31 + static_cast<uint64_t>(std::get<2>(k)));
+  }
+  size_t operator()(const std::pair<int64_t, std::string>& k) const noexcept {
+    return mix(static_cast<uint64_t>(k.first)) ^ std::hash<std::string>{}(k.second);
+  }
+};
+
 /// The figures of stored messages, kept in memory and written together: messages and
 /// violations per (group, day), messages per (group, day, hour) with group 0 the sums across
 /// groups, topic keywords per (day, term) and member activity per (group, customer).
 /// `through` is the id of the last message counted.
 struct MessageFigures {
-  std::map<std::pair<int64_t, int64_t>, GroupDay> days;
-  std::map<std::tuple<int64_t, int64_t, int>, int64_t> hours;
-  std::map<std::pair<int64_t, std::string>, int64_t> terms;
-  std::map<std::pair<int64_t, int64_t>, MemberFigures> members;
+  template <typename K, typename V>
+  using Map = std::unordered_map<K, V, FigureKeyHash>;
+  Map<std::pair<int64_t, int64_t>, GroupDay> days;
+  Map<std::tuple<int64_t, int64_t, int>, int64_t> hours;
+  Map<std::pair<int64_t, std::string>, int64_t> terms;
+  Map<std::pair<int64_t, int64_t>, MemberFigures> members;
   int64_t through = 0;
   int64_t messages = 0;  // messages counted
 };

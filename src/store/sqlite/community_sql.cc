@@ -139,6 +139,14 @@ Result<std::optional<int64_t>> member_state(Connection& c, WorkspaceId ws, Group
   return out;
 }
 
+/// How many memberships of the workspace have ended.
+Result<int64_t> member_leaves(Connection& c, WorkspaceId ws) {
+  SIYU_PREPARE(s, c, "SELECT member_leaves FROM workspaces WHERE id=?");
+  s->bind(1, ws.value);
+  return one<int64_t>(*s, [](const Statement& r) { return r.int_at(0); },
+                      "workspace " + std::to_string(ws.value));
+}
+
 /// Adds one member's written-behind activity to the member row; returns the days that became
 /// active days (later than the member's latest one), or nothing when the row is gone.
 Result<std::vector<int64_t>> apply_activity(Connection& c, WorkspaceId ws, GroupId group,
@@ -245,6 +253,9 @@ Status apply_membership(Connection& c, WorkspaceId ws, CustomerId cust, const Re
     SIYU_RETURN_IF_ERROR(st);
     if (!was_member) return Status::ok();
     (r.removed ? figures.removals : figures.quits) = 1;
+    SIYU_PREPARE(leaves, c, "UPDATE workspaces SET member_leaves=member_leaves+1 WHERE id=?");
+    leaves->bind(1, ws.value);
+    SIYU_RETURN_IF_ERROR(leaves->run());
     if (at - joined_at < 7 * kDayMs) {
       GroupDay early;
       early.early_leaves = 1;
@@ -406,11 +417,16 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
   out.ids.reserve(batch.messages.size());
   out.reply_authors.reserve(batch.messages.size());
   std::set<std::pair<int64_t, int64_t>> checked;  // (group, customer) whose membership was read
+  SIYU_ASSIGN_OR_RETURN(out.member_leaves_before, member_leaves(c, ws));
+  const bool trust_known = batch.member_leaves == out.member_leaves_before &&
+                           batch.sender_known.size() == batch.messages.size();
+  size_t index = 0;
   SIYU_PREPARE(ins, c,
                "INSERT INTO group_messages (workspace_id, group_id, msg_id, customer_id, sender, "
                "type, text, at, reply_to, verdict) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO "
                "NOTHING");
   for (const GroupMessage& m : batch.messages) {
+    const bool known = trust_known && batch.sender_known[index++];
     ins->bind(1, ws.value)
         .bind(2, m.group.value)
         .bind(3, m.msg_id)
@@ -427,14 +443,17 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
     out.ids.push_back(stored ? c.last_insert_rowid() : 0);
     out.reply_authors.emplace_back();
     if (!stored) continue;
-    if (m.customer.valid() && checked.insert({m.group.value, m.customer.value}).second) {
+    if (m.customer.valid() && !known && checked.insert({m.group.value, m.customer.value}).second) {
       SIYU_ASSIGN_OR_RETURN(auto state, member_state(c, ws, m.group, m.customer));
-      if (!state) {
+      bool member = state.has_value();
+      if (!member) {
         // A sender we did not know was in the group joined unseen, unless blacklisted (a
         // late message from before the removal).
         SIYU_ASSIGN_OR_RETURN(bool listed, is_blacklisted(c, ws, m.customer));
         if (!listed) SIYU_RETURN_IF_ERROR(add(m.group, m.customer, m.at));
+        member = !listed;
       }
+      if (member) out.members_seen.emplace_back(m.group, m.customer);
     }
     if (!m.reply_to.empty()) {
       SIYU_ASSIGN_OR_RETURN(auto author, author_of(c, ws, m.group, m.reply_to, m.at));
@@ -490,12 +509,24 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
       SIYU_RETURN_IF_ERROR(fire->run());
     }
   }
+  SIYU_ASSIGN_OR_RETURN(out.member_leaves_after, member_leaves(c, ws));
+  return out;
+}
+
+/// The entries of a figures map in key order: rows written in key order share pages.
+template <typename Map>
+std::vector<const typename Map::value_type*> in_key_order(const Map& m) {
+  std::vector<const typename Map::value_type*> out;
+  out.reserve(m.size());
+  for (const auto& entry : m) out.push_back(&entry);
+  std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->first < b->first; });
   return out;
 }
 
 Status apply_figures(Connection& c, WorkspaceId ws, const MessageFigures& f) {
-  std::map<std::pair<int64_t, int64_t>, GroupDay> days = f.days;
-  for (const auto& [key, a] : f.members) {
+  std::map<std::pair<int64_t, int64_t>, GroupDay> days(f.days.begin(), f.days.end());
+  for (const auto* entry : in_key_order(f.members)) {
+    const auto& [key, a] = *entry;
     SIYU_ASSIGN_OR_RETURN(auto fresh,
                           apply_activity(c, ws, GroupId(key.first), CustomerId(key.second), a));
     for (int64_t d : fresh) ++days[{key.first, d}].active_members;
@@ -514,7 +545,8 @@ Status apply_figures(Connection& c, WorkspaceId ws, const MessageFigures& f) {
   SIYU_PREPARE(h, c,
                "INSERT INTO group_hours (workspace_id, group_id, day, hour, messages) VALUES "
                "(?,?,?,?,?) ON CONFLICT DO UPDATE SET messages=messages+excluded.messages");
-  for (const auto& [key, n] : f.hours) {
+  for (const auto* entry : in_key_order(f.hours)) {
+    const auto& [key, n] = *entry;
     h->bind(1, ws.value)
         .bind(2, std::get<0>(key))
         .bind(3, std::get<1>(key))
@@ -525,7 +557,8 @@ Status apply_figures(Connection& c, WorkspaceId ws, const MessageFigures& f) {
   SIYU_PREPARE(t, c,
                "INSERT INTO topic_days (workspace_id, day, term, n) VALUES (?,?,?,?) ON CONFLICT "
                "DO UPDATE SET n=n+excluded.n");
-  for (const auto& [key, n] : f.terms) {
+  for (const auto* entry : in_key_order(f.terms)) {
+    const auto& [key, n] = *entry;
     t->bind(1, ws.value).bind(2, key.first).bind(3, key.second).bind(4, n);
     SIYU_RETURN_IF_ERROR(t->run());
   }

@@ -18,3 +18,7 @@ CREATE TABLE message_figures_marks (
 );
 INSERT INTO message_figures_marks (workspace_id, through)
   SELECT workspace_id, max(id) FROM group_messages GROUP BY workspace_id;
+
+-- Memberships that ended, counted per workspace: while it is unchanged, a sender known to be a
+-- member still is one, so the message store need not look the membership up again.
+ALTER TABLE workspaces ADD COLUMN member_leaves INTEGER NOT NULL DEFAULT 0;
