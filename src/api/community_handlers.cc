@@ -314,7 +314,8 @@ class CommunityHandlers {
 
   // ------------------------------------------------------------------ messages
   /// A batch of group messages (JSON array or NDJSON, at most 10,000): each is checked on its
-  /// own, moderated, answered and stored; a repeated msg_id is acknowledged and ignored.
+  /// own, moderated, answered and stored; a repeat (same group, time and msg_id) is
+  /// acknowledged and ignored.
   Result<Reply> post_messages(const httplib::Request& req, const Principal& who) {
     if (req.body.size() > ingest::kMaxBatchBytes) {
       return Status(ErrorCode::kPayloadTooLarge, "message batch is larger than 8 MiB");

@@ -63,7 +63,7 @@ struct AutoReplyFire {
 struct GroupMessage {
   int64_t id = 0;
   GroupId group;
-  std::string msg_id;        // the sender system's id: repeats are ignored
+  std::string msg_id;        // the sender system's id; with group and time it names the message
   CustomerId customer;       // 0 for staff or unknown senders
   std::string sender;        // staff e-mail or external id when customer is 0
   std::string type = "text";  // text, image, link, file, voice, video, mini_program
