@@ -371,11 +371,12 @@ Result<std::vector<GroupMember>> members(Connection& c, WorkspaceId ws, GroupId 
 }
 
 Result<std::vector<GroupId>> groups_of(Connection& c, WorkspaceId ws, CustomerId customer) {
-  // Sorted here: ORDER BY group_id leads the planner to scan the primary key in group order
-  // past every membership of the workspace instead of taking the by-customer index.
+  // Without statistics the planner prefers the covering primary key and walks every membership
+  // of the workspace (0.5 s at 10 M); the by-customer index finds a customer's few directly.
+  // Sorted here: ORDER BY group_id would tempt it the same way.
   SIYU_PREPARE(s, c,
-               "SELECT group_id FROM group_members WHERE workspace_id=? AND customer_id=? AND "
-               "left_at IS NULL");
+               "SELECT group_id FROM group_members INDEXED BY group_members_by_customer WHERE "
+               "workspace_id=? AND customer_id=? AND left_at IS NULL");
   s->bind(1, ws.value).bind(2, customer.value);
   SIYU_ASSIGN_OR_RETURN(auto out, all<GroupId>(*s, [](const Statement& r) { return GroupId(r.int_at(0)); }));
   std::sort(out.begin(), out.end(), [](GroupId a, GroupId b) { return a.value < b.value; });
