@@ -4,6 +4,7 @@
 // welcome batching, channel-code rotation under concurrent joins, blacklisting, message
 // aggregates and health figures checked against a plain evaluation of random activity.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <map>
@@ -531,6 +532,66 @@ TEST_F(CommunityStoreTest, MessagesKeepMemberActivityAndModerationActsAcrossGrou
   auto days = *store_->group_days(ws_, g2.id, day1, day1);
   ASSERT_EQ(days.size(), 1u);
   EXPECT_EQ(days[0].removals, 1);
+}
+
+/// Migration 10 moves member activity out of the membership rows: a store written before it
+/// (the activity put back into group_members, the new table dropped) reads the same after.
+TEST_F(CommunityStoreTest, MemberActivitySurvivesTheMoveToItsOwnTable) {
+  ManualClock clock(kT0);
+  const auto g = group("一群");
+  const auto amy = customer("Amy"), bob = customer("Bob"), quiet = customer("Quiet");
+  for (auto c : {amy, bob, quiet}) ASSERT_TRUE(store_->join_group(ws_, g.id, c, "qr", false, kT0 - kDay));
+  {
+    CommunityService service(*store_, clock);
+    std::vector<IncomingMessage> batch;
+    for (int i = 0; i < 5; ++i) {
+      IncomingMessage in;
+      in.message.msg_id = "m" + std::to_string(i);
+      in.message.group = g.id;
+      in.message.customer = i < 3 ? amy : bob;
+      in.message.text = "早上好";
+      in.message.at = kT0 + i * kDay;
+      in.message.reply_to = i == 3 ? "m0" : "";
+      batch.push_back(std::move(in));
+    }
+    ASSERT_TRUE(service.ingest(ws_, std::move(batch)));
+    ASSERT_TRUE(service.settle(ws_).is_ok());
+  }
+  const auto before = *store_->group_members(ws_, g.id, false);
+  store_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.str() + "/siyu.db").c_str(), &db), SQLITE_OK);
+  const char* to_version_9 =
+      "ALTER TABLE group_members ADD COLUMN messages INTEGER NOT NULL DEFAULT 0;"
+      "ALTER TABLE group_members ADD COLUMN replies_drawn INTEGER NOT NULL DEFAULT 0;"
+      "ALTER TABLE group_members ADD COLUMN active_days INTEGER NOT NULL DEFAULT 0;"
+      "ALTER TABLE group_members ADD COLUMN last_active_day INTEGER NOT NULL DEFAULT -1;"
+      "ALTER TABLE group_members ADD COLUMN violations INTEGER NOT NULL DEFAULT 0;"
+      "UPDATE group_members AS m SET messages=a.messages, replies_drawn=a.replies_drawn, "
+      "active_days=a.active_days, last_active_day=a.last_active_day, violations=a.violations "
+      "FROM member_activity AS a WHERE a.workspace_id=m.workspace_id AND a.group_id=m.group_id "
+      "AND a.customer_id=m.customer_id;"
+      "DROP TABLE member_activity;"
+      "DELETE FROM schema_migrations WHERE version=10;";
+  ASSERT_EQ(sqlite3_exec(db, to_version_9, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_close(db);
+  store_ = testing::open_test_store(dir_);
+  const auto after = *store_->group_members(ws_, g.id, false);
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].customer, before[i].customer);
+    EXPECT_EQ(after[i].messages, before[i].messages);
+    EXPECT_EQ(after[i].replies_drawn, before[i].replies_drawn);
+    EXPECT_EQ(after[i].active_days, before[i].active_days);
+    EXPECT_EQ(after[i].last_active_day, before[i].last_active_day);
+  }
+  auto find = [&](CustomerId c) { return *std::find_if(after.begin(), after.end(), [&](auto& m) { return m.customer == c; }); };
+  EXPECT_EQ(find(amy).messages, 3);
+  EXPECT_EQ(find(amy).active_days, 3);
+  EXPECT_EQ(find(amy).replies_drawn, 1);
+  EXPECT_EQ(find(bob).messages, 2);
+  EXPECT_EQ(find(quiet).messages, 0);
+  EXPECT_EQ(find(quiet).last_active_day, -1);
 }
 
 /// The service remembers senders it saw as members; a membership that ends makes it look again.

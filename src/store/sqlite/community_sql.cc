@@ -123,22 +123,6 @@ Result<std::optional<CustomerId>> author_of(Connection& c, WorkspaceId ws, Group
   return std::optional<CustomerId>();
 }
 
-/// A current member's latest active day (-1 before the first message); nullopt when the
-/// customer is not a current member.
-Result<std::optional<int64_t>> member_state(Connection& c, WorkspaceId ws, GroupId group,
-                                            CustomerId customer) {
-  SIYU_PREPARE(q, c,
-               "SELECT last_active_day FROM group_members WHERE workspace_id=? AND group_id=? AND "
-               "customer_id=? AND left_at IS NULL");
-  q->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
-  std::optional<int64_t> out;
-  if (q->step()) out = q->int_at(0);
-  Status st = q->status();
-  q->reset();
-  SIYU_RETURN_IF_ERROR(st);
-  return out;
-}
-
 /// How many memberships of the workspace have ended.
 Result<int64_t> member_leaves(Connection& c, WorkspaceId ws) {
   SIYU_PREPARE(s, c, "SELECT member_leaves FROM workspaces WHERE id=?");
@@ -147,37 +131,50 @@ Result<int64_t> member_leaves(Connection& c, WorkspaceId ws) {
                       "workspace " + std::to_string(ws.value));
 }
 
-/// Adds one member's written-behind activity to the member row; returns the days that became
-/// active days (later than the member's latest one), or nothing when the row is gone.
+/// Adds one member's written-behind activity to its member_activity row; returns the days that
+/// became active days (later than the member's latest one), or nothing when the customer was
+/// never a member of the group.
 Result<std::vector<int64_t>> apply_activity(Connection& c, WorkspaceId ws, GroupId group,
                                             CustomerId customer, const MemberFigures& a) {
   SIYU_PREPARE(q, c,
-               "SELECT last_active_day FROM group_members WHERE workspace_id=? AND group_id=? AND "
-               "customer_id=?");
+               "SELECT last_active_day FROM member_activity WHERE workspace_id=? AND group_id=? "
+               "AND customer_id=?");
   q->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
-  const bool exists = q->step();
-  const int64_t last = exists ? q->int_at(0) : 0;
+  const bool active_before = q->step();
+  const int64_t last = active_before ? q->int_at(0) : -1;
   Status st = q->status();
   q->reset();
   SIYU_RETURN_IF_ERROR(st);
   std::vector<int64_t> fresh;
-  if (!exists) return fresh;
+  if (!active_before) {
+    SIYU_PREPARE(m, c,
+                 "SELECT 1 FROM group_members WHERE workspace_id=? AND group_id=? AND customer_id=?");
+    m->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
+    const bool ever_member = m->step();
+    st = m->status();
+    m->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    if (!ever_member) return fresh;
+  }
   for (int64_t d : a.days) {
     if (d > last) fresh.push_back(d);
   }
   SIYU_PREPARE(u, c,
-               "UPDATE group_members SET messages=messages+?, replies_drawn=replies_drawn+?, "
-               "violations=violations+?, active_days=active_days+?, "
-               "last_active_day=max(last_active_day, ?) WHERE workspace_id=? AND group_id=? AND "
-               "customer_id=?");
-  u->bind(1, a.messages)
-      .bind(2, a.replies_drawn)
-      .bind(3, a.violations)
-      .bind(4, static_cast<int64_t>(fresh.size()))
-      .bind(5, fresh.empty() ? last : fresh.back())
-      .bind(6, ws.value)
-      .bind(7, group.value)
-      .bind(8, customer.value);
+               "INSERT INTO member_activity (workspace_id, group_id, customer_id, messages, "
+               "replies_drawn, violations, active_days, last_active_day) VALUES (?,?,?,?,?,?,?,?) "
+               "ON CONFLICT DO UPDATE SET messages=messages+excluded.messages, "
+               "replies_drawn=replies_drawn+excluded.replies_drawn, "
+               "violations=violations+excluded.violations, "
+               "active_days=active_days+excluded.active_days, "
+               "last_active_day=max(last_active_day, excluded.last_active_day)");
+  u->bind(1, ws.value)
+      .bind(2, group.value)
+      .bind(3, customer.value)
+      .bind(4, a.messages)
+      .bind(5, a.replies_drawn)
+      .bind(6, a.violations)
+      .bind(7, static_cast<int64_t>(fresh.size()))
+      .bind(8, fresh.empty() ? last : fresh.back());
   SIYU_RETURN_IF_ERROR(u->run());
   return fresh;
 }
@@ -345,8 +342,11 @@ Result<std::vector<GroupMember>> members(Connection& c, WorkspaceId ws, GroupId 
                                          bool include_past) {
   SIYU_PREPARE(s, c,
                "SELECT m.customer_id, coalesce(cu.name, ''), m.role, m.role_by, m.source, "
-               "m.joined_at, m.left_at, m.leave_kind, m.messages, m.replies_drawn, m.active_days, "
-               "m.last_active_day, m.violations FROM group_members m LEFT JOIN customers cu ON "
+               "m.joined_at, m.left_at, m.leave_kind, coalesce(a.messages, 0), "
+               "coalesce(a.replies_drawn, 0), coalesce(a.active_days, 0), "
+               "coalesce(a.last_active_day, -1), coalesce(a.violations, 0) FROM group_members m "
+               "LEFT JOIN member_activity a ON a.workspace_id=m.workspace_id AND "
+               "a.group_id=m.group_id AND a.customer_id=m.customer_id LEFT JOIN customers cu ON "
                "cu.workspace_id=m.workspace_id AND cu.id=m.customer_id WHERE m.workspace_id=? "
                "AND m.group_id=? AND (? OR m.left_at IS NULL) ORDER BY m.joined_at, m.customer_id");
   s->bind(1, ws.value).bind(2, group.value).bind(3, int64_t{include_past ? 1 : 0});
@@ -384,8 +384,15 @@ Result<std::vector<GroupId>> groups_of(Connection& c, WorkspaceId ws, CustomerId
 }
 
 Result<bool> is_member(Connection& c, WorkspaceId ws, GroupId group, CustomerId customer) {
-  SIYU_ASSIGN_OR_RETURN(auto state, member_state(c, ws, group, customer));
-  return state.has_value();
+  SIYU_PREPARE(q, c,
+               "SELECT 1 FROM group_members WHERE workspace_id=? AND group_id=? AND customer_id=? "
+               "AND left_at IS NULL");
+  q->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
+  const bool member = q->step();
+  Status st = q->status();
+  q->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  return member;
 }
 
 Status set_role(Connection& c, WorkspaceId ws, GroupId group, CustomerId customer,
@@ -449,8 +456,7 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
     out.reply_authors.emplace_back();
     if (!stored) continue;
     if (m.customer.valid() && !known && checked.insert({m.group.value, m.customer.value}).second) {
-      SIYU_ASSIGN_OR_RETURN(auto state, member_state(c, ws, m.group, m.customer));
-      bool member = state.has_value();
+      SIYU_ASSIGN_OR_RETURN(bool member, is_member(c, ws, m.group, m.customer));
       if (!member) {
         // A sender we did not know was in the group joined unseen, unless blacklisted (a
         // late message from before the removal).
