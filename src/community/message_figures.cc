@@ -15,8 +15,8 @@ void count_message(store::MessageFigures& f, const store::GroupMessage& m, int o
   store::GroupDay& d = f.days[{m.group.value, day}];
   ++d.messages;
   if (m.moderation) ++d.violations;
-  ++f.hours[{m.group.value, day, hour}];
-  ++f.hours[{0, day, hour}];  // the workspace's row: the heatmap across groups reads only it
+  ++f.hours[{day, m.group.value, hour}];
+  ++f.hours[{day, 0, hour}];  // the workspace's row: the heatmap across groups reads only it
   for (const std::string& t : m.terms) ++f.terms[{day, t}];
   if (m.customer.valid()) {
     store::MemberFigures& a = f.members[{m.group.value, m.customer.value}];

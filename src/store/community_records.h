@@ -219,7 +219,7 @@ struct FigureKeyHash {
 };
 
 /// The figures of stored messages, kept in memory and written together: messages and
-/// violations per (group, day), messages per (group, day, hour) with group 0 the sums across
+/// violations per (group, day), messages per (day, group, hour) with group 0 the sums across
 /// groups, topic keywords per (day, term) and member activity per (group, customer).
 /// `through` is the id of the last message counted.
 struct MessageFigures {

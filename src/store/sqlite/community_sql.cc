@@ -554,7 +554,7 @@ Status apply_figures(Connection& c, WorkspaceId ws, const MessageFigures& f) {
     SIYU_RETURN_IF_ERROR(add_day_figures(c, ws, GroupId(0), day, d));
   }
   SIYU_PREPARE(h, c,
-               "INSERT INTO group_hours (workspace_id, group_id, day, hour, messages) VALUES "
+               "INSERT INTO group_hours (workspace_id, day, group_id, hour, messages) VALUES "
                "(?,?,?,?,?) ON CONFLICT DO UPDATE SET messages=messages+excluded.messages");
   for (const auto* entry : in_key_order(f.hours)) {
     const auto& [key, n] = *entry;
@@ -665,16 +665,21 @@ Result<std::vector<GroupDay>> days(Connection& c, WorkspaceId ws, std::optional<
 
 Result<std::vector<GroupHour>> hours(Connection& c, WorkspaceId ws, std::optional<GroupId> group,
                                      int64_t from_day, int64_t to_day) {
-  if (group) {  // group 0 holds the sums across the workspace's groups
-    SIYU_PREPARE(s, c,
-                 "SELECT group_id, day, hour, messages FROM group_hours WHERE workspace_id=? AND "
-                 "group_id=? AND day BETWEEN ? AND ?");
-    s->bind(1, ws.value).bind(2, group->value).bind(3, from_day).bind(4, to_day);
-    return all<GroupHour>(*s, [](const Statement& r) {
-      return GroupHour{GroupId(r.int_at(0)), r.int_at(1), static_cast<int>(r.int_at(2)), r.int_at(3)};
-    });
+  // Group 0 holds the sums across the workspace's groups. Rows lead with the day, so a group's
+  // are found day by day rather than among every group's rows of the window.
+  const GroupId wanted = group.value_or(GroupId(0));
+  SIYU_PREPARE(s, c,
+               "SELECT hour, messages FROM group_hours WHERE workspace_id=? AND day=? AND "
+               "group_id=?");
+  std::vector<GroupHour> out;
+  for (int64_t day = from_day; day <= to_day; ++day) {
+    s->bind(1, ws.value).bind(2, day).bind(3, wanted.value);
+    SIYU_ASSIGN_OR_RETURN(auto rows, all<GroupHour>(*s, [&](const Statement& r) {
+      return GroupHour{wanted, day, static_cast<int>(r.int_at(0)), r.int_at(1)};
+    }));
+    out.insert(out.end(), rows.begin(), rows.end());
   }
-  return hours(c, ws, GroupId(0), from_day, to_day);  // the workspace's rows (group 0)
+  return out;
 }
 
 Result<std::vector<std::pair<std::string, int64_t>>> topics(Connection& c, WorkspaceId ws,
