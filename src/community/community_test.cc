@@ -594,6 +594,57 @@ TEST_F(CommunityStoreTest, MemberActivitySurvivesTheMoveToItsOwnTable) {
   EXPECT_EQ(find(quiet).last_active_day, -1);
 }
 
+/// Retention clears text older than the setting, each time from where the last clearing
+/// stopped; a message arriving later with an older time keeps no text; figures stay.
+TEST_F(CommunityStoreTest, TextRetentionClearsOldTextOnceAndKeepsFigures) {
+  ManualClock clock(kT0);
+  CommunityService service(*store_, clock);
+  const auto g = group("一群");
+  const auto amy = customer("Amy");
+  ASSERT_TRUE(store_->join_group(ws_, g.id, amy, "qr", false, kT0 - 30 * kDay));
+  auto msg = [&](std::string id, EpochMs at) {
+    IncomingMessage in;
+    in.message.msg_id = std::move(id);
+    in.message.group = g.id;
+    in.message.customer = amy;
+    in.message.text = "今天分享护肤心得";
+    in.message.at = at;
+    return in;
+  };
+  ASSERT_TRUE(service.ingest(ws_, {msg("old", kT0 - 10 * kDay), msg("mid", kT0 - 5 * kDay),
+                                   msg("new", kT0 - 3'600'000)}));
+  ASSERT_TRUE(store_->put_setting(ws_, "community.text_retention_days", "7", kT0).is_ok());
+  auto texts = [&] {
+    std::map<std::string, std::string> out;
+    const auto rows = *store_->group_messages(ws_, g.id, 0, INT64_MAX, 100);
+    for (const auto& m : rows) out[m.msg_id] = m.text;
+    return out;
+  };
+  EXPECT_EQ(*service.expire_texts(kT0), 1);
+  EXPECT_EQ(texts(), (std::map<std::string, std::string>{
+                         {"old", ""}, {"mid", "今天分享护肤心得"}, {"new", "今天分享护肤心得"}}));
+  EXPECT_EQ(*service.expire_texts(kT0 + 60'000), 0);
+  // Late, with a time before the clearing: stored and counted, without its text.
+  ASSERT_TRUE(service.ingest(ws_, {msg("late", kT0 - 8 * kDay)}));
+  EXPECT_EQ(texts(), (std::map<std::string, std::string>{{"old", ""},
+                                                          {"late", ""},
+                                                          {"mid", "今天分享护肤心得"},
+                                                          {"new", "今天分享护肤心得"}}));
+  EXPECT_EQ(*service.expire_texts(kT0 + 3 * kDay), 1);
+  EXPECT_EQ(texts()["mid"], "");
+  EXPECT_EQ(texts()["new"], "今天分享护肤心得");
+  ASSERT_TRUE(service.settle(ws_).is_ok());
+  for (EpochMs at : {kT0 - 10 * kDay, kT0 - 8 * kDay, kT0 - 5 * kDay}) {
+    const int64_t day = local_day(at, 480);
+    const auto days = *store_->group_days(ws_, g.id, day, day);
+    ASSERT_EQ(days.size(), 1u);
+    EXPECT_EQ(days[0].messages, 1) << day;
+  }
+  const auto members = *store_->group_members(ws_, g.id, false);
+  ASSERT_EQ(members.size(), 1u);
+  EXPECT_EQ(members[0].messages, 4);
+}
+
 /// The service remembers senders it saw as members; a membership that ends makes it look again.
 TEST_F(CommunityStoreTest, ASenderWhoLeftAndSpeaksAgainJoinsAgain) {
   ManualClock clock(kT0);

@@ -292,7 +292,8 @@ class Store {
   virtual Result<std::vector<GroupMessage>> group_messages(WorkspaceId ws, GroupId group,
                                                            EpochMs from, EpochMs to,
                                                            int limit) = 0;
-  /// Clears the text of messages older than `before`; returns how many were cleared.
+  /// Clears the text of messages older than `before`, from where the last clearing stopped;
+  /// returns how many were cleared. A message stored later with an older time keeps no text.
   virtual Result<int64_t> expire_message_text(WorkspaceId ws, EpochMs before) = 0;
 
   /// Day figures of every group (or one) for workspace days [from_day, to_day]; group 0 holds

@@ -105,6 +105,18 @@ constexpr int64_t kReplyLookbackSlots = 7 * kSlotsPerDay;
 
 int64_t slot_of(EpochMs at) { return at >= 0 ? at / kSlotMs : (at - kSlotMs + 1) / kSlotMs; }
 
+/// The time before which the workspace's message text was cleared, if it ever was.
+Result<std::optional<EpochMs>> text_cleared_before(Connection& c, WorkspaceId ws) {
+  SIYU_PREPARE(s, c, "SELECT cleared_before FROM message_text_marks WHERE workspace_id=?");
+  s->bind(1, ws.value);
+  std::optional<EpochMs> out;
+  if (s->step()) out = s->int_at(0);
+  Status st = s->status();
+  s->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  return out;
+}
+
 /// The author of message `msg_id` of `group`, looked for from the slot of `at` back a week.
 Result<std::optional<CustomerId>> author_of(Connection& c, WorkspaceId ws, GroupId group,
                                             const std::string& msg_id, EpochMs at) {
@@ -430,6 +442,9 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
   out.reply_authors.reserve(batch.messages.size());
   std::set<std::pair<int64_t, int64_t>> checked;  // (group, customer) whose membership was read
   SIYU_ASSIGN_OR_RETURN(out.member_leaves_before, member_leaves(c, ws));
+  // Text older than the last retention clearing is not kept, whenever the message arrives.
+  SIYU_ASSIGN_OR_RETURN(auto cleared, text_cleared_before(c, ws));
+  const EpochMs keep_text_from = cleared.value_or(INT64_MIN);
   const bool trust_known = batch.member_leaves == out.member_leaves_before &&
                            batch.sender_known.size() == batch.messages.size();
   size_t index = 0;
@@ -445,7 +460,7 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
         .bind(4, m.customer.value)
         .bind(5, m.sender)
         .bind(6, m.type)
-        .bind_text_or_null(7, m.text)
+        .bind_text_or_null(7, m.at < keep_text_from ? std::string_view() : m.text)
         .bind(8, m.at)
         .bind(9, m.reply_to)
         .bind(10, m.moderation ? m.moderation->rule_name : std::string());
@@ -642,12 +657,32 @@ Result<std::vector<GroupMessage>> messages(Connection& c, WorkspaceId ws, GroupI
 }
 
 Result<int64_t> expire_text(Connection& c, WorkspaceId ws, EpochMs before) {
+  SIYU_ASSIGN_OR_RETURN(auto cleared, text_cleared_before(c, ws));
+  if (cleared && before <= *cleared) return int64_t{0};
+  int64_t first_slot = 0;
+  if (cleared) {
+    first_slot = slot_of(*cleared);
+  } else {
+    SIYU_PREPARE(span, c, "SELECT min(at/600000) FROM group_messages WHERE workspace_id=?");
+    span->bind(1, ws.value);
+    const bool any = span->step() && !span->is_null(0);
+    first_slot = any ? span->int_at(0) : slot_of(before);
+    Status st = span->status();
+    span->reset();
+    SIYU_RETURN_IF_ERROR(st);
+  }
   SIYU_PREPARE(s, c,
-               "UPDATE group_messages SET text=NULL WHERE workspace_id=? AND at<? AND text IS NOT "
-               "NULL");
-  s->bind(1, ws.value).bind(2, before);
+               "UPDATE group_messages SET text=NULL WHERE workspace_id=? AND at/600000 BETWEEN ? "
+               "AND ? AND at<? AND text IS NOT NULL");
+  s->bind(1, ws.value).bind(2, first_slot).bind(3, slot_of(before)).bind(4, before);
   SIYU_RETURN_IF_ERROR(s->run());
-  return int64_t{c.changes()};
+  const int64_t changed = c.changes();
+  SIYU_PREPARE(mark, c,
+               "INSERT INTO message_text_marks (workspace_id, cleared_before) VALUES (?,?) ON "
+               "CONFLICT DO UPDATE SET cleared_before=excluded.cleared_before");
+  mark->bind(1, ws.value).bind(2, before);
+  SIYU_RETURN_IF_ERROR(mark->run());
+  return changed;
 }
 
 Result<std::vector<GroupDay>> days(Connection& c, WorkspaceId ws, std::optional<GroupId> group,
