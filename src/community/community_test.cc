@@ -140,6 +140,11 @@ TEST(ModerationTest, LinksQrImagesAndFlooding) {
   EXPECT_FALSE(m.check(text("a", 28, kT0)));
   EXPECT_FALSE(m.check(text("b", 28, kT0 + 6000)));
   EXPECT_FALSE(m.check(text("c", 28, kT0 + 12000)));
+  // An hour later (senders quiet since are forgotten), the same burst floods again.
+  const EpochMs later = kT0 + 3'600'000;
+  EXPECT_FALSE(m.check(text("一", 27, later)));
+  EXPECT_FALSE(m.check(text("二", 27, later + 1000)));
+  EXPECT_EQ(m.check(text("三", 27, later + 2000))->rule_id, 3);
 }
 
 TEST(ModerationTest, RepeatsEscalateWarnRemoveBlacklist) {

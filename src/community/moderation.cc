@@ -145,16 +145,25 @@ std::string Moderator::escalate(const std::string& action, int64_t prior) const 
   return std::string(kActions[static_cast<size_t>(level)]);
 }
 
-bool Moderator::floods(const store::ModerationRule& r, const MessageView& m) {
-  auto& times = recent_[{m.group.value, m.customer.value}];
+bool Moderator::floods(const store::ModerationRule& r, const MessageView& m,
+                       const std::vector<EpochMs>& times) {
   const EpochMs window = EpochMs{r.flood_seconds} * 1000;
   size_t in_window = 1;  // this message
   for (auto it = times.rbegin(); it != times.rend() && m.at - *it < window; ++it) ++in_window;
   return in_window >= static_cast<size_t>(r.flood_messages);
 }
 
+void Moderator::forget_quiet_senders(EpochMs now) {
+  if (now - last_forget_ < kFloodKeepMs) return;
+  last_forget_ = now;
+  std::erase_if(recent_, [&](const auto& entry) {
+    return entry.second.empty() || now - entry.second.back() > kFloodKeepMs;
+  });
+}
+
 std::optional<std::pair<size_t, std::string>> Moderator::match(const MessageView& m,
-                                                               const std::u32string& folded) {
+                                                               const std::u32string& folded,
+                                                               const std::vector<EpochMs>& times) {
   if (auto hit = words_.find(folded)) {
     return std::pair(static_cast<size_t>(hit->tag), word_text_[hit->word]);
   }
@@ -164,7 +173,7 @@ std::optional<std::pair<size_t, std::string>> Moderator::match(const MessageView
       return std::pair(i, std::string(m.type == "link" ? "link message" : "web address"));
     }
     if (r.kind == "qr_image" && m.qr) return std::pair(i, std::string("QR code image"));
-    if (r.kind == "flood" && floods(r, m)) {
+    if (r.kind == "flood" && floods(r, m, times)) {
       return std::pair(i, std::to_string(r.flood_messages) + " messages in " +
                               std::to_string(r.flood_seconds) + " s");
     }
@@ -175,10 +184,13 @@ std::optional<std::pair<size_t, std::string>> Moderator::match(const MessageView
 std::optional<store::ModerationAction> Moderator::check(const MessageView& m) {
   if (!m.customer.valid() || rules_.empty()) return std::nullopt;
   const std::u32string folded = folder_->fold(m.text);
-  auto found = match(m, folded);
+  forget_quiet_senders(m.at);
   auto& times = recent_[{m.group.value, m.customer.value}];
+  auto found = match(m, folded, times);
   times.push_back(m.at);
-  while (!times.empty() && m.at - times.front() > kFloodKeepMs) times.pop_front();
+  const auto kept = std::find_if(times.begin(), times.end(),
+                                 [&](EpochMs t) { return m.at - t <= kFloodKeepMs; });
+  times.erase(times.begin(), kept);
   if (!found) return std::nullopt;
   const auto& r = rules_[found->first];
   int64_t& prior = violations_[m.customer.value];

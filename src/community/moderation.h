@@ -6,7 +6,6 @@
 #pragma once
 
 #include <array>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -67,9 +66,14 @@ class Moderator {
   struct Compiled {
     store::ModerationRule rule;
   };
+  /// `times`: the sender's earlier messages in the group, oldest first.
   std::optional<std::pair<size_t, std::string>> match(const MessageView& m,
-                                                      const std::u32string& folded);
-  bool floods(const store::ModerationRule& r, const MessageView& m);
+                                                      const std::u32string& folded,
+                                                      const std::vector<EpochMs>& times);
+  static bool floods(const store::ModerationRule& r, const MessageView& m,
+                     const std::vector<EpochMs>& times);
+  /// Forgets senders with no message in the flood window before `now` (once per window).
+  void forget_quiet_senders(EpochMs now);
 
   std::vector<store::ModerationRule> rules_;
   std::shared_ptr<const TextFolder> folder_;
@@ -77,7 +81,9 @@ class Moderator {
   std::vector<std::u32string> word_list_;
   std::vector<std::string> word_text_;   // the word as the operator wrote it
   std::unordered_map<int64_t, int64_t> violations_;  // customer → count
-  std::map<std::pair<int64_t, int64_t>, std::deque<EpochMs>> recent_;  // (group, customer)
+  /// (group, customer) → times of their recent messages in the group, oldest first.
+  std::unordered_map<std::pair<int64_t, int64_t>, std::vector<EpochMs>, store::FigureKeyHash> recent_;
+  EpochMs last_forget_ = 0;
 };
 
 /// True when `text` holds a web address (http, www. or a domain with a common suffix), also
