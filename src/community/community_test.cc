@@ -650,7 +650,7 @@ TEST_F(CommunityStoreTest, TextRetentionClearsOldTextOnceAndKeepsFigures) {
   EXPECT_EQ(members[0].messages, 4);
 }
 
-/// The service remembers senders it saw as members; a membership that ends makes it look again.
+/// The service keeps the current memberships; one that ends is dropped, so the store looks again.
 TEST_F(CommunityStoreTest, ASenderWhoLeftAndSpeaksAgainJoinsAgain) {
   ManualClock clock(kT0);
   CommunityService service(*store_, clock);

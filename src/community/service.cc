@@ -57,6 +57,41 @@ Status CommunityService::compile(WorkspaceId ws, Workspace& w) {
   return Status::ok();
 }
 
+bool MemberSet::contains(GroupId group, CustomerId customer) const {
+  auto it = by_group_.find(group.value);
+  return it != by_group_.end() &&
+         std::binary_search(it->second.begin(), it->second.end(), customer.value);
+}
+
+void MemberSet::add(GroupId group, CustomerId customer) {
+  auto& ids = by_group_[group.value];
+  auto at = std::lower_bound(ids.begin(), ids.end(), customer.value);
+  if (at == ids.end() || *at != customer.value) ids.insert(at, customer.value);
+}
+
+void MemberSet::remove(GroupId group, CustomerId customer) {
+  auto it = by_group_.find(group.value);
+  if (it == by_group_.end()) return;
+  auto at = std::lower_bound(it->second.begin(), it->second.end(), customer.value);
+  if (at != it->second.end() && *at == customer.value) it->second.erase(at);
+}
+
+Status CommunityService::sync_members(WorkspaceId ws, Workspace& w) {
+  SIYU_ASSIGN_OR_RETURN(auto facts, w.members_loaded ? store_.membership_changes_after(ws, w.members_through)
+                                                     : store_.current_members(ws));
+  for (const auto& c : facts.changes) {
+    if (c.joined) {
+      w.members.add(c.group, c.customer);
+    } else {
+      w.members.remove(c.group, c.customer);
+    }
+  }
+  w.members_loaded = true;
+  w.members_through = facts.through;
+  w.member_leaves = facts.member_leaves;
+  return Status::ok();
+}
+
 Status CommunityService::recount(WorkspaceId ws, Workspace& w) {
   if (w.recounted) return Status::ok();
   SIYU_ASSIGN_OR_RETURN(int64_t through, store_.message_figures_mark(ws));
@@ -120,6 +155,7 @@ Result<IngestReport> CommunityService::ingest(WorkspaceId ws, std::vector<Incomi
   std::lock_guard lock(w->mu);
   if (!w->moderator) SIYU_RETURN_IF_ERROR(compile(ws, *w));
   SIYU_RETURN_IF_ERROR(recount(ws, *w));
+  SIYU_RETURN_IF_ERROR(sync_members(ws, *w));
   store::MessageBatch out;
   out.offset_minutes = w->offset_minutes;
   out.messages.reserve(batch.size());
@@ -132,7 +168,7 @@ Result<IngestReport> CommunityService::ingest(WorkspaceId ws, std::vector<Incomi
       if (auto reply = w->responder->answer(m.group, m.text, m.at)) m.replies.push_back(*reply);
     }
     if (m.moderation && m.customer.valid()) report.touched.push_back(m.customer);
-    out.sender_known.push_back(w->members.contains({m.group.value, m.customer.value}));
+    out.sender_known.push_back(w->members.contains(m.group, m.customer));
     out.messages.push_back(std::move(m));
   }
   out.member_leaves = w->member_leaves;
@@ -143,13 +179,6 @@ Result<IngestReport> CommunityService::ingest(WorkspaceId ws, std::vector<Incomi
     w->responder.reset();
     return stored.status();
   }
-  if (stored->member_leaves_before != w->member_leaves) w->members.clear();
-  for (auto [g, c] : stored->members_seen) w->members.insert({g.value, c.value});
-  if (stored->member_leaves_after != stored->member_leaves_before ||
-      w->members.size() > kKnownMembersMax) {
-    w->members.clear();
-  }
-  w->member_leaves = stored->member_leaves_after;
   if (w->figures.messages == 0) w->figures_since = clock_.now_ms();
   for (size_t i = 0; i < out.messages.size(); ++i) {
     if (!stored->stored[i]) {

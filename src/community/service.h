@@ -10,7 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "community/auto_reply.h"
@@ -48,8 +48,6 @@ struct HealthSnapshot {
 inline constexpr EpochMs kFiguresMaxAgeMs = 10'000;
 /// ... or as soon as this many members' activity waits.
 inline constexpr size_t kFiguresMaxMembers = 1'000'000;
-/// Senders known to be members are remembered up to this many per workspace.
-inline constexpr size_t kKnownMembersMax = 4'000'000;
 
 /// The health list is rebuilt when older than this, and kept warm in the background while
 /// it is being looked at, so a request never waits for 50,000 groups to be summed.
@@ -61,6 +59,19 @@ struct IngestReport {
   int64_t violations = 0;
   int64_t replies = 0;
   std::vector<CustomerId> touched;  // customers whose memberships may have changed
+};
+
+/// Current members per group, 8 bytes each: the message path checks senders here instead of
+/// reading the membership table.
+class MemberSet {
+ public:
+  bool contains(GroupId group, CustomerId customer) const;
+  void add(GroupId group, CustomerId customer);
+  void remove(GroupId group, CustomerId customer);
+  void clear() { by_group_.clear(); }
+
+ private:
+  std::unordered_map<int64_t, std::vector<int64_t>> by_group_;  // sorted customer ids
 };
 
 /// Thread-safe. Batches of one workspace are moderated and stored in arrival order.
@@ -115,11 +126,16 @@ class CommunityService {
     store::MessageFigures figures;  // counted, not yet written
     EpochMs figures_since = 0;      // when the oldest of them was counted
     bool recounted = false;         // messages after the written mark are in `figures`
-    /// (group, customer) known to be current members while the workspace's count of ended
-    /// memberships is `member_leaves` (the store checks the count).
-    std::unordered_set<std::pair<int64_t, int64_t>, store::FigureKeyHash> members;
+    /// The workspace's current memberships, loaded on first use and kept up to date from the
+    /// membership facts after `members_through`; exact while the workspace's count of ended
+    /// memberships is `member_leaves` (the store checks the count before trusting them).
+    MemberSet members;
+    bool members_loaded = false;
+    int64_t members_through = 0;
     int64_t member_leaves = -1;
   };
+  /// Loads or brings up to date w.members (under w.mu).
+  Status sync_members(WorkspaceId ws, Workspace& w);
   Result<Workspace*> workspace(WorkspaceId ws);
   /// Counts the messages stored after the last written mark (once, under w.mu).
   Status recount(WorkspaceId ws, Workspace& w);

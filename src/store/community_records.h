@@ -59,6 +59,20 @@ struct AutoReplyFire {
   std::string text;
 };
 
+/// Memberships as the message path keeps them: (group, customer) pairs, and the id of the
+/// last membership fact (join, quit, removal) they reflect with the workspace's count of ended
+/// memberships at that point.
+struct MembershipFacts {
+  struct Change {
+    GroupId group;
+    CustomerId customer;
+    bool joined = false;
+  };
+  std::vector<Change> changes;  // in the order they happened
+  int64_t through = 0;
+  int64_t member_leaves = 0;
+};
+
 /// One group message to store, already moderated.
 struct GroupMessage {
   int64_t id = 0;
@@ -93,11 +107,6 @@ struct MessageBatchResult {
   std::vector<bool> stored;
   std::vector<int64_t> ids;
   std::vector<CustomerId> reply_authors;
-  /// Senders looked up and found (or made) current members, and the workspace's count of
-  /// ended memberships before and after the batch.
-  std::vector<std::pair<GroupId, CustomerId>> members_seen;
-  int64_t member_leaves_before = 0;
-  int64_t member_leaves_after = 0;
   int64_t violations = 0;
   int64_t replies = 0;
 };

@@ -272,6 +272,12 @@ class Store {
   virtual Result<std::vector<GroupMemberEvent>> group_member_events(WorkspaceId ws, GroupId group,
                                                                     EpochMs since, int limit) = 0;
 
+  /// Every current membership of the workspace (as joins), as of the returned mark.
+  virtual Result<MembershipFacts> current_members(WorkspaceId ws) = 0;
+  /// The workspace's joins and leaves after mark `after` (from current_members or an earlier
+  /// call), in order, with the new mark.
+  virtual Result<MembershipFacts> membership_changes_after(WorkspaceId ws, int64_t after) = 0;
+
   /// Stores moderated messages in one transaction with their moderation log rows, blacklist
   /// entries and removals, warnings and auto-replies (outbox group posts) and the joins of
   /// senders not known to be members. A message repeating the group, time and msg_id of a

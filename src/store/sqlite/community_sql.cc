@@ -421,6 +421,44 @@ Status set_role(Connection& c, WorkspaceId ws, GroupId group, CustomerId custome
   return Status::ok();
 }
 
+/// The newest membership fact of any workspace, and the workspace's count of ended memberships.
+Status membership_mark(Connection& c, WorkspaceId ws, MembershipFacts& out) {
+  SIYU_PREPARE(s, c, "SELECT coalesce(max(id), 0) FROM group_member_events");
+  SIYU_ASSIGN_OR_RETURN(out.through, scalar(*s));
+  SIYU_ASSIGN_OR_RETURN(out.member_leaves, member_leaves(c, ws));
+  return Status::ok();
+}
+
+Result<MembershipFacts> current_members(Connection& c, WorkspaceId ws) {
+  MembershipFacts out;
+  SIYU_RETURN_IF_ERROR(membership_mark(c, ws, out));
+  SIYU_PREPARE(s, c,
+               "SELECT group_id, customer_id FROM group_members WHERE workspace_id=? AND left_at "
+               "IS NULL");
+  s->bind(1, ws.value);
+  while (s->step()) out.changes.push_back({GroupId(s->int_at(0)), CustomerId(s->int_at(1)), true});
+  Status st = s->status();
+  s->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  return out;
+}
+
+Result<MembershipFacts> membership_changes_after(Connection& c, WorkspaceId ws, int64_t after) {
+  MembershipFacts out;
+  SIYU_RETURN_IF_ERROR(membership_mark(c, ws, out));
+  SIYU_PREPARE(s, c,
+               "SELECT group_id, customer_id, kind FROM group_member_events WHERE id>? AND "
+               "id<=? AND workspace_id=? ORDER BY id");
+  s->bind(1, after).bind(2, out.through).bind(3, ws.value);
+  while (s->step()) {
+    out.changes.push_back({GroupId(s->int_at(0)), CustomerId(s->int_at(1)), s->text_at(2) == "join"});
+  }
+  Status st = s->status();
+  s->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  return out;
+}
+
 Result<std::vector<GroupMemberEvent>> member_events(Connection& c, WorkspaceId ws, GroupId group,
                                                     EpochMs since, int limit) {
   SIYU_PREPARE(s, c,
@@ -441,11 +479,11 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
   out.ids.reserve(batch.messages.size());
   out.reply_authors.reserve(batch.messages.size());
   std::set<std::pair<int64_t, int64_t>> checked;  // (group, customer) whose membership was read
-  SIYU_ASSIGN_OR_RETURN(out.member_leaves_before, member_leaves(c, ws));
+  SIYU_ASSIGN_OR_RETURN(const int64_t leaves, member_leaves(c, ws));
   // Text older than the last retention clearing is not kept, whenever the message arrives.
   SIYU_ASSIGN_OR_RETURN(auto cleared, text_cleared_before(c, ws));
   const EpochMs keep_text_from = cleared.value_or(INT64_MIN);
-  const bool trust_known = batch.member_leaves == out.member_leaves_before &&
+  const bool trust_known = batch.member_leaves == leaves &&
                            batch.sender_known.size() == batch.messages.size();
   size_t index = 0;
   SIYU_PREPARE(ins, c,
@@ -477,9 +515,7 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
         // late message from before the removal).
         SIYU_ASSIGN_OR_RETURN(bool listed, is_blacklisted(c, ws, m.customer));
         if (!listed) SIYU_RETURN_IF_ERROR(add(m.group, m.customer, m.at));
-        member = !listed;
       }
-      if (member) out.members_seen.emplace_back(m.group, m.customer);
     }
     if (!m.reply_to.empty()) {
       SIYU_ASSIGN_OR_RETURN(auto author, author_of(c, ws, m.group, m.reply_to, m.at));
@@ -535,7 +571,6 @@ Result<MessageBatchResult> store_messages(Connection& c, WorkspaceId ws, const M
       SIYU_RETURN_IF_ERROR(fire->run());
     }
   }
-  SIYU_ASSIGN_OR_RETURN(out.member_leaves_after, member_leaves(c, ws));
   return out;
 }
 
@@ -550,15 +585,23 @@ std::vector<const typename Map::value_type*> in_key_order(const Map& m) {
 }
 
 Status apply_figures(Connection& c, WorkspaceId ws, const MessageFigures& f) {
-  std::map<std::pair<int64_t, int64_t>, GroupDay> days(f.days.begin(), f.days.end());
+  auto days = f.days;  // (group, day), gaining the members' fresh active days below
   for (const auto* entry : in_key_order(f.members)) {
     const auto& [key, a] = *entry;
     SIYU_ASSIGN_OR_RETURN(auto fresh,
                           apply_activity(c, ws, GroupId(key.first), CustomerId(key.second), a));
     for (int64_t d : fresh) ++days[{key.first, d}].active_members;
   }
+  // Written in the table's order, day then group.
+  std::vector<const decltype(days)::value_type*> by_day;
+  by_day.reserve(days.size());
+  for (const auto& entry : days) by_day.push_back(&entry);
+  std::sort(by_day.begin(), by_day.end(), [](auto* a, auto* b) {
+    return std::pair(a->first.second, a->first.first) < std::pair(b->first.second, b->first.first);
+  });
   std::map<int64_t, GroupDay> across;  // group 0: the sums across groups per day
-  for (const auto& [key, d] : days) {
+  for (const auto* entry : by_day) {
+    const auto& [key, d] = *entry;
     SIYU_RETURN_IF_ERROR(add_day_figures(c, ws, GroupId(key.first), key.second, d));
     GroupDay& sum = across[key.second];
     sum.messages += d.messages;

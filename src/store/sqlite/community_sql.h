@@ -28,6 +28,8 @@ Result<std::vector<GroupId>> groups_of(Connection& c, WorkspaceId ws, CustomerId
 Result<bool> is_member(Connection& c, WorkspaceId ws, GroupId group, CustomerId customer);
 Status set_role(Connection& c, WorkspaceId ws, GroupId group, CustomerId customer,
                 const std::string& role, const std::string& by, EpochMs at);
+Result<MembershipFacts> current_members(Connection& c, WorkspaceId ws);
+Result<MembershipFacts> membership_changes_after(Connection& c, WorkspaceId ws, int64_t after);
 Result<std::vector<GroupMemberEvent>> member_events(Connection& c, WorkspaceId ws, GroupId group,
                                                     EpochMs since, int limit);
 

@@ -1782,6 +1782,15 @@ class SqliteStore final : public Store {
         [&](Connection& c) { return community_sql::member_events(c, ws, group, since, limit); });
   }
 
+  Result<MembershipFacts> current_members(WorkspaceId ws) override {
+    return read<MembershipFacts>([&](Connection& c) { return community_sql::current_members(c, ws); });
+  }
+
+  Result<MembershipFacts> membership_changes_after(WorkspaceId ws, int64_t after) override {
+    return read<MembershipFacts>(
+        [&](Connection& c) { return community_sql::membership_changes_after(c, ws, after); });
+  }
+
   Result<MessageBatchResult> store_group_messages(WorkspaceId ws, const MessageBatch& batch,
                                                   EpochMs at) override {
     return write<MessageBatchResult>([&](Connection& c) {
