@@ -105,16 +105,25 @@ constexpr int64_t kReplyLookbackSlots = 7 * kSlotsPerDay;
 
 int64_t slot_of(EpochMs at) { return at >= 0 ? at / kSlotMs : (at - kSlotMs + 1) / kSlotMs; }
 
+/// The slots of the workspace's first and last messages, or nullopt when it has none.
+Result<std::optional<std::pair<int64_t, int64_t>>> slot_span(Connection& c, WorkspaceId ws) {
+  SIYU_PREPARE(span, c,
+               "SELECT (SELECT min(at/600000) FROM group_messages WHERE workspace_id=?1), "
+               "(SELECT max(at/600000) FROM group_messages WHERE workspace_id=?1)");
+  span->bind(1, ws.value);
+  std::optional<std::pair<int64_t, int64_t>> out;
+  if (span->step() && !span->is_null(0)) out = std::pair(span->int_at(0), span->int_at(1));
+  Status st = span->status();
+  span->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  return out;
+}
+
 /// The time before which the workspace's message text was cleared, if it ever was.
 Result<std::optional<EpochMs>> text_cleared_before(Connection& c, WorkspaceId ws) {
   SIYU_PREPARE(s, c, "SELECT cleared_before FROM message_text_marks WHERE workspace_id=?");
   s->bind(1, ws.value);
-  std::optional<EpochMs> out;
-  if (s->step()) out = s->int_at(0);
-  Status st = s->status();
-  s->reset();
-  SIYU_RETURN_IF_ERROR(st);
-  return out;
+  return optional_scalar(*s);
 }
 
 /// The author of message `msg_id` of `group`, looked for from the slot of `at` back a week.
@@ -152,20 +161,14 @@ Result<std::vector<int64_t>> apply_activity(Connection& c, WorkspaceId ws, Group
                "SELECT last_active_day FROM member_activity WHERE workspace_id=? AND group_id=? "
                "AND customer_id=?");
   q->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
-  const bool active_before = q->step();
-  const int64_t last = active_before ? q->int_at(0) : -1;
-  Status st = q->status();
-  q->reset();
-  SIYU_RETURN_IF_ERROR(st);
+  SIYU_ASSIGN_OR_RETURN(const auto last_day, optional_scalar(*q));
+  const int64_t last = last_day.value_or(-1);
   std::vector<int64_t> fresh;
-  if (!active_before) {
+  if (!last_day) {
     SIYU_PREPARE(m, c,
                  "SELECT 1 FROM group_members WHERE workspace_id=? AND group_id=? AND customer_id=?");
     m->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
-    const bool ever_member = m->step();
-    st = m->status();
-    m->reset();
-    SIYU_RETURN_IF_ERROR(st);
+    SIYU_ASSIGN_OR_RETURN(const bool ever_member, has_row(*m));
     if (!ever_member) return fresh;
   }
   for (int64_t d : a.days) {
@@ -400,11 +403,7 @@ Result<bool> is_member(Connection& c, WorkspaceId ws, GroupId group, CustomerId 
                "SELECT 1 FROM group_members WHERE workspace_id=? AND group_id=? AND customer_id=? "
                "AND left_at IS NULL");
   q->bind(1, ws.value).bind(2, group.value).bind(3, customer.value);
-  const bool member = q->step();
-  Status st = q->status();
-  q->reset();
-  SIYU_RETURN_IF_ERROR(st);
-  return member;
+  return has_row(*q);
 }
 
 Status set_role(Connection& c, WorkspaceId ws, GroupId group, CustomerId customer,
@@ -641,12 +640,7 @@ Status apply_figures(Connection& c, WorkspaceId ws, const MessageFigures& f) {
 Result<int64_t> figures_mark(Connection& c, WorkspaceId ws) {
   SIYU_PREPARE(s, c, "SELECT through FROM message_figures_marks WHERE workspace_id=?");
   s->bind(1, ws.value);
-  int64_t through = 0;
-  if (s->step()) through = s->int_at(0);
-  Status st = s->status();
-  s->reset();
-  SIYU_RETURN_IF_ERROR(st);
-  return through;
+  return scalar(*s);
 }
 
 Result<std::vector<GroupMessage>> messages_after(Connection& c, WorkspaceId ws, int64_t after_id,
@@ -669,17 +663,9 @@ Result<std::vector<GroupMessage>> messages(Connection& c, WorkspaceId ws, GroupI
   std::vector<GroupMessage> out;
   if (from >= to || limit <= 0) return out;
   // Slot by slot from the newest, within the slots of the workspace's first and last messages.
-  SIYU_PREPARE(span, c,
-               "SELECT (SELECT min(at/600000) FROM group_messages WHERE workspace_id=?1), "
-               "(SELECT max(at/600000) FROM group_messages WHERE workspace_id=?1)");
-  span->bind(1, ws.value);
-  const bool any = span->step() && !span->is_null(0);
-  const int64_t first_slot = any ? span->int_at(0) : 0;
-  const int64_t last_slot = any ? span->int_at(1) : 0;
-  Status st = span->status();
-  span->reset();
-  SIYU_RETURN_IF_ERROR(st);
-  if (!any) return out;
+  SIYU_ASSIGN_OR_RETURN(auto span, slot_span(c, ws));
+  if (!span) return out;
+  const auto [first_slot, last_slot] = *span;
   SIYU_PREPARE(s, c,
                std::string("SELECT ") + kMessageColumns +
                    " FROM group_messages WHERE workspace_id=? AND at/600000=? AND group_id=? AND "
@@ -706,13 +692,8 @@ Result<int64_t> expire_text(Connection& c, WorkspaceId ws, EpochMs before) {
   if (cleared) {
     first_slot = slot_of(*cleared);
   } else {
-    SIYU_PREPARE(span, c, "SELECT min(at/600000) FROM group_messages WHERE workspace_id=?");
-    span->bind(1, ws.value);
-    const bool any = span->step() && !span->is_null(0);
-    first_slot = any ? span->int_at(0) : slot_of(before);
-    Status st = span->status();
-    span->reset();
-    SIYU_RETURN_IF_ERROR(st);
+    SIYU_ASSIGN_OR_RETURN(auto span, slot_span(c, ws));
+    first_slot = span ? span->first : slot_of(before);
   }
   SIYU_PREPARE(s, c,
                "UPDATE group_messages SET text=NULL WHERE workspace_id=? AND at/600000 BETWEEN ? "

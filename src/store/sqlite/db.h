@@ -128,4 +128,23 @@ inline Result<int64_t> scalar(Statement& s) {
   if (!st.is_ok()) return st;
   return v;
 }
+
+/// The first column of the first row, or nullopt when there is none. Resets `s`.
+inline Result<std::optional<int64_t>> optional_scalar(Statement& s) {
+  std::optional<int64_t> v;
+  if (s.step()) v = s.int_at(0);
+  Status st = s.status();
+  s.reset();
+  if (!st.is_ok()) return st;
+  return v;
+}
+
+/// Whether `s` yields a row. Resets `s`.
+inline Result<bool> has_row(Statement& s) {
+  const bool found = s.step();
+  Status st = s.status();
+  s.reset();
+  if (!st.is_ok()) return st;
+  return found;
+}
 }  // namespace siyu::store::sqlite

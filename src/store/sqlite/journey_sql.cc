@@ -360,12 +360,7 @@ Result<int64_t> start_runs(Connection& c, WorkspaceId ws, const std::vector<RunS
 Result<std::optional<int64_t>> cursor(Connection& c, WorkspaceId ws, const std::string& name) {
   SIYU_PREPARE(s, c, "SELECT value FROM journey_cursors WHERE workspace_id=? AND name=?");
   s->bind(1, ws.value).bind(2, name);
-  std::optional<int64_t> out;
-  if (s->step()) out = s->int_at(0);
-  Status st = s->status();
-  s->reset();
-  SIYU_RETURN_IF_ERROR(st);
-  return out;
+  return optional_scalar(*s);
 }
 
 Result<std::vector<JourneyRun>> due_runs(Connection& c, EpochMs until, int limit) {
