@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -338,6 +339,85 @@ TEST_F(OneIdTest, CustomFieldsAreTypedAndPersonalOnesSealed) {
   const CustomerId id((*made)["id"].get<int64_t>());
   EXPECT_EQ(store_->customer(ws_, id)->custom_json.find("110101"), std::string::npos);
   EXPECT_EQ((*service_->get(ws_, id, admin_))["custom"]["id_card"], "110101199001011234");
+}
+
+// On random batches in two workspaces (whose customer ids overlap) with merges between them,
+// every customer's events must be exactly those a plain list of what was ingested says, newest
+// first, also when read from a point in time.
+TEST_F(OneIdTest, CustomerEventsMatchAReferenceThroughMerges) {
+  std::mt19937 rng(7);
+  struct Seen {
+    std::string id;
+    EpochMs ts;
+  };
+  const WorkspaceId spaces[] = {ws_, other_};
+  // Per workspace: phone number -> customer, and customer -> its events.
+  std::map<int64_t, std::map<int, CustomerId>> owner;
+  std::map<int64_t, std::map<int64_t, std::vector<Seen>>> expected;
+  const auto check = [&](WorkspaceId ws) {
+    for (const auto& [cust, seen] : expected[ws.value]) {
+      std::vector<Seen> want = seen;
+      std::sort(want.begin(), want.end(), [](const Seen& a, const Seen& b) {
+        return a.ts != b.ts ? a.ts > b.ts : a.id > b.id;  // ids grow with arrival (seq)
+      });
+      auto got = store_->events(ws, CustomerId(cust), std::nullopt, 1000);
+      ASSERT_TRUE(got.has_value());
+      ASSERT_EQ(got->size(), want.size()) << "customer " << cust;
+      for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ((*got)[i].event_id, want[i].id);
+      const EpochMs before = want.empty() ? 0 : want[want.size() / 2].ts;
+      auto older = store_->events(ws, CustomerId(cust), before, 1000);
+      const auto older_want = static_cast<size_t>(std::count_if(
+          want.begin(), want.end(), [&](const Seen& e) { return e.ts < before; }));
+      EXPECT_EQ(older->size(), older_want) << "customer " << cust << " before " << before;
+    }
+  };
+  int next_event = 0;
+  for (int round = 0; round < 60; ++round) {
+    const WorkspaceId ws = spaces[rng() % 2];
+    const IdentityCodec codec(vault_, ws);
+    std::vector<store::PendingEvent> batch;
+    std::vector<int> phones;
+    const int size = 1 + static_cast<int>(rng() % 7);
+    for (int i = 0; i < size; ++i) {
+      const int phone = static_cast<int>(rng() % 12);
+      char id[16];
+      std::snprintf(id, sizeof id, "e%06d", next_event++);
+      batch.push_back(event_for(id, "view", *codec.make("phone", "1380000" + std::to_string(1000 + phone), "", "p"),
+                                static_cast<EpochMs>(rng() % 50) * 1000));
+      phones.push_back(phone);
+    }
+    ASSERT_TRUE(store_->ingest_events(ws, batch, clock_.now_ms()).has_value());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      owner[ws.value][phones[i]] = batch[i].event.customer;
+      expected[ws.value][batch[i].event.customer.value].push_back(
+          {batch[i].event.event_id, batch[i].event.ts});
+    }
+    if (round % 9 == 8) {
+      // Two phones of this workspace become one person.
+      auto& phones_of = owner[ws.value];
+      auto a = phones_of.begin();
+      auto b = std::next(a, static_cast<std::ptrdiff_t>(1 + rng() % (phones_of.size() - 1)));
+      if (a->second == b->second) continue;
+      Json body = {{"identities", {ident("phone", "1380000" + std::to_string(1000 + a->first)),
+                                   ident("phone", "1380000" + std::to_string(1000 + b->first))}}};
+      auto out = service_->identify(ws, body, admin_);
+      ASSERT_TRUE(out.has_value()) << out.error().to_string();
+      const CustomerId survivor((*out)["customer"]["id"].get<int64_t>());
+      for (const auto& merged : (*out)["merged"]) {
+        const int64_t loser = merged.get<int64_t>();
+        auto& moved = expected[ws.value][loser];
+        auto& kept = expected[ws.value][survivor.value];
+        kept.insert(kept.end(), moved.begin(), moved.end());
+        expected[ws.value].erase(loser);
+        for (auto& [phone, cust] : phones_of) {
+          if (cust.value == loser) cust = survivor;
+        }
+      }
+    }
+    check(ws);
+  }
+  check(ws_);
+  check(other_);
 }
 
 }  // namespace
