@@ -4,6 +4,7 @@
 // Derived state: built from the Store, never the only copy of anything.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -66,7 +67,7 @@ constexpr int64_t week_of(int64_t day) { return day >= 0 ? day / 7 : (day - 6) /
 class CustomerIndex {
  public:
   /// Days are cut at this offset from UTC (Asia/Shanghai: 480).
-  explicit CustomerIndex(int zone_offset_minutes = 480) : offset_minutes_(zone_offset_minutes) {}
+  explicit CustomerIndex(int zone_offset_minutes = 480);
 
   /// Adds or replaces a customer's attributes and behaviour (tags are kept).
   void upsert(const IndexedCustomer& c);
@@ -107,7 +108,10 @@ class CustomerIndex {
   void set_activity(uint32_t id, const std::vector<DayActivity>& activity);
   /// Adds (or removes) `id` to the day and week levels of `cells` (sorted).
   void mark_days(uint32_t id, std::span<const ActivityCell> cells, bool add);
-  void mark_level(LevelBuckets& buckets, int32_t key, uint32_t count, uint32_t id, bool add);
+  /// Adds (or removes) `id` to the first `count` levels of the type's day or week `key`.
+  void mark_level(uint16_t type, bool week, int32_t key, uint32_t count, uint32_t id, bool add);
+  /// Applies a bulk load's pending additions.
+  void flush_bulk();
   void unmark_created(uint32_t id);
   uint16_t type_id(const std::string& type);
   EnumAttribute& enum_attribute(std::string_view name);
@@ -118,6 +122,7 @@ class CustomerIndex {
   std::unordered_map<std::string, Bitmap> tags_;
   /// layer, gender, city, channel_id, owner_staff_id and custom text fields.
   std::map<std::string, EnumAttribute, std::less<>> enums_;
+  std::array<EnumAttribute*, 5> builtins_{};  // layer, gender, city, channel_id, owner_staff_id
   MultiAttribute groups_;
   std::map<std::string, NumberColumn, std::less<>> numbers_;  // custom number and date fields
   std::vector<EpochMs> created_;            // by id
@@ -136,6 +141,10 @@ class CustomerIndex {
   std::vector<Purchases> purchases_;  // by id
   Bitmap buyers_;
   std::unique_ptr<BitmapBatch> batch_;  // during a bulk load
+  /// During a bulk load, the level bitmaps to add customers to, as sortable entries (see
+  /// level_entry): sorted once per 65,536 customers instead of a tree walk per day.
+  std::vector<uint64_t> bulk_levels_;
+  uint32_t bulk_chunk_ = 0;  // id >> 16 of the customers whose additions are pending
 
   // RFM scores are computed on first use after purchases change or the day turns.
   mutable std::mutex rfm_mu_;

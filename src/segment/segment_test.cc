@@ -445,8 +445,10 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
       return r;
     };
     // A bulk load, then attribute changes, tag churn and removals, mirrored in the reference.
+    // Ids are spread over three of the bulk load's 65,536-id chunks.
+    constexpr uint32_t kStride = 53;
     ix.begin_bulk();
-    for (uint32_t id = 1; id <= 3000; ++id) {
+    for (uint32_t id = kStride; id <= 3000 * kStride; id += kStride) {
       Row r = fresh(id);
       ix.upsert(r.c);
       for (const auto& t : rnd.tags) {
@@ -459,7 +461,7 @@ TEST(SegmentEngineTest, MembersEqualAPlainLoopOnRandomData) {
     }
     ix.end_bulk();
     for (int i = 0; i < 2000; ++i) {
-      const auto id = static_cast<uint32_t>(1 + rnd.below(3000));
+      const auto id = static_cast<uint32_t>(kStride * (1 + rnd.below(3000)));
       if (!ref.contains(id)) continue;
       const int64_t what = rnd.below(10);
       if (what < 4) {
