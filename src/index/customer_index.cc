@@ -15,6 +15,21 @@ constexpr std::string_view kBuiltinEnums[] = {"layer", "gender", "city", "channe
                                               "owner_staff_id"};
 }  // namespace
 
+std::vector<DayActivity> sum_by_type_and_day(std::vector<EventOnDay> events) {
+  std::sort(events.begin(), events.end(), [](const EventOnDay& a, const EventOnDay& b) {
+    return a.type != b.type ? a.type < b.type : a.day < b.day;
+  });
+  std::vector<DayActivity> out;
+  for (const EventOnDay& e : events) {
+    if (out.empty() || out.back().day != e.day || out.back().type != e.type) {
+      out.push_back({std::string(e.type), e.day, 0, 0});
+    }
+    ++out.back().count;
+    out.back().amount += e.amount;
+  }
+  return out;
+}
+
 std::string event_key(const std::string& type, const std::string& name, const std::string& value) {
   return type + "[" + name + "=" + value + "]";
 }

@@ -3,10 +3,12 @@
 #include <cmath>
 
 #include <algorithm>
+#include <deque>
 #include <map>
 
 #include "core/json.h"
 #include "core/time_format.h"
+#include "index/bulk_load.h"
 
 namespace siyu::index {
 
@@ -57,28 +59,22 @@ std::vector<std::string> property_values(const Json& properties, const std::stri
 std::vector<DayActivity> day_activity(const std::vector<store::ActivityRow>& rows,
                                       const CustomerIndex& ix,
                                       const std::vector<std::string>& event_properties) {
-  std::vector<DayActivity> out;
-  std::map<std::pair<std::string, int32_t>, size_t> cell_of;
-  const auto count = [&](const std::string& key, int32_t day, int64_t amount) {
-    auto [it, fresh] = cell_of.try_emplace({key, day}, out.size());
-    if (fresh) out.push_back({key, day, 0, 0});
-    DayActivity& cell = out[it->second];
-    ++cell.count;
-    cell.amount += amount;
-  };
+  std::vector<EventOnDay> events;
+  events.reserve(rows.size());
+  std::deque<std::string> keys;  // event_key()s the events point into
   for (const store::ActivityRow& row : rows) {
     const int32_t day = ix.day_of(row.ts);
-    count(row.type, day, row.amount);
+    events.push_back({row.type, day, row.amount});
     if (event_properties.empty() || row.properties_json.size() <= 2) continue;
     auto properties = parse_json(row.properties_json);
     if (!properties || !properties->is_object()) continue;
     for (const std::string& name : event_properties) {
       for (const std::string& value : property_values(*properties, name)) {
-        count(event_key(row.type, name, value), day, row.amount);
+        events.push_back({keys.emplace_back(event_key(row.type, name, value)), day, row.amount});
       }
     }
   }
-  return out;
+  return sum_by_type_and_day(std::move(events));
 }
 }  // namespace
 
@@ -159,14 +155,13 @@ Result<IndexRegistry::Entry*> IndexRegistry::entry(WorkspaceId ws) {
   auto e = std::make_unique<Entry>(offset);
   SIYU_ASSIGN_OR_RETURN(e->definitions, definitions(ws));
   const Definitions& d = e->definitions;
-  e->index.begin_bulk();
   // Built while holding the registry lock: a second caller waits instead of building twice.
+  // The store is read here while the load's own thread fills the index.
+  BulkLoad load(e->index);
   SIYU_ASSIGN_OR_RETURN(e->built_generation, store_.scan_customer_facts(ws, activity_since(), !d.event_properties.empty(), [&](const store::CustomerFacts& f) {
-    const uint32_t id = static_cast<uint32_t>(f.id.value);
-    e->index.upsert(indexed(f, e->index, d.fields, d.event_properties));
-    e->index.set_tags(id, f.tags);
+    load.add(indexed(f, e->index, d.fields, d.event_properties), f.tags);
   }));
-  e->index.end_bulk();
+  load.finish();
   Entry* raw = e.get();
   entries_.emplace(ws, std::move(e));
   return raw;

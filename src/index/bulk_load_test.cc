@@ -1,0 +1,138 @@
+// A bulk load on its own thread builds the same index as customers upserted one by one, and
+// events summed by (type, day) match a plain map of cells.
+#include "index/bulk_load.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <sstream>
+
+namespace siyu::index {
+namespace {
+
+const char* const kTypes[] = {"view", "login", "order_paid", "share"};
+const char* const kCities[] = {"上海", "杭州", "成都", ""};
+
+IndexedCustomer random_customer(uint32_t id, std::mt19937& rng) {
+  IndexedCustomer c;
+  c.id = id;
+  c.layer = rng() % 2 ? "member" : "fan";
+  c.city = kCities[rng() % 4];
+  c.created_at = 1'700'000'000'000 + static_cast<EpochMs>(rng() % 400) * 86'400'000;
+  if (rng() % 3 == 0) c.groups = {"g" + std::to_string(rng() % 5)};
+  if (rng() % 2) c.custom_text.emplace_back("custom.level", rng() % 2 ? "gold" : "silver");
+  if (rng() % 2) c.custom_numbers.emplace_back("custom.age", 18 + rng() % 40);
+  std::vector<EventOnDay> events;
+  for (uint32_t e = 0, n = static_cast<uint32_t>(rng() % 30); e < n; ++e) {
+    events.push_back({kTypes[rng() % 4], 19'600 + static_cast<int32_t>(rng() % 60),
+                      static_cast<int64_t>(rng() % 5000)});
+  }
+  c.activity = sum_by_type_and_day(std::move(events));
+  c.purchases.orders = static_cast<int32_t>(rng() % 3);
+  c.purchases.spend = c.purchases.orders * 1000;
+  return c;
+}
+
+/// Everything a query can see of an index, written out in a fixed order.
+std::string contents(const CustomerIndex& ix) {
+  return ix.read([](const IndexView& v) {
+    std::ostringstream out;
+    const auto bitmap = [&](const Bitmap& b) {
+      out << '[';
+      for (uint32_t id : b) out << id << ' ';
+      out << "] ";
+    };
+    bitmap(v.live());
+    bitmap(v.buyers());
+    v.each_tag([&](const std::string& name, const Bitmap& b) {
+      if (!b.isEmpty()) out << name, bitmap(b);
+    });
+    for (const char* attr : {"layer", "city", "custom.level", "group"}) {
+      if (const auto* values = v.values(attr)) {
+        for (const auto& [value, b] : *values) {
+          if (!b.isEmpty()) out << attr << '=' << value, bitmap(b);
+        }
+      }
+    }
+    if (const NumberColumn* age = v.numbers("custom.age")) {
+      bitmap(age->present());
+      for (uint32_t id : age->present()) out << age->at(id) << ' ';
+    }
+    for (const auto& [day, b] : v.created_days()) out << day, bitmap(b);
+    for (const char* type : kTypes) {
+      const auto t = v.event_type(type);
+      if (!t) continue;
+      for (const LevelBuckets* levels : {&v.day_levels(*t), &v.week_levels(*t)}) {
+        for (const auto& [key, bucket] : *levels) {
+          out << type << key;
+          for (const Bitmap& b : bucket) bitmap(b);
+        }
+      }
+    }
+    return out.str();
+  });
+}
+
+TEST(BulkLoadTest, BuildsWhatUpsertsOneByOneBuild) {
+  std::mt19937 rng(11);
+  CustomerIndex one_by_one, loaded;
+  std::vector<std::pair<IndexedCustomer, std::vector<std::string>>> customers;
+  // Ids with gaps, across three 65,536-id chunks and several of the load's batches.
+  for (uint32_t id = 1; id < 150'000; id += 1 + static_cast<uint32_t>(rng() % 60)) {
+    std::vector<std::string> tags;
+    if (rng() % 2) tags.push_back("vip");
+    if (rng() % 5 == 0) tags.push_back("t" + std::to_string(rng() % 7));
+    customers.emplace_back(random_customer(id, rng), tags);
+  }
+  ASSERT_GT(customers.size(), 4'000u);
+  for (const auto& [c, tags] : customers) {
+    one_by_one.upsert(c);
+    one_by_one.set_tags(c.id, tags);
+  }
+  {
+    BulkLoad load(loaded);
+    for (const auto& [c, tags] : customers) load.add(c, tags);
+    load.finish();
+  }
+  EXPECT_EQ(loaded.size(), customers.size());
+  EXPECT_EQ(contents(loaded), contents(one_by_one));
+}
+
+TEST(BulkLoadTest, EndsTheLoadWhenTheReaderStopsEarly) {
+  std::mt19937 rng(3);
+  CustomerIndex ix;
+  {
+    BulkLoad load(ix);
+    for (uint32_t id = 1; id <= 2'500; ++id) load.add(random_customer(id, rng), {});
+  }  // no finish(): as when reading the store fails half way
+  EXPECT_EQ(ix.size(), 2'500u);
+}
+
+TEST(SumByTypeAndDayTest, MatchesAMapOfCells) {
+  std::mt19937 rng(5);
+  for (int round = 0; round < 50; ++round) {
+    std::vector<EventOnDay> events;
+    std::map<std::pair<std::string, int32_t>, std::pair<uint32_t, int64_t>> want;
+    for (uint32_t e = 0, n = static_cast<uint32_t>(rng() % 200); e < n; ++e) {
+      const EventOnDay event{kTypes[rng() % 4], static_cast<int32_t>(rng() % 9), static_cast<int64_t>(rng() % 100)};
+      events.push_back(event);
+      auto& [count, amount] = want[{std::string(event.type), event.day}];
+      ++count;
+      amount += event.amount;
+    }
+    const auto got = sum_by_type_and_day(events);
+    ASSERT_EQ(got.size(), want.size());
+    auto w = want.begin();
+    for (const DayActivity& cell : got) {
+      EXPECT_EQ(cell.type, w->first.first);
+      EXPECT_EQ(cell.day, w->first.second);
+      EXPECT_EQ(cell.count, w->second.first);
+      EXPECT_EQ(cell.amount, w->second.second);
+      ++w;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace siyu::index
