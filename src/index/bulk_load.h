@@ -1,6 +1,6 @@
 // A rebuild in two threads: the caller reads customers from the store while a builder thread
-// puts them into the index. Reading and indexing take similar time at 10 million customers,
-// so a rebuild lasts about the longer of the two instead of their sum.
+// puts them into the index. Both take a minute or more at 10 million customers, so a rebuild
+// lasts about the longer of the two instead of their sum.
 #pragma once
 
 #include <condition_variable>
