@@ -36,8 +36,8 @@ class BulkLoad {
     IndexedCustomer customer;
     std::vector<std::string> tags;
   };
-  static constexpr size_t kBatch = 1024;     // customers handed over at once
-  static constexpr size_t kMaxQueued = 64;   // batches waiting before add() blocks
+  static constexpr size_t kBatch = 1024;    // customers handed over at once
+  static constexpr size_t kMaxQueued = 64;  // batches waiting before add() blocks
 
   void hand_over();
   void build();

@@ -115,7 +115,8 @@ TEST(SumByTypeAndDayTest, MatchesAMapOfCells) {
     std::vector<EventOnDay> events;
     std::map<std::pair<std::string, int32_t>, std::pair<uint32_t, int64_t>> want;
     for (uint32_t e = 0, n = static_cast<uint32_t>(rng() % 200); e < n; ++e) {
-      const EventOnDay event{kTypes[rng() % 4], static_cast<int32_t>(rng() % 9), static_cast<int64_t>(rng() % 100)};
+      const EventOnDay event{kTypes[rng() % 4], static_cast<int32_t>(rng() % 9),
+                             static_cast<int64_t>(rng() % 100)};
       events.push_back(event);
       auto& [count, amount] = want[{std::string(event.type), event.day}];
       ++count;
