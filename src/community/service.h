@@ -68,7 +68,6 @@ class MemberSet {
   bool contains(GroupId group, CustomerId customer) const;
   void add(GroupId group, CustomerId customer);
   void remove(GroupId group, CustomerId customer);
-  void clear() { by_group_.clear(); }
 
  private:
   std::unordered_map<int64_t, std::vector<int64_t>> by_group_;  // sorted customer ids

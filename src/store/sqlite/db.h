@@ -119,16 +119,6 @@ Result<std::vector<T>> all(Statement& s, Reader reader) {
   return out;
 }
 
-/// The first column of the first row (0 when there is none). Resets `s`.
-inline Result<int64_t> scalar(Statement& s) {
-  int64_t v = 0;
-  if (s.step()) v = s.int_at(0);
-  Status st = s.status();
-  s.reset();
-  if (!st.is_ok()) return st;
-  return v;
-}
-
 /// The first column of the first row, or nullopt when there is none. Resets `s`.
 inline Result<std::optional<int64_t>> optional_scalar(Statement& s) {
   std::optional<int64_t> v;
@@ -137,6 +127,12 @@ inline Result<std::optional<int64_t>> optional_scalar(Statement& s) {
   s.reset();
   if (!st.is_ok()) return st;
   return v;
+}
+
+/// The first column of the first row (0 when there is none). Resets `s`.
+inline Result<int64_t> scalar(Statement& s) {
+  SIYU_ASSIGN_OR_RETURN(const auto v, optional_scalar(s));
+  return v.value_or(0);
 }
 
 /// Whether `s` yields a row. Resets `s`.
