@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "index/chunk_count.h"
+
 namespace siyu::segment {
 
 using index::Bitmap;
@@ -44,19 +46,13 @@ bool is_small(const Bitmap* within, const index::IndexView& ix) {
 }
 
 /// The union of `parts`, limited to `within` (when given): a few customers are intersected
-/// with each part, many with the union.
+/// with each part, many are counted chunk by chunk.
 template <typename Parts>
 Bitmap union_of(const index::IndexView& ix, const Parts& parts, const Bitmap* within) {
+  if (!is_small(within, ix)) return index::at_least_k_of(parts, 1, within);
   index::UnionBuilder out;
-  const bool each = is_small(within, ix) || parts.size() == 1;
-  for (const Bitmap* b : parts) {
-    if (within != nullptr && each) {
-      out.add(*within & *b);
-    } else {
-      out.add(*b);
-    }
-  }
-  return within != nullptr && !each ? *within & out.finish() : out.finish();
+  for (const Bitmap* b : parts) out.add(*within & *b);
+  return out.finish();
 }
 
 /// Customers for whom `keep(id)` holds, among `among` (and `within`, when given).
@@ -78,68 +74,46 @@ Bitmap filter(const Bitmap& among, const Bitmap* within, Keep keep) {
   return out;
 }
 
-/// Customers with at least `k` (1 ≤ k ≤ kCountLevels) events of `type` from `first_day` on.
-/// The window is its edge days and whole weeks. k = 1 is the union of their first levels. For
-/// larger k, each level bitmap of the window is added into k dense bit vectors "seen at least m times" (a customer in a level
-/// moves from m - 1 to m): one pass over the window's entries, with no bitmap merges whose
-/// cost grows with the accumulated sets.
-Bitmap at_least(const index::IndexView& ix, uint16_t type, int32_t first_day, int k) {
-  // The window [first_day, …) as its first days up to a week boundary, then whole weeks.
+/// The level bitmaps of `type` from `first_day` on: the window's edge days, then whole weeks.
+/// A customer with j events in a bucket is in the bucket's first j levels, so the count over
+/// the window is the number of these bitmaps holding the customer. With `first_only`, just
+/// each bucket's first level (customers with any event there).
+std::vector<const Bitmap*> window_levels(const index::IndexView& ix, uint16_t type,
+                                         int32_t first_day, bool first_only) {
   const int64_t first_week = index::week_of(first_day - 1) + 1;
-  std::vector<const std::vector<Bitmap>*> buckets;
+  std::vector<const Bitmap*> levels;
+  const auto add = [&](const std::vector<Bitmap>& bucket) {
+    const size_t used = first_only ? std::min<size_t>(1, bucket.size()) : bucket.size();
+    for (size_t j = 0; j < used; ++j) levels.push_back(&bucket[j]);
+  };
   const auto& days = ix.day_levels(type);
-  for (auto it = days.lower_bound(first_day); it != days.end() && it->first < first_week * 7; ++it) {
-    buckets.push_back(&it->second);
+  for (auto it = days.lower_bound(first_day); it != days.end() && it->first < first_week * 7;
+       ++it) {
+    add(it->second);
   }
   const auto& weeks = ix.week_levels(type);
   for (auto it = weeks.lower_bound(static_cast<int32_t>(first_week)); it != weeks.end(); ++it) {
-    buckets.push_back(&it->second);
+    add(it->second);
   }
-  if (k == 1) {
-    index::UnionBuilder any;
-    for (const auto* levels : buckets) {
-      if (!levels->empty()) any.add(levels->front());
-    }
-    return any.finish();
-  }
-  const size_t words = (static_cast<size_t>(ix.live().maximum()) >> 6) + 1;
-  std::vector<std::vector<uint64_t>> seen(static_cast<size_t>(k), std::vector<uint64_t>(words, 0));
-  std::vector<uint32_t> ids;
-  for (const auto* levels : buckets) {
-    for (const Bitmap& level : *levels) {
-      ids.resize(level.cardinality());
-      level.toUint32Array(ids.data());
-      for (uint32_t id : ids) {
-        const size_t w = id >> 6;
-        const uint64_t bit = uint64_t{1} << (id & 63);
-        // The highest m already reached, plus one (capped at k).
-        size_t m = 0;
-        while (m < seen.size() && (seen[m][w] & bit) != 0) ++m;
-        if (m < seen.size()) seen[m][w] |= bit;
-      }
-    }
-  }
-  std::vector<uint32_t> out;
-  const std::vector<uint64_t>& top = seen.back();
-  for (size_t w = 0; w < top.size(); ++w) {
-    for (uint64_t bits = top[w]; bits != 0; bits &= bits - 1) {
-      out.push_back(static_cast<uint32_t>((w << 6) + static_cast<size_t>(__builtin_ctzll(bits))));
-    }
-  }
-  Bitmap result;
-  result.addMany(out.size(), out.data());
-  return result;
+  return levels;
+}
+
+/// Customers with at least `k` (1 ≤ k ≤ kCountLevels) events of `type` from `first_day` on,
+/// limited to `within` when given.
+Bitmap at_least(const index::IndexView& ix, uint16_t type, int32_t first_day, int k,
+                const Bitmap* within) {
+  return index::at_least_k_of(window_levels(ix, type, first_day, k == 1), k, within);
 }
 
 /// The count or amount of `type` events of one customer from `first_day` on.
 int64_t measure_of(const index::IndexView& ix, uint32_t id, uint16_t type, int32_t first_day,
                    bool sum) {
   const auto cells = ix.activity(id);
-  auto it = std::lower_bound(cells.begin(), cells.end(), std::pair{type, first_day},
-                             [](const index::ActivityCell& c, std::pair<uint16_t, int32_t> key) {
-                               return c.type != key.first ? c.type < key.first
-                                                          : static_cast<int32_t>(c.day) < key.second;
-                             });
+  auto it = std::lower_bound(
+      cells.begin(), cells.end(), std::pair{type, first_day},
+      [](const index::ActivityCell& c, std::pair<uint16_t, int32_t> key) {
+        return c.type != key.first ? c.type < key.first : static_cast<int32_t>(c.day) < key.second;
+      });
   int64_t measure = 0;
   for (; it != cells.end() && it->type == type; ++it) measure += sum ? it->amount : it->count;
   return measure;
@@ -158,13 +132,14 @@ Bitmap behaviour(const index::IndexView& ix, const Expr& e, EpochMs now, const B
   if (!e.sum && e.high < 0) return {};  // counts are never negative
   if (!e.sum && e.low <= index::kCountLevels && (high_open || e.high < index::kCountLevels)) {
     // [low, high] = (at least low) − (at least high + 1).
-    Bitmap out = e.low <= 0 ? live : restrict(at_least(ix, *type, first_day, static_cast<int>(e.low)), within);
-    if (!high_open) out -= at_least(ix, *type, first_day, static_cast<int>(e.high) + 1);
+    Bitmap out =
+        e.low <= 0 ? live : at_least(ix, *type, first_day, static_cast<int>(e.low), within);
+    if (!high_open) out -= at_least(ix, *type, first_day, static_cast<int>(e.high) + 1, within);
     return out;
   }
-  const Bitmap any = at_least(ix, *type, first_day, 1);
+  const Bitmap any = at_least(ix, *type, first_day, 1, within);
   const Bitmap candidates =
-      e.sum || e.low <= 1 ? any : at_least(ix, *type, first_day, index::kCountLevels);
+      e.sum || e.low <= 1 ? any : at_least(ix, *type, first_day, index::kCountLevels, within);
   Bitmap out = filter(candidates, within, [&](uint32_t id) {
     const int64_t m = measure_of(ix, id, *type, first_day, e.sum);
     return m >= e.low && m <= e.high;
@@ -196,7 +171,8 @@ Bitmap number_field(const index::IndexView& ix, const Expr& e, const Bitmap* wit
 
 Bitmap lifecycle(const index::IndexView& ix, const Expr& e, EpochMs now, const Bitmap* within) {
   uint8_t wanted = 0;
-  for (const auto& v : e.values) wanted = static_cast<uint8_t>(wanted | 1U << static_cast<unsigned>(*index::parse_lifecycle(v)));
+  for (const auto& v : e.values)
+    wanted = static_cast<uint8_t>(wanted | 1U << static_cast<unsigned>(*index::parse_lifecycle(v)));
   const int32_t today = ix.day_of(now);
   return filter(ix.live(), within, [&](uint32_t id) {
     return (wanted >> static_cast<unsigned>(ix.lifecycle(id, today)) & 1U) != 0;
@@ -205,7 +181,9 @@ Bitmap lifecycle(const index::IndexView& ix, const Expr& e, EpochMs now, const B
 
 Bitmap rfm(const index::IndexView& ix, const Expr& e, const Bitmap* within) {
   const auto& scores = ix.rfm();
-  const auto accepts = [](uint8_t mask, uint8_t score) { return mask == 0 || (mask >> score & 1U) != 0; };
+  const auto accepts = [](uint8_t mask, uint8_t score) {
+    return mask == 0 || (mask >> score & 1U) != 0;
+  };
   return filter(ix.buyers(), within, [&](uint32_t id) {
     const index::RfmCell& c = scores[id];
     return accepts(e.rfm[0], c.r) && accepts(e.rfm[1], c.f) && accepts(e.rfm[2], c.m);
@@ -224,7 +202,8 @@ Bitmap number_range(const index::IndexView& ix, const Expr& e, const Bitmap* wit
 Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* within) {
   const auto& created = ix.created_at();
   if (is_small(within, ix)) {
-    return filter(*within, nullptr, [&](uint32_t id) { return created[id] >= e.from && created[id] < e.to; });
+    return filter(*within, nullptr,
+                  [&](uint32_t id) { return created[id] >= e.from && created[id] < e.to; });
   }
   // Whole weeks inside the range are unions of week bitmaps, the whole days around them of day
   // bitmaps; only the (at most two) days the range cuts through are checked customer by
@@ -234,11 +213,11 @@ Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* wi
   const int64_t first_whole = from_cuts ? from_day + 1 : from_day;
   const int64_t end_whole = floor_day(e.to);  // exclusive
   const bool to_cuts = end_whole * kDay < e.to;
-  index::UnionBuilder whole;
+  std::vector<const Bitmap*> whole;
   const auto& days = ix.created_days();
   const auto add_days = [&](int64_t first, int64_t end) {
     for (auto it = days.lower_bound(first); it != days.end() && it->first < end; ++it) {
-      whole.add(it->second);
+      whole.push_back(&it->second);
     }
   };
   const int64_t first_week = index::week_of(first_whole - 1) + 1;
@@ -247,7 +226,7 @@ Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* wi
     add_days(first_whole, first_week * 7);
     const auto& weeks = ix.created_weeks();
     for (auto it = weeks.lower_bound(first_week); it != weeks.end() && it->first < end_week; ++it) {
-      whole.add(it->second);
+      whole.push_back(&it->second);
     }
     add_days(end_week * 7, end_whole);
   } else {
@@ -261,12 +240,15 @@ Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* wi
     auto it = days.find(day);
     if (it == days.end()) continue;
     for (uint32_t id : it->second) {
-      if (created[id] >= e.from && created[id] < e.to) cut.push_back(id);
+      if (created[id] >= e.from && created[id] < e.to &&
+          (within == nullptr || within->contains(id))) {
+        cut.push_back(id);
+      }
     }
   }
-  Bitmap out = whole.finish();
+  Bitmap out = index::at_least_k_of(whole, 1, within);
   out.addMany(cut.size(), cut.data());
-  return restrict(out, within);
+  return out;
 }
 
 Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
@@ -316,13 +298,17 @@ Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
       return out;
     }
     case ExprKind::kNot:
-      return (within != nullptr ? *within : ix.live()) - evaluate_within(ix, e.children.front(), now, within);
+      return (within != nullptr ? *within : ix.live()) -
+             evaluate_within(ix, e.children.front(), now, within);
     case ExprKind::kTag:
-      return within != nullptr ? *within & ix.tag(e.values.front()) : ix.tag(e.values.front()) & ix.live();
+      return within != nullptr ? *within & ix.tag(e.values.front())
+                               : ix.tag(e.values.front()) & ix.live();
     case ExprKind::kLayer:
     case ExprKind::kAttrIn:
     case ExprKind::kGroup: {
-      const std::string& attr = e.kind == ExprKind::kLayer ? "layer" : e.kind == ExprKind::kGroup ? "group" : e.attr;
+      const std::string& attr = e.kind == ExprKind::kLayer   ? "layer"
+                                : e.kind == ExprKind::kGroup ? "group"
+                                                             : e.attr;
       std::vector<const Bitmap*> parts;
       for (const auto& v : e.values) parts.push_back(&ix.value(attr, v));
       return union_of(ix, parts, within);
@@ -334,7 +320,8 @@ Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
     case ExprKind::kAttrPrefix:
     case ExprKind::kAttrExists: {
       if (e.kind == ExprKind::kAttrExists) {
-        if (const index::NumberColumn* column = ix.numbers(e.attr)) return restrict(column->present(), within);
+        if (const index::NumberColumn* column = ix.numbers(e.attr))
+          return restrict(column->present(), within);
       }
       std::vector<const Bitmap*> parts;
       if (const auto* all = ix.values(e.attr)) {

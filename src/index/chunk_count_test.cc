@@ -1,0 +1,90 @@
+// Counting across bitmaps chunk by chunk gives what a plain count of every id does, for
+// array, bitset and run containers alike, with and without a limit.
+#include "index/chunk_count.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace siyu::index {
+namespace {
+
+uint32_t below(std::mt19937& rng, uint32_t n) { return static_cast<uint32_t>(rng() % n); }
+
+/// A bitmap over a few 65,536-id chunks, each sparse (array), dense (bitset) or in runs.
+Bitmap random_bitmap(std::mt19937& rng) {
+  Bitmap b;
+  for (uint32_t chunk = 0; chunk < 6; ++chunk) {
+    const uint32_t base = chunk << 16;
+    switch (below(rng, 4)) {
+      case 0:
+        break;  // nothing in this chunk
+      case 1:
+        for (int i = 0; i < 300; ++i) b.add(base + below(rng, 65'536));
+        break;
+      case 2:
+        for (int i = 0; i < 20'000; ++i) b.add(base + below(rng, 65'536));
+        break;
+      default: {
+        const uint32_t from = base + below(rng, 60'000);
+        b.addRange(from, from + 1 + below(rng, 5'000));
+        break;
+      }
+    }
+  }
+  b.runOptimize();
+  return b;
+}
+
+constexpr uint32_t kIds = 6 << 16;
+
+/// How many of `bitmaps` hold each id, counted plainly.
+std::vector<int> plain_counts(const std::vector<Bitmap>& bitmaps) {
+  std::vector<int> seen(kIds, 0);
+  for (const Bitmap& b : bitmaps) {
+    for (uint32_t id : b) ++seen[id];
+  }
+  return seen;
+}
+
+/// The ids counted at least `k` times (and in `within`, when given).
+Bitmap reference(const std::vector<int>& seen, int k, const Bitmap* within) {
+  Bitmap out;
+  for (uint32_t id = 0; id < kIds; ++id) {
+    if (seen[id] >= k && (within == nullptr || within->contains(id))) out.add(id);
+  }
+  return out;
+}
+
+TEST(ChunkCountTest, MatchesAPlainCountOnRandomBitmaps) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 25; ++round) {
+    std::vector<Bitmap> bitmaps;
+    for (uint32_t i = 0, n = 1 + below(rng, 8); i < n; ++i) bitmaps.push_back(random_bitmap(rng));
+    bitmaps.push_back(bitmaps.front());  // the same customers twice count twice
+    std::vector<const Bitmap*> parts;
+    for (const Bitmap& b : bitmaps) parts.push_back(&b);
+    const Bitmap within = random_bitmap(rng);
+    const std::vector<int> seen = plain_counts(bitmaps);
+    for (int k : {1, 2, 3, 5}) {
+      SCOPED_TRACE("round " + std::to_string(round) + ", k = " + std::to_string(k));
+      const Bitmap all = at_least_k_of(parts, k);
+      EXPECT_EQ(all, reference(seen, k, nullptr));
+      EXPECT_EQ(all.cardinality(), reference(seen, k, nullptr).cardinality());
+      EXPECT_EQ(at_least_k_of(parts, k, &within), reference(seen, k, &within));
+    }
+  }
+}
+
+TEST(ChunkCountTest, NothingToCountIsEmpty) {
+  EXPECT_TRUE(at_least_k_of({}, 1).isEmpty());
+  const Bitmap one = Bitmap::bitmapOf(2, 5, 70'000);
+  const Bitmap* parts[] = {&one};
+  EXPECT_EQ(at_least_k_of(parts, 1), one);
+  EXPECT_TRUE(at_least_k_of(parts, 2).isEmpty());
+  const Bitmap none;
+  EXPECT_TRUE(at_least_k_of(parts, 1, &none).isEmpty());
+}
+
+}  // namespace
+}  // namespace siyu::index
