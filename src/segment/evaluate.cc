@@ -148,19 +148,24 @@ Bitmap behaviour(const index::IndexView& ix, const Expr& e, EpochMs now, const B
   return out;
 }
 
+/// The value bitmaps of a number field's range or list.
+std::vector<const Bitmap*> number_parts(const index::NumberColumn& column, const Expr& e) {
+  std::vector<const Bitmap*> parts;
+  for (const auto& [value, customers] : *column.by_value()) {
+    if ((value >= e.number_from && value < e.number_to) ||
+        std::find(e.numbers.begin(), e.numbers.end(), value) != e.numbers.end()) {
+      parts.push_back(&customers);
+    }
+  }
+  return parts;
+}
+
 /// Number and date custom fields: values in the range or in the list.
 Bitmap number_field(const index::IndexView& ix, const Expr& e, const Bitmap* within) {
   const index::NumberColumn* column = ix.numbers(e.attr);
   if (column == nullptr) return {};
-  if (const auto* values = column->by_value(); values != nullptr && !is_small(within, ix)) {
-    std::vector<const Bitmap*> parts;
-    for (const auto& [value, customers] : *values) {
-      if ((value >= e.number_from && value < e.number_to) ||
-          std::find(e.numbers.begin(), e.numbers.end(), value) != e.numbers.end()) {
-        parts.push_back(&customers);
-      }
-    }
-    return union_of(ix, parts, within);
+  if (column->by_value() != nullptr && !is_small(within, ix)) {
+    return union_of(ix, number_parts(*column, e), within);
   }
   return filter(column->present(), within, [&](uint32_t id) {
     const double v = column->at(id);
@@ -251,6 +256,26 @@ Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* wi
   return out;
 }
 
+/// The ids a union answering `e` would read: the window's first levels for a behaviour, the
+/// value bitmaps for a number field; unknown (the most) for other per-customer terms.
+uint64_t union_entries(const index::IndexView& ix, const Expr& e, EpochMs now) {
+  std::vector<const Bitmap*> parts;
+  if (e.kind == ExprKind::kBehaviour) {
+    if (const auto type = ix.event_type(e.attr)) {
+      parts = window_levels(ix, *type, ix.day_of(now) - e.within_days + 1, true);
+    }
+  } else if (const index::NumberColumn* column =
+                 e.kind == ExprKind::kNumberField ? ix.numbers(e.attr) : nullptr;
+             column != nullptr && column->by_value() != nullptr) {
+    parts = number_parts(*column, e);
+  } else {
+    return UINT64_MAX;
+  }
+  uint64_t n = 0;
+  for (const Bitmap* b : parts) n += b->cardinality();
+  return n;
+}
+
 Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
                        const Bitmap* within);
 
@@ -276,6 +301,13 @@ Bitmap conjunction(const index::IndexView& ix, const Expr& e, EpochMs now, const
     }
     if (out->isEmpty()) return *out;
   }
+  // Per-customer terms that are unions of bitmaps, the fewest ids first: each leaves fewer
+  // candidates for the next.
+  std::vector<std::pair<uint64_t, const Expr*>> by_entries;
+  for (const Expr* c : costly) by_entries.emplace_back(union_entries(ix, *c, now), c);
+  std::stable_sort(by_entries.begin(), by_entries.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 0; i < costly.size(); ++i) costly[i] = by_entries[i].second;
   for (const Expr* c : costly) {
     const Bitmap* among = out ? &*out : within;
     Bitmap next = evaluate_within(ix, *c, now, among);
