@@ -142,6 +142,7 @@ Bitmap at_least_k_of(std::span<const Bitmap* const> bitmaps, int k, const Bitmap
       Container container{};
       if (c.seek(key, &container)) found.push_back(container);
     }
+    if (found.size() < threshold) continue;  // nobody in this chunk can reach k
     if (limit) {
       Container container{};
       if (!limit->seek(key, &container)) continue;
@@ -151,7 +152,7 @@ Bitmap at_least_k_of(std::span<const Bitmap* const> bitmaps, int k, const Bitmap
     bits.fill(0);
     if (threshold == 1) {
       for (const Container& c : found) or_into(c, bits);
-    } else if (found.size() >= threshold) {
+    } else {
       std::fill(counts.begin(), counts.end(), 0);
       for (const Container& c : found) {
         each_value(c, [&](uint16_t v) {

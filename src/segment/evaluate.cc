@@ -105,6 +105,11 @@ Bitmap at_least(const index::IndexView& ix, uint16_t type, int32_t first_day, in
   return index::at_least_k_of(window_levels(ix, type, first_day, k == 1), k, within);
 }
 
+/// The first day of a behaviour term's window, which ends today.
+int32_t window_start(const index::IndexView& ix, const Expr& e, EpochMs now) {
+  return ix.day_of(now) - e.within_days + 1;
+}
+
 /// The count or amount of `type` events of one customer from `first_day` on.
 int64_t measure_of(const index::IndexView& ix, uint32_t id, uint16_t type, int32_t first_day,
                    bool sum) {
@@ -127,7 +132,7 @@ Bitmap behaviour(const index::IndexView& ix, const Expr& e, EpochMs now, const B
   const Bitmap& live = within != nullptr ? *within : ix.live();
   const auto type = ix.event_type(e.attr);
   if (!type) return zero_matches ? live : Bitmap();
-  const int32_t first_day = ix.day_of(now) - e.within_days + 1;
+  const int32_t first_day = window_start(ix, e, now);
   const bool high_open = e.high == INT64_MAX;
   if (!e.sum && e.high < 0) return {};  // counts are never negative
   if (!e.sum && e.low <= index::kCountLevels && (high_open || e.high < index::kCountLevels)) {
@@ -140,7 +145,7 @@ Bitmap behaviour(const index::IndexView& ix, const Expr& e, EpochMs now, const B
   const Bitmap any = at_least(ix, *type, first_day, 1, within);
   const Bitmap candidates =
       e.sum || e.low <= 1 ? any : at_least(ix, *type, first_day, index::kCountLevels, within);
-  Bitmap out = filter(candidates, within, [&](uint32_t id) {
+  Bitmap out = filter(candidates, nullptr, [&](uint32_t id) {  // candidates are within already
     const int64_t m = measure_of(ix, id, *type, first_day, e.sum);
     return m >= e.low && m <= e.high;
   });
@@ -262,7 +267,7 @@ uint64_t union_entries(const index::IndexView& ix, const Expr& e, EpochMs now) {
   std::vector<const Bitmap*> parts;
   if (e.kind == ExprKind::kBehaviour) {
     if (const auto type = ix.event_type(e.attr)) {
-      parts = window_levels(ix, *type, ix.day_of(now) - e.within_days + 1, true);
+      parts = window_levels(ix, *type, window_start(ix, e, now), true);
     }
   } else if (const index::NumberColumn* column =
                  e.kind == ExprKind::kNumberField ? ix.numbers(e.attr) : nullptr;
@@ -301,13 +306,15 @@ Bitmap conjunction(const index::IndexView& ix, const Expr& e, EpochMs now, const
     }
     if (out->isEmpty()) return *out;
   }
-  // Per-customer terms that are unions of bitmaps, the fewest ids first: each leaves fewer
-  // candidates for the next.
-  std::vector<std::pair<uint64_t, const Expr*>> by_entries;
-  for (const Expr* c : costly) by_entries.emplace_back(union_entries(ix, *c, now), c);
-  std::stable_sort(by_entries.begin(), by_entries.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (size_t i = 0; i < costly.size(); ++i) costly[i] = by_entries[i].second;
+  if (costly.size() > 1) {
+    // Per-customer terms that are unions of bitmaps, the fewest ids first: each leaves fewer
+    // candidates for the next.
+    std::vector<std::pair<uint64_t, const Expr*>> by_entries;
+    for (const Expr* c : costly) by_entries.emplace_back(union_entries(ix, *c, now), c);
+    std::stable_sort(by_entries.begin(), by_entries.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < costly.size(); ++i) costly[i] = by_entries[i].second;
+  }
   for (const Expr* c : costly) {
     const Bitmap* among = out ? &*out : within;
     Bitmap next = evaluate_within(ix, *c, now, among);
