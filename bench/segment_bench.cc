@@ -25,6 +25,7 @@
 #include "index/bulk_load.h"
 #include "pg.h"
 #include "segment/evaluate.h"
+#include "segment_queries.h"
 #include "workspace_gen.h"
 
 using namespace siyu;
@@ -32,65 +33,7 @@ using namespace siyu::bench;
 
 namespace {
 
-constexpr EpochMs kNow = 1'795'752'000'000;  // 2026-11-27 12:00 in Beijing
 constexpr EpochMs kDay = 86'400'000;
-
-struct Query {
-  const char* name;
-  const char* expression;  // segment JSON
-  const char* sql;         // SQLite and PostgreSQL with the customer_tags table
-  const char* pg_array;    // PostgreSQL with tags as text[] (nullptr: same as sql)
-};
-
-// $SINCE is the first instant of the 90-day window (today and the 89 days before it, Beijing).
-const Query kQueries[] = {
-    {"one popular tag", R"({"tag":"t0"})",
-     "SELECT count(*) FROM customer_tags WHERE tag='t0'",
-     "SELECT count(*) FROM customers WHERE tags @> ARRAY['t0']"},
-    {"one rare tag", R"({"tag":"t150"})",
-     "SELECT count(*) FROM customer_tags WHERE tag='t150'",
-     "SELECT count(*) FROM customers WHERE tags @> ARRAY['t150']"},
-    {"layer in two", R"({"layer":["friend","member"]})",
-     "SELECT count(*) FROM customers WHERE layer IN ('friend','member')", nullptr},
-    {"tag and city", R"({"and":[{"tag":"t1"},{"attr":"city","op":"eq","value":"上海"}]})",
-     "SELECT count(*) FROM customers c JOIN customer_tags t ON t.customer_id=c.id AND "
-     "t.tag='t1' WHERE c.city='上海'",
-     "SELECT count(*) FROM customers WHERE tags @> ARRAY['t1'] AND city='上海'"},
-    {"two tags or", R"({"or":[{"tag":"t2"},{"tag":"t3"}]})",
-     "SELECT count(DISTINCT customer_id) FROM customer_tags WHERE tag IN ('t2','t3')",
-     "SELECT count(*) FROM customers WHERE tags && ARRAY['t2','t3']"},
-    {"not a tag", R"({"not":{"tag":"t0"}})",
-     "SELECT count(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM customer_tags t WHERE "
-     "t.tag='t0' AND t.customer_id=c.id)",
-     "SELECT count(*) FROM customers WHERE NOT tags @> ARRAY['t0']"},
-    {"custom fields: age, vip, level",
-     R"({"and":[{"attr":"custom.age","op":"range","from":25,"to":35},{"attr":"custom.vip","op":"eq","value":true},{"attr":"custom.level","op":"in","values":["gold","platinum"]}]})",
-     "SELECT count(*) FROM customers WHERE age >= 25 AND age < 35 AND vip AND level IN "
-     "('gold','platinum')",
-     nullptr},
-    {"joined in a quarter and layer",
-     R"({"and":[{"attr":"created_at","op":"range","from":1780200000000,"to":1787976000000},{"layer":["member"]}]})",
-     "SELECT count(*) FROM customers WHERE created_at >= 1780200000000 AND created_at < "
-     "1787976000000 AND layer='member'",
-     nullptr},
-    {"behaviour: 2+ orders in 90 days",
-     R"({"event":"order_paid","within_days":90,"count":{"gte":2}})",
-     "SELECT count(*) FROM (SELECT customer_id FROM events WHERE type='order_paid' AND ts >= "
-     "$SINCE GROUP BY customer_id HAVING count(*) >= 2) x",
-     nullptr},
-    {"nested, eight terms",
-     R"({"and":[{"or":[{"tag":"t1"},{"tag":"t5"},{"tag":"t20"}]},{"layer":["community","friend","member"]},{"not":{"tag":"t2"}},{"attr":"custom.age","op":"range","from":20,"to":40},{"attr":"city","op":"in","values":["上海","杭州"]},{"event":"order_paid","within_days":90}]})",
-     "SELECT count(*) FROM customers c WHERE EXISTS (SELECT 1 FROM customer_tags t WHERE "
-     "t.customer_id=c.id AND t.tag IN ('t1','t5','t20')) AND c.layer IN "
-     "('community','friend','member') AND NOT EXISTS (SELECT 1 FROM customer_tags t WHERE "
-     "t.customer_id=c.id AND t.tag='t2') AND c.age >= 20 AND c.age < 40 AND c.city IN "
-     "('上海','杭州') AND EXISTS (SELECT 1 FROM events e WHERE e.customer_id=c.id AND "
-     "e.type='order_paid' AND e.ts >= $SINCE)",
-     "SELECT count(*) FROM customers c WHERE c.tags && ARRAY['t1','t5','t20'] AND c.layer IN "
-     "('community','friend','member') AND NOT c.tags @> ARRAY['t2'] AND c.age >= 20 AND "
-     "c.age < 40 AND c.city IN ('上海','杭州') AND EXISTS (SELECT 1 FROM events e WHERE "
-     "e.customer_id=c.id AND e.type='order_paid' AND e.ts >= $SINCE)"},
-};
 
 double now_ms() {
   return std::chrono::duration<double, std::milli>(
@@ -162,44 +105,6 @@ class Sqlite {
   std::string path_;
   sqlite3* db_ = nullptr;
 };
-
-/// The engine's view of a generated customer, as the registry would build it from the store.
-index::IndexedCustomer indexed(const GenCustomer& g, const index::CustomerIndex& ix) {
-  index::IndexedCustomer c;
-  c.id = g.id;
-  c.layer = g.layer;
-  c.gender = g.gender;
-  c.city = g.city;
-  c.channel_id = std::to_string(g.channel);
-  if (g.owner != 0) c.owner_staff_id = std::to_string(g.owner);
-  c.created_at = g.created_at;
-  if (!g.level.empty()) c.custom_text.emplace_back("custom.level", g.level);
-  c.custom_text.emplace_back("custom.province", g.province);
-  c.custom_text.emplace_back("custom.source_app", g.source_app);
-  c.custom_text.emplace_back("custom.interest", g.interest);
-  c.custom_text.emplace_back("custom.store", std::to_string(g.store));
-  c.custom_text.emplace_back("custom.vip", g.vip ? "true" : "false");
-  c.custom_text.emplace_back("custom.opted_in", g.opted_in ? "true" : "false");
-  if (g.age) c.custom_numbers.emplace_back("custom.age", *g.age);
-  if (g.birthday) c.custom_numbers.emplace_back("custom.birthday", *g.birthday);
-  c.custom_numbers.emplace_back("custom.points", g.points);
-  c.custom_numbers.emplace_back("custom.visits", g.visits);
-  c.custom_numbers.emplace_back("custom.survey", g.survey);
-  c.custom_numbers.emplace_back("custom.member_since", g.member_since);
-  c.custom_numbers.emplace_back("custom.balance", static_cast<double>(g.balance));
-  std::vector<index::EventOnDay> events;
-  events.reserve(g.events.size());
-  for (const GenEvent& e : g.events) events.push_back({kEventTypes[e.type], ix.day_of(e.ts), e.amount});
-  c.activity = index::sum_by_type_and_day(std::move(events));
-  for (const GenEvent& e : g.events) {
-    if (std::string_view(kEventTypes[e.type]) == "order_paid") {
-      ++c.purchases.orders;
-      c.purchases.spend += e.amount;
-      c.purchases.last_day = ix.day_of(e.ts);
-    }
-  }
-  return c;
-}
 
 const char* kSqliteSchema =
     "CREATE TABLE customers (id INTEGER PRIMARY KEY, layer TEXT, gender TEXT, city TEXT, "

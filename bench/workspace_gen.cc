@@ -74,4 +74,42 @@ GenCustomer WorkspaceGen::next(uint32_t id) {
   return c;
 }
 
+// The engine's view of a generated customer, as the registry would build it from the store.
+index::IndexedCustomer indexed(const GenCustomer& g, const index::CustomerIndex& ix) {
+  index::IndexedCustomer c;
+  c.id = g.id;
+  c.layer = g.layer;
+  c.gender = g.gender;
+  c.city = g.city;
+  c.channel_id = std::to_string(g.channel);
+  if (g.owner != 0) c.owner_staff_id = std::to_string(g.owner);
+  c.created_at = g.created_at;
+  if (!g.level.empty()) c.custom_text.emplace_back("custom.level", g.level);
+  c.custom_text.emplace_back("custom.province", g.province);
+  c.custom_text.emplace_back("custom.source_app", g.source_app);
+  c.custom_text.emplace_back("custom.interest", g.interest);
+  c.custom_text.emplace_back("custom.store", std::to_string(g.store));
+  c.custom_text.emplace_back("custom.vip", g.vip ? "true" : "false");
+  c.custom_text.emplace_back("custom.opted_in", g.opted_in ? "true" : "false");
+  if (g.age) c.custom_numbers.emplace_back("custom.age", *g.age);
+  if (g.birthday) c.custom_numbers.emplace_back("custom.birthday", *g.birthday);
+  c.custom_numbers.emplace_back("custom.points", g.points);
+  c.custom_numbers.emplace_back("custom.visits", g.visits);
+  c.custom_numbers.emplace_back("custom.survey", g.survey);
+  c.custom_numbers.emplace_back("custom.member_since", g.member_since);
+  c.custom_numbers.emplace_back("custom.balance", static_cast<double>(g.balance));
+  std::vector<index::EventOnDay> events;
+  events.reserve(g.events.size());
+  for (const GenEvent& e : g.events) events.push_back({kEventTypes[e.type], ix.day_of(e.ts), e.amount});
+  c.activity = index::sum_by_type_and_day(std::move(events));
+  for (const GenEvent& e : g.events) {
+    if (std::string_view(kEventTypes[e.type]) == "order_paid") {
+      ++c.purchases.orders;
+      c.purchases.spend += e.amount;
+      c.purchases.last_day = ix.day_of(e.ts);
+    }
+  }
+  return c;
+}
+
 }  // namespace siyu::bench

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/ids.h"
+#include "index/customer_index.h"
 
 namespace siyu::bench {
 
@@ -58,5 +59,8 @@ class WorkspaceGen {
   std::mt19937_64 rng_;
   EpochMs now_;
 };
+
+/// The engine's view of a generated customer, as the registry would build it from the store.
+index::IndexedCustomer indexed(const GenCustomer& g, const index::CustomerIndex& ix);
 
 }  // namespace siyu::bench
