@@ -293,7 +293,7 @@ std::unique_ptr<index::CustomerIndex> rebuild_from_sqlite(Sqlite& db, double& in
     }
     std::sort(g.events.begin(), g.events.end(),
               [](const GenEvent& a, const GenEvent& b) { return a.ts < b.ts; });
-    load.add(indexed(g, *ix), std::move(tag_names));
+    load.add(0, indexed(g, *ix), std::move(tag_names));
   }
   for (sqlite3_stmt* s : {rows, tags, events}) sqlite3_finalize(s);
   load.finish();

@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <thread>
 
 namespace siyu::index {
 namespace {
@@ -74,37 +75,99 @@ std::string contents(const CustomerIndex& ix) {
   });
 }
 
-TEST(BulkLoadTest, BuildsWhatUpsertsOneByOneBuild) {
-  std::mt19937 rng(11);
-  CustomerIndex one_by_one, loaded;
-  std::vector<std::pair<IndexedCustomer, std::vector<std::string>>> customers;
-  // Ids with gaps, across three 65,536-id chunks and several of the load's batches.
-  for (uint32_t id = 1; id < 150'000; id += 1 + static_cast<uint32_t>(rng() % 60)) {
+using TaggedCustomers = std::vector<std::pair<IndexedCustomer, std::vector<std::string>>>;
+
+/// Customers with gaps in their ids, up to `last_id`, some tagged.
+TaggedCustomers random_customers(uint32_t last_id, uint32_t max_gap, std::mt19937& rng) {
+  TaggedCustomers customers;
+  for (uint32_t id = 1; id < last_id; id += 1 + static_cast<uint32_t>(rng() % max_gap)) {
     std::vector<std::string> tags;
     if (rng() % 2) tags.push_back("vip");
     if (rng() % 5 == 0) tags.push_back("t" + std::to_string(rng() % 7));
     customers.emplace_back(random_customer(id, rng), tags);
   }
-  ASSERT_GT(customers.size(), 4'000u);
+  return customers;
+}
+
+std::string upserted_one_by_one(const TaggedCustomers& customers) {
+  CustomerIndex ix;
   for (const auto& [c, tags] : customers) {
-    one_by_one.upsert(c);
-    one_by_one.set_tags(c.id, tags);
+    ix.upsert(c);
+    ix.set_tags(c.id, tags);
   }
+  return contents(ix);
+}
+
+TEST(BulkLoadTest, BuildsWhatUpsertsOneByOneBuild) {
+  std::mt19937 rng(11);
+  // Across three 65,536-id blocks and several of the load's batches.
+  const TaggedCustomers customers = random_customers(150'000, 60, rng);
+  ASSERT_GT(customers.size(), 4'000u);
+  CustomerIndex loaded;
   {
     BulkLoad load(loaded);
-    for (const auto& [c, tags] : customers) load.add(c, tags);
+    for (const auto& [c, tags] : customers) load.add(0, c, tags);
     load.finish();
   }
   EXPECT_EQ(loaded.size(), customers.size());
-  EXPECT_EQ(contents(loaded), contents(one_by_one));
+  EXPECT_EQ(contents(loaded), upserted_one_by_one(customers));
+}
+
+TEST(BulkLoadTest, LanesOnTheirOwnThreadsBuildTheSameIndex) {
+  std::mt19937 rng(17);
+  // Ten blocks; with three lanes one block in three goes to each, and with eleven lanes one
+  // lane gets nothing.
+  const TaggedCustomers customers = random_customers(10 * 65'536, 400, rng);
+  const std::string want = upserted_one_by_one(customers);
+  for (int lanes : {2, 3, 11}) {
+    CustomerIndex loaded;
+    {
+      BulkLoad load(loaded, lanes);
+      std::vector<std::thread> readers;
+      for (int lane = 0; lane < lanes; ++lane) {
+        readers.emplace_back([&, lane] {
+          for (const auto& [c, tags] : customers) {
+            if (static_cast<int>(c.id / 65'536 % static_cast<uint32_t>(lanes)) == lane) load.add(lane, c, tags);
+          }
+          load.done(lane);
+        });
+      }
+      for (std::thread& t : readers) t.join();
+      load.finish();
+    }
+    EXPECT_EQ(loaded.size(), customers.size()) << lanes << " lanes";
+    EXPECT_EQ(contents(loaded), want) << lanes << " lanes";
+  }
+}
+
+TEST(BulkLoadTest, ALaneWithNothingLeftDoesNotHoldUpTheOthers) {
+  // Lane 1 owns block 1, which is empty, and nothing after it; lane 0 owns blocks 0, 2 and 4,
+  // more customers than it may queue while the builder waits at block 1.
+  CustomerIndex ix;
+  uint64_t added = 0;
+  {
+    BulkLoad load(ix, 2);
+    std::thread empty_lane([&] { load.done(1); });
+    for (uint32_t block : {0U, 2U, 4U}) {
+      for (uint32_t id = std::max(1U, block * 65'536); id < (block + 1) * 65'536; ++id, ++added) {
+        IndexedCustomer c;
+        c.id = id;
+        load.add(0, std::move(c), {});
+      }
+    }
+    load.done(0);
+    empty_lane.join();
+    load.finish();
+  }
+  EXPECT_EQ(ix.size(), added);
 }
 
 TEST(BulkLoadTest, EndsTheLoadWhenTheReaderStopsEarly) {
   std::mt19937 rng(3);
   CustomerIndex ix;
   {
-    BulkLoad load(ix);
-    for (uint32_t id = 1; id <= 2'500; ++id) load.add(random_customer(id, rng), {});
+    BulkLoad load(ix, 2);
+    for (uint32_t id = 1; id <= 2'500; ++id) load.add(0, random_customer(id, rng), {});
   }  // no finish(): as when reading the store fails half way
   EXPECT_EQ(ix.size(), 2'500u);
 }

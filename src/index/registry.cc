@@ -162,11 +162,11 @@ Result<IndexRegistry::Entry*> IndexRegistry::entry(WorkspaceId ws) {
   SIYU_ASSIGN_OR_RETURN(e->definitions, definitions(ws));
   const Definitions& d = e->definitions;
   // Built while holding the registry lock: a second caller waits instead of building twice.
-  // The store is read here while the load's own thread fills the index.
-  BulkLoad load(e->index);
-  SIYU_ASSIGN_OR_RETURN(e->built_generation, store_.scan_customer_facts(ws, activity_since(), !d.event_properties.empty(), [&](const store::CustomerFacts& f) {
-    load.add(indexed(f, e->index, d.fields, d.event_properties), f.tags);
-  }));
+  // The store is read in kReadLanes parts at once while the load's own thread fills the index.
+  BulkLoad load(e->index, kReadLanes);
+  SIYU_ASSIGN_OR_RETURN(e->built_generation, store_.scan_customer_facts(ws, activity_since(), !d.event_properties.empty(), kReadLanes, [&](int part, const store::CustomerFacts& f) {
+    load.add(part, indexed(f, e->index, d.fields, d.event_properties), f.tags);
+  }, [&](int part) { load.done(part); }));
   load.finish();
   Entry* raw = e.get();
   entries_.emplace(ws, std::move(e));

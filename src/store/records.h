@@ -382,6 +382,12 @@ struct CustomerFacts {
   std::optional<double> p_alive;           // 0..1
 };
 
+/// Customer ids per block of a parted scan (Store::scan_customer_facts): the index's chunk of
+/// 65,536 ids, so a block lands in one container of each bitmap.
+constexpr int64_t kFactBlockIds = 65'536;
+/// The most parts a scan of customer facts reads at once.
+constexpr int kMaxScanParts = 8;
+
 /// Customer facts read in one snapshot, with the snapshot's event generation: the event
 /// sequence number after the newest events it includes. An EventsCommitted notice whose
 /// generation is at most this one is already in the facts.

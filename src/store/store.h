@@ -213,11 +213,16 @@ class Store {
   /// `with_properties` (the workspace declared event properties).
   virtual Result<FactsSnapshot> customer_facts(WorkspaceId ws, const std::vector<CustomerId>& ids,
                                                EpochMs activity_since, bool with_properties) = 0;
-  /// Calls `fn` for every live customer of the workspace, in id order, from one snapshot;
-  /// returns the snapshot's event generation (see FactsSnapshot).
-  virtual Result<int64_t> scan_customer_facts(WorkspaceId ws, EpochMs activity_since,
-                                              bool with_properties,
-                                              const std::function<void(const CustomerFacts&)>& fn) = 0;
+  /// Calls `fn(part, facts)` for every live customer of the workspace, from one snapshot, read
+  /// in `parts` parts at once (1 to kMaxScanParts): customer ids are cut into blocks of
+  /// kFactBlockIds, block b goes to part b % parts, and each part calls `fn` on its own thread
+  /// (part 0 on the caller's) in increasing id order, then `part_done(part)` once it has no
+  /// more (also when it stops at an error). Returns the snapshot's event generation (see
+  /// FactsSnapshot).
+  virtual Result<int64_t> scan_customer_facts(
+      WorkspaceId ws, EpochMs activity_since, bool with_properties, int parts,
+      const std::function<void(int part, const CustomerFacts&)>& fn,
+      const std::function<void(int part)>& part_done) = 0;
   /// Calls `listener` with the events of every ingest_events as it commits: on the committing
   /// thread, in commit order, before the ingest returns. It must only queue the notice (the
   /// writer holds its lock). Replaces any earlier listener.

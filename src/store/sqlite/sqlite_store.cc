@@ -202,6 +202,8 @@ class SqliteStore final : public Store {
     ::chmod(config.data_dir.c_str(), 0700);
     const std::string path = config.data_dir + "/siyu.db";
     auto store = std::unique_ptr<SqliteStore>(new SqliteStore());
+    store->path_ = path;
+    store->durable_ = config.durable;
     SIYU_ASSIGN_OR_RETURN(store->writer_, Connection::open(path, config.durable));
     SIYU_RETURN_IF_ERROR(apply_migrations(*store->writer_));
     {
@@ -1400,7 +1402,8 @@ class SqliteStore final : public Store {
       found.reserve(ids.size());
       FactsSnapshot out;
       SIYU_ASSIGN_OR_RETURN(out.generation,
-                            stream_facts(c, ws, listed, activity_since, with_properties,
+                            stream_facts(c, ws, FactSelection{.listed = listed}, activity_since,
+                                         with_properties,
                                          [&](CustomerFacts& f) { found.emplace(f.id.value, std::move(f)); }));
       out.facts.reserve(ids.size());
       for (CustomerId id : ids) {
@@ -1416,11 +1419,18 @@ class SqliteStore final : public Store {
     });
   }
 
+  /// Which customers a fact stream reads: those of a JSON array of ids, or those with ids in
+  /// [first, last] (guest orders have customer 0, outside every range).
+  struct FactSelection {
+    std::optional<std::string> listed;
+    int64_t first = 1;
+    int64_t last = INT64_MAX;
+  };
+
   /// The per-customer queries behind CustomerFacts beyond the customer row: tags, groups,
-  /// recent events, paid orders and predictions, each in customer order. `customer_filter` is
-  /// kAnyCustomer to stream the whole workspace (guest orders have customer 0) or
-  /// kListedCustomers for the ids of a JSON array bound to ?2. Nothing else may constrain
-  /// customer_id, or SQLite may range-scan instead.
+  /// recent events, paid orders and predictions, each in customer order, for the customers of
+  /// a FactSelection (kListedCustomers or kCustomerRange). Nothing else may constrain
+  /// customer_id, or SQLite may scan instead of seeking.
   struct FactFeeds {
     Statement* tags = nullptr;
     Statement* groups = nullptr;
@@ -1434,11 +1444,11 @@ class SqliteStore final : public Store {
     bool started[kFeeds] = {};
     bool more[kFeeds] = {};
 
-    void bind(const std::optional<std::string>& listed) {
+    void bind(const FactSelection& selection) {
       for (Statement* s : {tags, groups, events, orders, predictions}) {
         s->reset();
         s->bind(1, ws.value);
-        if (listed) s->bind(2, *listed);
+        bind_selection(*s, selection);
       }
       events->bind(3, since);
       for (bool& b : started) b = false;
@@ -1492,13 +1502,23 @@ class SqliteStore final : public Store {
     return Json(sorted).dump();
   }
 
-  static constexpr const char* kAnyCustomer = "> 0";
+  static constexpr const char* kCustomerRange = "BETWEEN ?2 AND ?4";
   static constexpr const char* kListedCustomers = "IN (SELECT value FROM json_each(?2))";
 
+  static const char* customer_filter(const FactSelection& selection) {
+    return selection.listed ? kListedCustomers : kCustomerRange;
+  }
+  static void bind_selection(Statement& s, const FactSelection& selection) {
+    if (selection.listed) {
+      s.bind(2, *selection.listed);
+    } else {
+      s.bind(2, selection.first).bind(4, selection.last);
+    }
+  }
+
   static Result<FactFeeds> prepare_feeds(Connection& c, WorkspaceId ws, EpochMs since,
-                                         bool with_properties,
-                                         const std::optional<std::string>& listed) {
-    const std::string customer_filter = listed ? kListedCustomers : kAnyCustomer;
+                                         bool with_properties, const FactSelection& selection) {
+    const std::string customer_filter = SqliteStore::customer_filter(selection);
     FactFeeds f;
     SIYU_ASSIGN_OR_RETURN(
         f.tags, c.prepare("SELECT customer_id, tag FROM customer_tags WHERE workspace_id=?1 AND "
@@ -1525,16 +1545,59 @@ class SqliteStore final : public Store {
                                  customer_filter + " ORDER BY customer_id"));
     f.ws = ws;
     f.since = since;
-    f.bind(listed);
+    f.bind(selection);
     return f;
   }
 
-  Result<int64_t> scan_customer_facts(WorkspaceId ws, EpochMs activity_since, bool with_properties,
-                                      const std::function<void(const CustomerFacts&)>& fn) override {
-    return read<int64_t>([&](Connection& c) -> Result<int64_t> {
-      return stream_facts(c, ws, std::nullopt, activity_since, with_properties,
-                          [&](CustomerFacts& f) { fn(f); });
-    });
+  Result<int64_t> scan_customer_facts(
+      WorkspaceId ws, EpochMs activity_since, bool with_properties, int parts,
+      const std::function<void(int part, const CustomerFacts&)>& fn,
+      const std::function<void(int part)>& part_done) override {
+    if (parts < 1 || parts > kMaxScanParts) {
+      return invalid("a scan reads in 1 to " + std::to_string(kMaxScanParts) + " parts");
+    }
+    const auto start = Clock::now();
+    // Connections of its own: the readers stay free for requests during a minute-long scan.
+    std::vector<std::unique_ptr<Connection>> owned;
+    std::vector<Connection*> conns;
+    for (int part = 0; part < parts; ++part) {
+      SIYU_ASSIGN_OR_RETURN(auto c, Connection::open(path_, durable_));
+      SIYU_RETURN_IF_ERROR(c->exec("PRAGMA query_only=ON"));
+      conns.push_back(c.get());
+      owned.push_back(std::move(c));
+    }
+    const int n = parts;
+    int64_t generation = 0;
+    int64_t max_id = 0;
+    Status st = begin_shared_snapshot(conns, ws, generation, max_id);
+    std::vector<Status> done(conns.size());
+    if (st.is_ok()) {
+      std::atomic<bool> failed = false;
+      const auto run_part = [&](int part) {
+        done[static_cast<size_t>(part)] = stream_blocks(
+            *conns[static_cast<size_t>(part)], ws, part, n, max_id, activity_since,
+            with_properties, failed, [&](CustomerFacts& f) { fn(part, f); });
+        if (!done[static_cast<size_t>(part)].is_ok()) failed = true;
+        part_done(part);
+      };
+      std::vector<std::thread> others;
+      for (int part = 1; part < n; ++part) others.emplace_back(run_part, part);
+      run_part(0);
+      for (std::thread& t : others) t.join();
+      for (const Status& d : done) {
+        if (st.is_ok()) st = d;
+      }
+    } else {
+      for (int part = 0; part < n; ++part) part_done(part);
+    }
+    for (Connection* c : conns) {
+      c->reset_all();
+      (void)c->exec("COMMIT");
+    }
+    reads_.fetch_add(1);
+    read_micros_.fetch_add(micros_since(start));
+    SIYU_RETURN_IF_ERROR(st);
+    return generation;
   }
 
   void on_events_committed(std::function<void(EventsCommitted)> listener) override {
@@ -1542,24 +1605,62 @@ class SqliteStore final : public Store {
     events_listener_ = std::move(listener);
   }
 
-  /// Calls `fn` for every live customer of the workspace, or of those in `listed` (a JSON
-  /// array of ids), in id order: the customer rows and every feed merged in one pass. Returns
-  /// the snapshot's event generation (FactsSnapshot).
-  static Result<int64_t> stream_facts(Connection& c, WorkspaceId ws,
-                                      const std::optional<std::string>& listed,
+  /// Begins a read transaction on every connection at the same snapshot: the writer's lock
+  /// keeps commits out until each has read (SQLite fixes a snapshot at the first read). Gives
+  /// the snapshot's event generation and the workspace's largest customer id.
+  Status begin_shared_snapshot(const std::vector<Connection*>& conns, WorkspaceId ws,
+                               int64_t& generation, int64_t& max_id) {
+    std::lock_guard no_commits(write_mu_);
+    for (Connection* c : conns) {
+      SIYU_RETURN_IF_ERROR(c->exec("BEGIN"));
+      SIYU_PREPARE(seq, *c, "SELECT value FROM store_counters WHERE name='next_event_seq'");
+      SIYU_ASSIGN_OR_RETURN(generation, scalar(*seq));
+    }
+    SIYU_PREPARE(last, *conns.front(),
+                 "SELECT coalesce(max(id), 0) FROM customers WHERE workspace_id=?1");
+    last->bind(1, ws.value);
+    SIYU_ASSIGN_OR_RETURN(max_id, scalar(*last));
+    return Status::ok();
+  }
+
+  /// Streams the blocks of ids that belong to `part` of `parts` (block b to part b % parts),
+  /// in increasing order, until done or until another part `failed`.
+  static Status stream_blocks(Connection& c, WorkspaceId ws, int part, int parts, int64_t max_id,
+                              EpochMs activity_since, bool with_properties,
+                              const std::atomic<bool>& failed,
+                              const std::function<void(CustomerFacts&)>& fn) {
+    for (int64_t block = part; block * kFactBlockIds <= max_id && !failed; block += parts) {
+      FactSelection selection;
+      selection.first = std::max<int64_t>(1, block * kFactBlockIds);
+      selection.last = (block + 1) * kFactBlockIds - 1;
+      SIYU_RETURN_IF_ERROR(stream_selection(c, ws, selection, activity_since, with_properties, fn));
+    }
+    return Status::ok();
+  }
+
+  /// Calls `fn` for every live customer of `selection`, in id order: the customer rows and
+  /// every feed merged in one pass. Returns the snapshot's event generation (FactsSnapshot).
+  static Result<int64_t> stream_facts(Connection& c, WorkspaceId ws, const FactSelection& selection,
                                       EpochMs activity_since, bool with_properties,
                                       const std::function<void(CustomerFacts&)>& fn) {
     SIYU_PREPARE(seq, c, "SELECT value FROM store_counters WHERE name='next_event_seq'");
     SIYU_ASSIGN_OR_RETURN(const int64_t generation, scalar(*seq));
+    SIYU_RETURN_IF_ERROR(stream_selection(c, ws, selection, activity_since, with_properties, fn));
+    return generation;
+  }
+
+  static Status stream_selection(Connection& c, WorkspaceId ws, const FactSelection& selection,
+                                 EpochMs activity_since, bool with_properties,
+                                 const std::function<void(CustomerFacts&)>& fn) {
     SIYU_PREPARE(rows, c,
                  std::string("SELECT layer, gender, city, channel_id, owner_staff, created_at, custom, "
                              "id FROM customers WHERE workspace_id=?1 AND id ") +
-                     (listed ? kListedCustomers : kAnyCustomer) +
+                     customer_filter(selection) +
                      " AND merged_into IS NULL AND erased_at IS NULL ORDER BY id");
     rows->bind(1, ws.value);
-    if (listed) rows->bind(2, *listed);
+    bind_selection(*rows, selection);
     FactFeeds feeds;
-    SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, with_properties, listed));
+    SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, with_properties, selection));
     Status st;
     while (rows->step()) {
       CustomerFacts f;
@@ -1573,8 +1674,7 @@ class SqliteStore final : public Store {
     if (st.is_ok()) st = rows->status();
     rows->reset();
     feeds.reset();
-    SIYU_RETURN_IF_ERROR(st);
-    return generation;
+    return st;
   }
 
   static void read_facts(const Statement& r, CustomerFacts& f) {
@@ -2821,6 +2921,8 @@ class SqliteStore final : public Store {
   }
 
   std::unique_ptr<Connection> writer_;
+  std::string path_;  // of the database file
+  bool durable_ = true;
   std::mutex write_mu_;  // held by the group-commit leader while it uses writer_
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;
