@@ -87,6 +87,10 @@ void CustomerIndex::set_attributes(uint32_t id, const IndexedCustomer* c) {
     groups_.set(id, {}, batch);
     return;
   }
+  if (batch && !live_.contains(id)) {
+    set_new_attributes(id, *c, *batch);
+    return;
+  }
   for (const auto& [name, value] : c->custom_text) enum_attribute(name);
   for (const auto& [name, value] : c->custom_numbers) {
     if (numbers_.find(name) == numbers_.end()) numbers_.try_emplace(name);
@@ -111,6 +115,20 @@ void CustomerIndex::set_attributes(uint32_t id, const IndexedCustomer* c) {
     column.set(id, value != nullptr ? std::optional<double>(*value) : std::nullopt, batch);
   }
   groups_.set(id, c->groups, batch);
+}
+
+void CustomerIndex::set_new_attributes(uint32_t id, const IndexedCustomer& c, BitmapBatch& batch) {
+  for (size_t i = 0; i < builtins_.size(); ++i) builtins_[i]->set(id, builtin_text(c, i), &batch);
+  // Backwards, so that the first of equal names is the one set, as in set_attributes.
+  for (auto it = c.custom_text.rbegin(); it != c.custom_text.rend(); ++it) {
+    enum_attribute(it->first).set(id, it->second, &batch);
+  }
+  for (auto it = c.custom_numbers.rbegin(); it != c.custom_numbers.rend(); ++it) {
+    auto column = numbers_.find(it->first);
+    if (column == numbers_.end()) column = numbers_.try_emplace(it->first).first;
+    column->second.set(id, it->second, &batch);
+  }
+  groups_.set(id, c.groups, &batch);
 }
 
 namespace {
@@ -218,8 +236,14 @@ void CustomerIndex::set_activity(uint32_t id, const std::vector<DayActivity>& ac
   std::vector<ActivityCell> cells;
   cells.reserve(activity.size());
   int32_t last = kNoDay;
+  // Cells come grouped by type: its number is looked up once per type, not per day.
+  const std::string* named = nullptr;
+  uint16_t type = 0;
   for (const DayActivity& a : activity) {
-    const uint16_t type = type_id(a.type);
+    if (named == nullptr || *named != a.type) {
+      named = &a.type;
+      type = type_id(a.type);
+    }
     const auto day = static_cast<uint32_t>(std::clamp(a.day, 0, int32_t{UINT16_MAX}));
     // Counts above a cell's 63 and amounts beyond int32 continue in further cells.
     uint32_t count = a.count;

@@ -116,6 +116,9 @@ class CustomerIndex {
  private:
   friend class IndexView;
   void set_attributes(uint32_t id, const IndexedCustomer* c);
+  /// set_attributes for a customer new to a bulk load: it holds no value yet, so only the
+  /// values it has are written.
+  void set_new_attributes(uint32_t id, const IndexedCustomer& c, BitmapBatch& batch);
   void set_activity(uint32_t id, const std::vector<DayActivity>& activity);
   /// Adds (or removes) `id` to the day and week levels of `cells` (sorted).
   void mark_days(uint32_t id, std::span<const ActivityCell> cells, bool add);

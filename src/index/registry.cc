@@ -20,6 +20,8 @@ namespace {
 void index_custom_fields(const store::CustomerFacts& f, const std::vector<store::FieldDef>& fields,
                          IndexedCustomer& c) {
   if (fields.empty() || f.custom_json.size() <= 2) return;
+  c.custom_text.reserve(fields.size());
+  c.custom_numbers.reserve(fields.size());
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object custom;
   if (parser.parse(f.custom_json).get(custom) != simdjson::SUCCESS) return;

@@ -1662,8 +1662,9 @@ class SqliteStore final : public Store {
     FactFeeds feeds;
     SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, with_properties, selection));
     Status st;
+    CustomerFacts f;  // one for all rows: its strings and lists keep their capacity
     while (rows->step()) {
-      CustomerFacts f;
+      clear_facts(f);
       f.live = true;
       read_facts(*rows, f);
       f.id = CustomerId(rows->int_at(7));
@@ -1677,14 +1678,28 @@ class SqliteStore final : public Store {
     return st;
   }
 
+  /// Empties `f` for the next customer without giving back what its members allocated.
+  static void clear_facts(CustomerFacts& f) {
+    f.channel.reset();
+    f.owner_staff.reset();
+    f.tags.clear();
+    f.groups.clear();
+    f.activity.clear();
+    f.paid_orders = 0;
+    f.spend = 0;
+    f.last_paid_at.reset();
+    f.predicted_value.reset();
+    f.p_alive.reset();
+  }
+
   static void read_facts(const Statement& r, CustomerFacts& f) {
-    f.layer = r.text_at(0);
-    f.gender = r.text_at(1);
-    f.city = r.text_at(2);
+    f.layer.assign(r.view_at(0));
+    f.gender.assign(r.view_at(1));
+    f.city.assign(r.view_at(2));
     if (auto v = r.opt_int_at(3)) f.channel = ChannelId(*v);
     if (auto v = r.opt_int_at(4)) f.owner_staff = UserId(*v);
     f.created_at = r.int_at(5);
-    f.custom_json = r.text_at(6);
+    f.custom_json.assign(r.view_at(6));
   }
 
   // ---------------------------------------------------------------- timeline
