@@ -11,6 +11,7 @@
 // With --keep the store is written to PATH and kept, or reused when PATH already holds one
 // (the same --customers, for repeated runs at 10 million).
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -31,6 +32,14 @@ using namespace siyu;
 using namespace siyu::bench;
 
 namespace {
+
+/// CPU seconds this process has used, all threads.
+double cpu_s() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6; };
+  return seconds(u.ru_utime) + seconds(u.ru_stime);
+}
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -211,9 +220,11 @@ int main(int argc, char** argv) {
   index::IndexRegistry registry(*db, clock);
   std::fprintf(stderr, "rows written in %.0f s; rebuilding\n", loaded - load_start);
   const double r0 = now_s();
+  const double c0 = cpu_s();
   auto rebuilt = registry.get(ws);
   if (!rebuilt) die(rebuilt.error().to_string());
   const double rebuild_s = now_s() - r0;
+  const double rebuild_cpu_s = cpu_s() - c0;
 
   // The reference, built afterwards so that it does not take page cache from the rebuild: an
   // index built straight from the generator, as the segment benchmark does.
@@ -247,11 +258,11 @@ int main(int argc, char** argv) {
       same = false;
     }
   }
-  std::printf("{\"customers\":%lld,\"load_s\":%.0f,\"store_bytes\":%llu,\"rebuild_from_store_s\":%.1f,"
+  std::printf("{\"customers\":%lld,\"load_s\":%.0f,\"store_bytes\":%llu,\"rebuild_from_store_s\":%.1f,\"rebuild_cpu_s\":%.1f,"
               "\"index_bytes_per_customer\":%.1f,\"same_members\":%s}\n",
               static_cast<long long>(customers), loaded - load_start,
               static_cast<unsigned long long>(std::filesystem::file_size(data + "/siyu.db")),
-              rebuild_s, static_cast<double>((*rebuilt)->memory_bytes()) / static_cast<double>(customers),
+              rebuild_s, rebuild_cpu_s, static_cast<double>((*rebuilt)->memory_bytes()) / static_cast<double>(customers),
               same ? "true" : "false");
   db.reset();
   if (keep.empty()) {

@@ -117,16 +117,32 @@ void CustomerIndex::set_attributes(uint32_t id, const IndexedCustomer* c) {
   groups_.set(id, c->groups, batch);
 }
 
+namespace {
+/// The attribute named `name` in `all`, made when missing, and remembered at position `i` of
+/// `cache`: the next customer's fields usually come with the same names in the same order.
+/// (Attributes are never removed, so the remembered ones stay valid.)
+template <typename Value>
+Value& remembered(std::vector<std::pair<std::string, Value*>>& cache, size_t i,
+                  std::map<std::string, Value, std::less<>>& all, const std::string& name) {
+  if (i < cache.size() && cache[i].first == name) return *cache[i].second;
+  auto it = all.find(name);
+  if (it == all.end()) it = all.try_emplace(name).first;
+  if (i >= cache.size()) cache.resize(i + 1);
+  cache[i] = {name, &it->second};
+  return it->second;
+}
+}  // namespace
+
 void CustomerIndex::set_new_attributes(uint32_t id, const IndexedCustomer& c, BitmapBatch& batch) {
   for (size_t i = 0; i < builtins_.size(); ++i) builtins_[i]->set(id, builtin_text(c, i), &batch);
   // Backwards, so that the first of equal names is the one set, as in set_attributes.
-  for (auto it = c.custom_text.rbegin(); it != c.custom_text.rend(); ++it) {
-    enum_attribute(it->first).set(id, it->second, &batch);
+  for (size_t i = c.custom_text.size(); i-- > 0;) {
+    const auto& [name, value] = c.custom_text[i];
+    remembered(bulk_texts_, i, enums_, name).set(id, value, &batch);
   }
-  for (auto it = c.custom_numbers.rbegin(); it != c.custom_numbers.rend(); ++it) {
-    auto column = numbers_.find(it->first);
-    if (column == numbers_.end()) column = numbers_.try_emplace(it->first).first;
-    column->second.set(id, it->second, &batch);
+  for (size_t i = c.custom_numbers.size(); i-- > 0;) {
+    const auto& [name, value] = c.custom_numbers[i];
+    remembered(bulk_numbers_, i, numbers_, name).set(id, value, &batch);
   }
   groups_.set(id, c.groups, &batch);
 }

@@ -158,6 +158,9 @@ class CustomerIndex {
   /// During a bulk load, the level bitmaps to add customers to, as sortable entries (see
   /// level_entry): sorted once per 65,536 customers instead of a tree walk per day.
   std::vector<uint64_t> bulk_levels_;
+  /// During a bulk load, the attributes of the last customer's custom fields by position.
+  std::vector<std::pair<std::string, EnumAttribute*>> bulk_texts_;
+  std::vector<std::pair<std::string, NumberColumn*>> bulk_numbers_;
   uint32_t bulk_chunk_ = 0;  // id >> 16 of the customers whose additions are pending
 
   // RFM scores are computed on first use after purchases change or the day turns.
