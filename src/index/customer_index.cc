@@ -17,9 +17,11 @@ constexpr std::string_view kBuiltinEnums[] = {"layer", "gender", "city", "channe
 
 std::vector<DayActivity> sum_by_type_and_day(std::vector<EventOnDay> events) {
   std::sort(events.begin(), events.end(), [](const EventOnDay& a, const EventOnDay& b) {
-    return a.type != b.type ? a.type < b.type : a.day < b.day;
+    const int by_type = a.type.compare(b.type);
+    return by_type != 0 ? by_type < 0 : a.day < b.day;
   });
   std::vector<DayActivity> out;
+  out.reserve(events.size());
   for (const EventOnDay& e : events) {
     if (out.empty() || out.back().day != e.day || out.back().type != e.type) {
       out.push_back({std::string(e.type), e.day, 0, 0});

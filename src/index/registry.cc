@@ -15,32 +15,48 @@
 namespace siyu::index {
 
 namespace {
+/// The declared field named `key`, looked for from `next` on (and then from the start): the
+/// store writes a customer's keys in name order and lists fields in name order, so this is
+/// usually the first one tried. Moves `next` past the field found.
+const store::FieldDef* field_named(std::string_view key, const std::vector<store::FieldDef>& fields,
+                                   size_t& next) {
+  for (size_t tried = 0; tried < fields.size(); ++tried) {
+    const size_t at = (next + tried) % fields.size();
+    if (fields[at].name == key) {
+      next = at + 1;
+      return &fields[at];
+    }
+  }
+  return nullptr;
+}
+
 /// The customer's non-personal custom fields in the index's terms. simdjson: a rebuild reads
 /// every customer's fields, and a DOM of maps cost as much as reading the rows.
 void index_custom_fields(const store::CustomerFacts& f, const std::vector<store::FieldDef>& fields,
                          IndexedCustomer& c) {
   if (fields.empty() || f.custom_json.size() <= 2) return;
-  c.custom_text.reserve(fields.size());
-  c.custom_numbers.reserve(fields.size());
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object custom;
   if (parser.parse(f.custom_json).get(custom) != simdjson::SUCCESS) return;
-  for (const store::FieldDef& d : fields) {
-    simdjson::dom::element v;
-    if (d.personal || custom.at_key(d.name).get(v) != simdjson::SUCCESS || v.is_null()) continue;
-    const std::string attr = "custom." + d.name;
+  c.custom_text.reserve(fields.size());
+  c.custom_numbers.reserve(fields.size());
+  size_t next = 0;
+  for (const auto [key, v] : custom) {
+    const store::FieldDef* d = field_named(key, fields, next);
+    if (d == nullptr || d->personal || v.is_null()) continue;
+    const std::string attr = "custom." + d->name;
     double number = 0;
     bool flag = false;
     std::string_view text;
-    if (d.type == "number" && v.get_double().get(number) == simdjson::SUCCESS) {
+    if (d->type == "number" && v.get_double().get(number) == simdjson::SUCCESS) {
       c.custom_numbers.emplace_back(attr, number);
-    } else if (d.type == "date" && v.get_string().get(text) == simdjson::SUCCESS) {
+    } else if (d->type == "date" && v.get_string().get(text) == simdjson::SUCCESS) {
       if (auto day = parse_date(text)) {
         c.custom_numbers.emplace_back(attr, static_cast<double>(days_from_civil(*day)));
       }
-    } else if (d.type == "boolean" && v.get_bool().get(flag) == simdjson::SUCCESS) {
+    } else if (d->type == "boolean" && v.get_bool().get(flag) == simdjson::SUCCESS) {
       c.custom_text.emplace_back(attr, flag ? "true" : "false");
-    } else if (d.type == "string" && v.get_string().get(text) == simdjson::SUCCESS && !text.empty()) {
+    } else if (d->type == "string" && v.get_string().get(text) == simdjson::SUCCESS && !text.empty()) {
       c.custom_text.emplace_back(attr, std::string(text));
     }
   }

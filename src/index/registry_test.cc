@@ -7,6 +7,8 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
+#include <set>
 #include <random>
 #include <thread>
 
@@ -211,6 +213,69 @@ TEST_F(IndexRegistryTest, TagRefreshesStayExactUnderConcurrentBulkTags) {
       }
     });
   });
+}
+
+TEST_F(IndexRegistryTest, AScanInPartsReadsEveryCustomerOnceInBlockOrder) {
+  store::Store& st = *store_;
+  // Three blocks of ids and part of a fourth; some customers of the second block erased.
+  constexpr int64_t kPeople = 3 * store::kFactBlockIds + 500;
+  for (int64_t first = 0; first < kPeople; first += 20'000) {
+    std::vector<std::pair<store::Customer, std::vector<store::Identity>>> people;
+    for (int64_t i = first; i < std::min(kPeople, first + 20'000); ++i) {
+      store::Customer c;
+      c.workspace = ws_;
+      c.city = i % 3 == 0 ? "上海" : "杭州";
+      c.created_at = c.updated_at = now_;
+      people.push_back({c, {}});
+    }
+    ASSERT_TRUE(st.create_customers(ws_, people).has_value());
+  }
+  std::vector<CustomerId> tagged;
+  for (int64_t id = 1; id <= kPeople; id += 7) tagged.emplace_back(id);
+  ASSERT_TRUE(st.bulk_tag(ws_, tagged, "t", false, "test", now_, std::nullopt).has_value());
+  std::set<int64_t> erased;
+  for (int64_t id = store::kFactBlockIds + 5; id < 2 * store::kFactBlockIds; id += 9'000) {
+    ASSERT_TRUE(st.erase_customer(ws_, CustomerId(id), now_).is_ok());
+    erased.insert(id);
+  }
+
+  /// What a scan in `parts` parts saw: each customer's city and tags, by id.
+  const auto scan = [&](int parts) -> std::map<int64_t, std::string> {
+    std::vector<std::vector<int64_t>> seen(static_cast<size_t>(parts));
+    std::vector<int> done(static_cast<size_t>(parts), 0);
+    std::map<int64_t, std::string> facts;
+    std::mutex mu;
+    auto generation = st.scan_customer_facts(
+        ws_, 0, false, parts,
+        [&](int part, const store::CustomerFacts& f) {
+          std::lock_guard lock(mu);
+          seen[static_cast<size_t>(part)].push_back(f.id.value);
+          std::string tags;
+          for (const std::string& t : f.tags) tags += t + ",";
+          facts[f.id.value] = f.city + "|" + tags;
+        },
+        [&](int part) { ++done[static_cast<size_t>(part)]; });
+    EXPECT_TRUE(generation.has_value());
+    for (int part = 0; part < parts; ++part) {
+      EXPECT_EQ(done[static_cast<size_t>(part)], 1) << "part " << part << " of " << parts;
+      const std::vector<int64_t>& ids = seen[static_cast<size_t>(part)];
+      EXPECT_TRUE(std::is_sorted(ids.begin(), ids.end()));
+      for (int64_t id : ids) EXPECT_EQ(id / store::kFactBlockIds % parts, part) << id;
+    }
+    return facts;
+  };
+  const auto whole = scan(1);
+  ASSERT_EQ(whole.size(), static_cast<size_t>(kPeople) - erased.size());
+  for (int64_t id : erased) EXPECT_EQ(whole.count(id), 0u);
+  EXPECT_EQ(whole.at(1), "上海|t,");
+  EXPECT_EQ(whole.at(kPeople), "杭州|");
+  EXPECT_EQ(scan(2), whole);
+  EXPECT_EQ(scan(3), whole);
+  EXPECT_EQ(scan(5), whole);  // more parts than blocks: one part reads nothing
+
+  auto refused = st.scan_customer_facts(ws_, 0, false, 0, [](int, const store::CustomerFacts&) {}, [](int) {});
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace
