@@ -1560,35 +1560,36 @@ class SqliteStore final : public Store {
     // Connections of its own: the readers stay free for requests during a minute-long scan.
     std::vector<std::unique_ptr<Connection>> owned;
     std::vector<Connection*> conns;
-    for (int part = 0; part < parts; ++part) {
-      SIYU_ASSIGN_OR_RETURN(auto c, Connection::open(path_, durable_));
-      SIYU_RETURN_IF_ERROR(c->exec("PRAGMA query_only=ON"));
-      conns.push_back(c.get());
-      owned.push_back(std::move(c));
+    Status st;
+    for (int part = 0; part < parts && st.is_ok(); ++part) {
+      auto c = Connection::open(path_, durable_);
+      st = c ? (*c)->exec("PRAGMA query_only=ON") : c.status();
+      if (!st.is_ok()) break;
+      conns.push_back(c->get());
+      owned.push_back(std::move(*c));
     }
-    const int n = parts;
     int64_t generation = 0;
     int64_t max_id = 0;
-    Status st = begin_shared_snapshot(conns, ws, generation, max_id);
-    std::vector<Status> done(conns.size());
+    if (st.is_ok()) st = begin_shared_snapshot(conns, ws, generation, max_id);
     if (st.is_ok()) {
+      std::vector<Status> done(conns.size());
       std::atomic<bool> failed = false;
       const auto run_part = [&](int part) {
         done[static_cast<size_t>(part)] = stream_blocks(
-            *conns[static_cast<size_t>(part)], ws, part, n, max_id, activity_since,
+            *conns[static_cast<size_t>(part)], ws, part, parts, max_id, activity_since,
             with_properties, failed, [&](CustomerFacts& f) { fn(part, f); });
         if (!done[static_cast<size_t>(part)].is_ok()) failed = true;
         part_done(part);
       };
       std::vector<std::thread> others;
-      for (int part = 1; part < n; ++part) others.emplace_back(run_part, part);
+      for (int part = 1; part < parts; ++part) others.emplace_back(run_part, part);
       run_part(0);
       for (std::thread& t : others) t.join();
       for (const Status& d : done) {
         if (st.is_ok()) st = d;
       }
     } else {
-      for (int part = 0; part < n; ++part) part_done(part);
+      for (int part = 0; part < parts; ++part) part_done(part);
     }
     for (Connection* c : conns) {
       c->reset_all();
