@@ -63,8 +63,12 @@ void BulkLoad::finish() {
   index_.end_bulk();
 }
 
+BulkLoad::Lane& BulkLoad::lane_of(int64_t block) {
+  return lanes_[static_cast<size_t>(block % static_cast<int64_t>(lanes_.size()))];
+}
+
 std::optional<BulkLoad::Batch> BulkLoad::next_of(int64_t block) {
-  Lane& lane = lanes_[static_cast<size_t>(block % static_cast<int64_t>(lanes_.size()))];
+  Lane& lane = lane_of(block);
   std::unique_lock lock(mu_);
   changed_.wait(lock, [&] { return !lane.queued.empty() || lane.done_below > block; });
   if (lane.queued.empty() || lane.queued.front().block != block) return std::nullopt;
@@ -87,7 +91,7 @@ void BulkLoad::build() {
       }
       busy += Clock::now() - start;
       std::lock_guard lock(mu_);
-      lanes_[static_cast<size_t>(block % static_cast<int64_t>(lanes_.size()))].spent.push_back(std::move(*batch));
+      lane_of(block).spent.push_back(std::move(*batch));
     }
     std::lock_guard lock(mu_);
     bool drained = closing_;

@@ -62,6 +62,8 @@ class BulkLoad {
   static constexpr size_t kMaxQueued = 64;  // batches a lane queues before add() blocks
 
   void hand_over(Lane& lane, int64_t done_below);
+  /// The lane that owns `block`.
+  Lane& lane_of(int64_t block);
   /// The next batch of block `block` from its lane, or nullopt once that block is complete;
   /// waits for the lane in between.
   std::optional<Batch> next_of(int64_t block);
