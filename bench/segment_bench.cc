@@ -9,7 +9,7 @@
 //
 // usage: siyu_segment_bench [--customers 1000000] [--runs 21] [--dir /tmp]
 //                           [--pg "host=127.0.0.1 port=5432 user=postgres"] [--only NAME]
-//                           [--engine-only 1]
+//                           [--engine-only 1] [--one-thread 1]
 // Without --pg only SQLite is compared. scripts/segment-bench starts a throw-away PostgreSQL.
 #include <sqlite3.h>
 
@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "index/chunked.h"
 #include "pg.h"
 #include "segment/evaluate.h"
 #include "segment_queries.h"
@@ -246,6 +247,10 @@ int main(int argc, char** argv) {
     if (flag == "--pg") pg_conninfo = argv[i + 1];
     if (flag == "--only") only = argv[i + 1];
     if (flag == "--engine-only") engine_only = std::string(argv[i + 1]) == "1";
+    // Queries on one core only, as when every core is busy with other requests.
+    if (flag == "--one-thread" && std::string(argv[i + 1]) == "1") {
+      siyu::index::min_chunks_to_split = UINT32_MAX;
+    }
   }
   Sqlite lite(dir + "/siyu-segment-bench-" + std::to_string(::getpid()) + ".db");
   lite.exec(kSqliteSchema);

@@ -1,8 +1,10 @@
 #include "segment/evaluate.h"
 
 #include <algorithm>
+#include <deque>
+#include <optional>
 
-#include "index/chunk_count.h"
+#include "index/chunked.h"
 
 namespace siyu::segment {
 
@@ -53,6 +55,33 @@ Bitmap union_of(const index::IndexView& ix, const Parts& parts, const Bitmap* wi
   index::UnionBuilder out;
   for (const Bitmap* b : parts) out.add(*within & *b);
   return out.finish();
+}
+
+/// The bitmaps whose union answers an attribute term: the listed values (layer, in, group), the
+/// values with a prefix, or for exists every value (a number field's customers with a value).
+std::vector<const Bitmap*> value_parts(const index::IndexView& ix, const Expr& e) {
+  std::vector<const Bitmap*> parts;
+  if (e.kind == ExprKind::kLayer || e.kind == ExprKind::kAttrIn || e.kind == ExprKind::kGroup) {
+    const std::string& attr = e.kind == ExprKind::kLayer   ? "layer"
+                              : e.kind == ExprKind::kGroup ? "group"
+                                                           : e.attr;
+    for (const auto& v : e.values) parts.push_back(&ix.value(attr, v));
+    return parts;
+  }
+  if (e.kind == ExprKind::kAttrExists) {
+    if (const index::NumberColumn* column = ix.numbers(e.attr)) return {&column->present()};
+  }
+  if (const auto* all = ix.values(e.attr)) {
+    const std::string prefix = e.kind == ExprKind::kAttrPrefix ? e.values.front() : "";
+    for (auto it = all->lower_bound(prefix);
+         it != all->end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      // "unknown" is how the store writes a gender nobody gave.
+      if (!(e.attr == "gender" && it->first == "unknown" && e.kind == ExprKind::kAttrExists)) {
+        parts.push_back(&it->second);
+      }
+    }
+  }
+  return parts;
 }
 
 /// Customers for whom `keep(id)` holds, among `among` (and `within`, when given).
@@ -209,12 +238,11 @@ Bitmap number_range(const index::IndexView& ix, const Expr& e, const Bitmap* wit
   });
 }
 
-Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* within) {
+/// The bitmaps whose union is a joining-time range: whole weeks inside the range as week
+/// bitmaps, the whole days around them as day bitmaps, and `cut`, which receives the customers
+/// of the (at most two) days the range cuts through who joined inside it.
+std::vector<const Bitmap*> created_parts(const index::IndexView& ix, const Expr& e, Bitmap& cut) {
   const auto& created = ix.created_at();
-  if (is_small(within, ix)) {
-    return filter(*within, nullptr,
-                  [&](uint32_t id) { return created[id] >= e.from && created[id] < e.to; });
-  }
   // Whole weeks inside the range are unions of week bitmaps, the whole days around them of day
   // bitmaps; only the (at most two) days the range cuts through are checked customer by
   // customer against the column.
@@ -245,20 +273,27 @@ Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* wi
   std::vector<int64_t> cut_days;
   if (from_cuts) cut_days.push_back(from_day);
   if (to_cuts && !(from_cuts && from_day == end_whole)) cut_days.push_back(end_whole);
-  std::vector<uint32_t> cut;
+  std::vector<uint32_t> inside;
   for (int64_t day : cut_days) {
     auto it = days.find(day);
     if (it == days.end()) continue;
     for (uint32_t id : it->second) {
-      if (created[id] >= e.from && created[id] < e.to &&
-          (within == nullptr || within->contains(id))) {
-        cut.push_back(id);
-      }
+      if (created[id] >= e.from && created[id] < e.to) inside.push_back(id);
     }
   }
-  Bitmap out = index::at_least_k_of(whole, 1, within);
-  out.addMany(cut.size(), cut.data());
-  return out;
+  cut.addMany(inside.size(), inside.data());
+  whole.push_back(&cut);
+  return whole;
+}
+
+Bitmap created_range(const index::IndexView& ix, const Expr& e, const Bitmap* within) {
+  const auto& created = ix.created_at();
+  if (is_small(within, ix)) {
+    return filter(*within, nullptr,
+                  [&](uint32_t id) { return created[id] >= e.from && created[id] < e.to; });
+  }
+  Bitmap cut;
+  return index::at_least_k_of(created_parts(ix, e, cut), 1, within);
 }
 
 /// The ids a union answering `e` would read: the window's first levels for a behaviour, the
@@ -284,28 +319,87 @@ uint64_t union_entries(const index::IndexView& ix, const Expr& e, EpochMs now) {
 Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
                        const Bitmap* within);
 
-/// Cheap terms first, smallest first; then the per-customer terms among what is left.
+/// `e` as a union of index bitmaps or its complement, when it is one; bitmaps built on the way
+/// (a joining range's cut days) are kept in `scratch`.
+std::optional<index::UnionTerm> as_union(const index::IndexView& ix, const Expr& e, EpochMs now,
+                                         std::deque<Bitmap>& scratch) {
+  switch (e.kind) {
+    case ExprKind::kTag:
+      return index::UnionTerm{{&ix.tag(e.values.front())}};
+    case ExprKind::kAttrEq:
+    case ExprKind::kAttrNe:
+      return index::UnionTerm{{&ix.value(e.attr, e.values.front())}, e.kind == ExprKind::kAttrNe};
+    case ExprKind::kLayer:
+    case ExprKind::kAttrIn:
+    case ExprKind::kGroup:
+    case ExprKind::kAttrPrefix:
+    case ExprKind::kAttrExists:
+      return index::UnionTerm{value_parts(ix, e)};
+    case ExprKind::kCreatedRange:
+      return index::UnionTerm{created_parts(ix, e, scratch.emplace_back())};
+    case ExprKind::kNumberField: {
+      const index::NumberColumn* column = ix.numbers(e.attr);
+      if (column == nullptr) return index::UnionTerm{};
+      if (column->by_value() == nullptr) return std::nullopt;
+      return index::UnionTerm{number_parts(*column, e)};
+    }
+    case ExprKind::kBehaviour: {
+      // Any event in the window, or none: the window's first levels.
+      const bool any = e.low == 1 && e.high == INT64_MAX, none = e.low <= 0 && e.high == 0;
+      if (e.sum || !(any || none)) return std::nullopt;
+      const auto type = ix.event_type(e.attr);
+      if (!type) return index::UnionTerm{{}, none};
+      return index::UnionTerm{window_levels(ix, *type, window_start(ix, e, now), true), none};
+    }
+    case ExprKind::kNot: {
+      auto term = as_union(ix, e.children.front(), now, scratch);
+      if (term) term->negated = !term->negated;
+      return term;
+    }
+    case ExprKind::kOr: {
+      index::UnionTerm out;
+      for (const Expr& c : e.children) {
+        auto term = as_union(ix, c, now, scratch);
+        if (!term || term->negated) return std::nullopt;
+        out.parts.insert(out.parts.end(), term->parts.begin(), term->parts.end());
+      }
+      return out;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+uint64_t cardinality_of(const index::UnionTerm& term) {
+  uint64_t n = 0;
+  for (const Bitmap* b : term.parts) n += b->cardinality();
+  return n;
+}
+
+/// Terms that are unions of bitmaps (or their complements) together, chunk by chunk; then the
+/// per-customer terms among what is left.
 Bitmap conjunction(const index::IndexView& ix, const Expr& e, EpochMs now, const Bitmap* within) {
-  std::vector<Bitmap> cheap;
+  std::deque<Bitmap> scratch;  // bitmaps the terms point to
+  std::vector<index::UnionTerm> terms;
   std::vector<const Expr*> costly;
   for (const Expr& c : e.children) {
-    if (is_cheap(c)) {
-      cheap.push_back(evaluate_within(ix, c, now, within));
+    if (auto term = as_union(ix, c, now, scratch)) {
+      terms.push_back(std::move(*term));
+    } else if (is_cheap(c)) {
+      terms.push_back({{&scratch.emplace_back(evaluate_within(ix, c, now, within))}});
     } else {
       costly.push_back(&c);
     }
   }
-  std::sort(cheap.begin(), cheap.end(),
-            [](const Bitmap& a, const Bitmap& b) { return a.cardinality() < b.cardinality(); });
-  std::optional<Bitmap> out;
-  for (Bitmap& b : cheap) {
-    if (!out) {
-      out = std::move(b);
-    } else {
-      *out &= b;
-    }
-    if (out->isEmpty()) return *out;
-  }
+  // Positive terms before complements, the smallest first: a chunk stops at the first term
+  // that leaves nobody.
+  std::vector<std::pair<uint64_t, index::UnionTerm*>> order;
+  for (index::UnionTerm& t : terms) order.emplace_back(t.negated ? UINT64_MAX : cardinality_of(t), &t);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<index::UnionTerm> ordered;
+  for (const auto& [size, term] : order) ordered.push_back(std::move(*term));
+  Bitmap out = index::all_of(within != nullptr ? *within : ix.live(), ordered);
   if (costly.size() > 1) {
     // Per-customer terms that are unions of bitmaps, the fewest ids first: each leaves fewer
     // candidates for the next.
@@ -316,12 +410,10 @@ Bitmap conjunction(const index::IndexView& ix, const Expr& e, EpochMs now, const
     for (size_t i = 0; i < costly.size(); ++i) costly[i] = by_entries[i].second;
   }
   for (const Expr* c : costly) {
-    const Bitmap* among = out ? &*out : within;
-    Bitmap next = evaluate_within(ix, *c, now, among);
-    out = std::move(next);
-    if (out->isEmpty()) break;
+    if (out.isEmpty()) break;
+    out = evaluate_within(ix, *c, now, &out);
   }
-  return std::move(*out);
+  return out;
 }
 
 /// The members of `e` among `within` (live customers), or among all live customers when it
@@ -344,37 +436,15 @@ Bitmap evaluate_within(const index::IndexView& ix, const Expr& e, EpochMs now,
                                : ix.tag(e.values.front()) & ix.live();
     case ExprKind::kLayer:
     case ExprKind::kAttrIn:
-    case ExprKind::kGroup: {
-      const std::string& attr = e.kind == ExprKind::kLayer   ? "layer"
-                                : e.kind == ExprKind::kGroup ? "group"
-                                                             : e.attr;
-      std::vector<const Bitmap*> parts;
-      for (const auto& v : e.values) parts.push_back(&ix.value(attr, v));
-      return union_of(ix, parts, within);
-    }
+    case ExprKind::kGroup:
+      return union_of(ix, value_parts(ix, e), within);
     case ExprKind::kAttrEq:
       return restrict(ix.value(e.attr, e.values.front()), within);
     case ExprKind::kAttrNe:
       return (within != nullptr ? *within : ix.live()) - ix.value(e.attr, e.values.front());
     case ExprKind::kAttrPrefix:
-    case ExprKind::kAttrExists: {
-      if (e.kind == ExprKind::kAttrExists) {
-        if (const index::NumberColumn* column = ix.numbers(e.attr))
-          return restrict(column->present(), within);
-      }
-      std::vector<const Bitmap*> parts;
-      if (const auto* all = ix.values(e.attr)) {
-        const std::string prefix = e.kind == ExprKind::kAttrPrefix ? e.values.front() : "";
-        for (auto it = all->lower_bound(prefix);
-             it != all->end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-          // "unknown" is how the store writes a gender nobody gave.
-          if (!(e.attr == "gender" && it->first == "unknown" && e.kind == ExprKind::kAttrExists)) {
-            parts.push_back(&it->second);
-          }
-        }
-      }
-      return union_of(ix, parts, within);
-    }
+    case ExprKind::kAttrExists:
+      return union_of(ix, value_parts(ix, e), within);
     case ExprKind::kCreatedRange:
       return created_range(ix, e, within);
     case ExprKind::kNumberRange:

@@ -1,9 +1,11 @@
-// Counting across bitmaps chunk by chunk gives what a plain count of every id does, for
-// array, bitset and run containers alike, with and without a limit.
-#include "index/chunk_count.h"
+// Counting and intersecting across bitmaps chunk by chunk gives what a plain pass over every
+// id does, for array, bitset and run containers alike, on one thread and split into ranges.
+#include "index/chunked.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <optional>
 #include <random>
 
 namespace siyu::index {
@@ -56,7 +58,31 @@ Bitmap reference(const std::vector<int>& seen, int k, const Bitmap* within) {
   return out;
 }
 
-TEST(ChunkCountTest, MatchesAPlainCountOnRandomBitmaps) {
+/// Splits every input into ranges of chunks (on this machine's cores) while alive.
+class SplitEverything {
+ public:
+  SplitEverything() : saved_(min_chunks_to_split.exchange(1)) {}
+  ~SplitEverything() { min_chunks_to_split = saved_; }
+  SplitEverything(const SplitEverything&) = delete;
+  SplitEverything& operator=(const SplitEverything&) = delete;
+
+ private:
+  uint32_t saved_;
+};
+
+class ChunkedTest : public testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    if (GetParam()) split_.emplace();
+  }
+
+ private:
+  std::optional<SplitEverything> split_;
+};
+
+INSTANTIATE_TEST_SUITE_P(OneThreadAndSplit, ChunkedTest, testing::Bool());
+
+TEST_P(ChunkedTest, MatchesAPlainCountOnRandomBitmaps) {
   std::mt19937 rng(7);
   for (int round = 0; round < 25; ++round) {
     std::vector<Bitmap> bitmaps;
@@ -76,7 +102,7 @@ TEST(ChunkCountTest, MatchesAPlainCountOnRandomBitmaps) {
   }
 }
 
-TEST(ChunkCountTest, NothingToCountIsEmpty) {
+TEST_P(ChunkedTest, NothingToCountIsEmpty) {
   EXPECT_TRUE(at_least_k_of({}, 1).isEmpty());
   const Bitmap one = Bitmap::bitmapOf(2, 5, 70'000);
   const Bitmap* parts[] = {&one};
@@ -84,6 +110,45 @@ TEST(ChunkCountTest, NothingToCountIsEmpty) {
   EXPECT_TRUE(at_least_k_of(parts, 2).isEmpty());
   const Bitmap none;
   EXPECT_TRUE(at_least_k_of(parts, 1, &none).isEmpty());
+}
+
+TEST_P(ChunkedTest, AConjunctionMatchesAPlainPassOnRandomBitmaps) {
+  std::mt19937 rng(11);
+  for (int round = 0; round < 40; ++round) {
+    std::vector<Bitmap> bitmaps;
+    for (int i = 0; i < 12; ++i) bitmaps.push_back(random_bitmap(rng));
+    // A base of every kind, including chunks of a few customers checked one by one.
+    Bitmap base = random_bitmap(rng);
+    for (int i = 0; i < 40; ++i) base.add((5U << 16) + below(rng, 65'536));
+    std::vector<UnionTerm> terms(below(rng, 5));
+    for (UnionTerm& t : terms) {
+      for (uint32_t i = 0, n = below(rng, 4); i < n; ++i) t.parts.push_back(&bitmaps[below(rng, 12)]);
+      t.negated = below(rng, 3) == 0;
+    }
+    Bitmap want;
+    for (uint32_t id : base) {
+      const bool kept = std::all_of(terms.begin(), terms.end(), [&](const UnionTerm& t) {
+        const bool in = std::any_of(t.parts.begin(), t.parts.end(),
+                                    [&](const Bitmap* b) { return b->contains(id); });
+        return in != t.negated;
+      });
+      if (kept) want.add(id);
+    }
+    SCOPED_TRACE("round " + std::to_string(round));
+    const Bitmap got = all_of(base, terms);
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(got.cardinality(), want.cardinality());
+  }
+}
+
+TEST_P(ChunkedTest, AConjunctionWithoutTermsIsItsBase) {
+  const Bitmap base = Bitmap::bitmapOf(3, 1, 70'000, 300'000);
+  EXPECT_EQ(all_of(base, {}), base);
+  const UnionTerm nothing;  // a union of no bitmaps holds nobody
+  EXPECT_TRUE(all_of(base, {&nothing, 1}).isEmpty());
+  const UnionTerm not_nothing{{}, true};
+  EXPECT_EQ(all_of(base, {&not_nothing, 1}), base);
+  EXPECT_TRUE(all_of(Bitmap(), {&not_nothing, 1}).isEmpty());
 }
 
 }  // namespace
