@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstring>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 namespace siyu::index {
@@ -171,7 +172,13 @@ Bitmap by_key_ranges(uint32_t first, uint32_t last, F&& fn) {
        static_cast<uint16_t>(first + span * (p + 1) / parts - 1), chunks[p]);
   };
   std::vector<std::thread> threads;
-  for (size_t p = 1; p < parts; ++p) threads.emplace_back(range, p);
+  for (size_t p = 1; p < parts; ++p) {
+    try {
+      threads.emplace_back(range, p);
+    } catch (const std::system_error&) {
+      range(p);  // no thread to be had: this one does the part
+    }
+  }
   range(0);
   for (std::thread& t : threads) t.join();
   Bitmap out;
