@@ -350,8 +350,12 @@ void CustomerIndex::end_bulk() {
   shrink();
 }
 
-void CustomerIndex::add_activity(uint32_t id, const std::vector<DayActivity>& added) {
+void CustomerIndex::add_activity(const std::vector<AddedActivity>& added) {
   std::unique_lock lock(mu_);
+  for (const auto& [id, activity] : added) add_customer_activity(id, activity);
+}
+
+void CustomerIndex::add_customer_activity(uint32_t id, const std::vector<DayActivity>& added) {
   if (!live_.contains(id) || added.empty()) return;
   std::map<std::pair<std::string_view, int32_t>, DayActivity> sums;
   const auto add = [&](std::string_view type, int32_t day, uint32_t count, int64_t amount) {

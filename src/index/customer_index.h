@@ -82,8 +82,12 @@ class CustomerIndex {
 
   /// Adds or replaces a customer's attributes and behaviour (tags are kept).
   void upsert(const IndexedCustomer& c);
-  /// Adds events to a live customer's behaviour (a no-op for customers not indexed).
-  void add_activity(uint32_t id, const std::vector<DayActivity>& added);
+  /// A customer's new events, for add_activity.
+  using AddedActivity = std::pair<uint32_t, std::vector<DayActivity>>;
+  /// Adds events to live customers' behaviour (customers not indexed are skipped), all under
+  /// one hold of the write lock: readers see a batch whole, and a batch does not queue for the
+  /// lock once per customer behind them.
+  void add_activity(const std::vector<AddedActivity>& added);
   /// Removes a customer (erased or merged away) and its tags.
   void remove(uint32_t id);
   void add_tag(uint32_t id, const std::string& tag);
@@ -120,6 +124,8 @@ class CustomerIndex {
   /// values it has are written.
   void set_new_attributes(uint32_t id, const IndexedCustomer& c, BitmapBatch& batch);
   void set_activity(uint32_t id, const std::vector<DayActivity>& activity);
+  /// add_activity for one customer; the caller holds the write lock.
+  void add_customer_activity(uint32_t id, const std::vector<DayActivity>& added);
   /// Adds (or removes) `id` to the day and week levels of `cells` (sorted).
   void mark_days(uint32_t id, std::span<const ActivityCell> cells, bool add);
   /// Adds (or removes) `id` to the first `count` levels of the type's day or week `key`.

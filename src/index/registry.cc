@@ -285,12 +285,14 @@ void IndexRegistry::apply(Entry& e, const store::EventsCommitted& notice) {
     }
     e.index.upsert(indexed(f, e.index, d.fields, d.event_properties));
   }
+  std::vector<CustomerIndex::AddedActivity> added;
   for (const auto& [id, list] : rows) {
     int64_t& generation = e.generation(id);
     if (generation >= notice.generation) continue;
     generation = notice.generation;
-    e.index.add_activity(id, day_activity(list, e.index, d.event_properties));
+    added.emplace_back(id, day_activity(list, e.index, d.event_properties));
   }
+  e.index.add_activity(added);
 }
 
 Status IndexRegistry::build_all() {
