@@ -82,11 +82,14 @@ int main(int argc, char** argv) {
   // The first request builds the workspace's index from the store, as `siyu serve` does at
   // start; it is not a live count and is reported apart.
   const double build_start = now_ms();
-  const Json first = post_count(client, Json{{"expression", Json::parse(kQueries[0].expression)}}.dump());
+  const Json first =
+      post_count(client, Json{{"expression", Json::parse(kQueries[0].expression)}}.dump());
   std::printf("{\"customers\":%lld,\"index_build_s\":%.1f}\n",
-              static_cast<long long>(first.value("of", int64_t{0})), (now_ms() - build_start) / 1000);
+              static_cast<long long>(first.value("of", int64_t{0})),
+              (now_ms() - build_start) / 1000);
 
-  std::printf("%-36s %10s %10s %10s %10s\n", "query", "members", "http p50", "http p99", "engine p50");
+  std::printf("%-36s %10s %10s %10s %10s\n", "query", "members", "http p50", "http p99",
+              "engine p50");
   for (const Query& q : kQueries) {
     const std::string body = Json{{"expression", Json::parse(q.expression)}}.dump();
     std::vector<double> http, engine;

@@ -183,7 +183,8 @@ Bitmap by_key_ranges(uint32_t first, uint32_t last, F&& fn) {
   for (std::thread& t : threads) t.join();
   Bitmap out;
   for (const auto& part : chunks) {
-    for (const Chunk& c : part) ra_append(&out.roaring.high_low_container, c.key, c.container, c.type);
+    for (const Chunk& c : part)
+      ra_append(&out.roaring.high_low_container, c.key, c.container, c.type);
   }
   return out;
 }
@@ -199,8 +200,8 @@ uint32_t last_key(const Bitmap& b) {
 }
 
 /// at_least_k_of over the chunks [lo, hi].
-void at_least_k_in(std::span<const Bitmap* const> bitmaps, int k, const Bitmap* within,
-                   uint16_t lo, uint16_t hi, std::vector<Chunk>& out) {
+void at_least_k_in(std::span<const Bitmap* const> bitmaps, int k, const Bitmap* within, uint16_t lo,
+                   uint16_t hi, std::vector<Chunk>& out) {
   std::vector<Cursor> cursors;
   cursors.reserve(bitmaps.size());
   for (const Bitmap* b : bitmaps) cursors.emplace_back(*b, lo);
@@ -322,7 +323,8 @@ void all_of_in(const Bitmap& base, std::span<const UnionTerm> terms, uint16_t lo
     }
     or_into(from, acc);
     bool left = true;
-    for (size_t t = 0; t < terms.size() && left; ++t) left = narrow(terms[t], found[t], acc, scratch);
+    for (size_t t = 0; t < terms.size() && left; ++t)
+      left = narrow(terms[t], found[t], acc, scratch);
     if (left) make_chunk(out, key, acc);
   }
 }

@@ -122,7 +122,8 @@ TEST_P(ChunkedTest, AConjunctionMatchesAPlainPassOnRandomBitmaps) {
     for (int i = 0; i < 40; ++i) base.add((5U << 16) + below(rng, 65'536));
     std::vector<UnionTerm> terms(below(rng, 5));
     for (UnionTerm& t : terms) {
-      for (uint32_t i = 0, n = below(rng, 4); i < n; ++i) t.parts.push_back(&bitmaps[below(rng, 12)]);
+      for (uint32_t i = 0, n = below(rng, 4); i < n; ++i)
+        t.parts.push_back(&bitmaps[below(rng, 12)]);
       t.negated = below(rng, 3) == 0;
     }
     Bitmap want;

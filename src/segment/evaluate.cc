@@ -394,7 +394,8 @@ Bitmap conjunction(const index::IndexView& ix, const Expr& e, EpochMs now, const
   // Positive terms before complements, the smallest first: a chunk stops at the first term
   // that leaves nobody.
   std::vector<std::pair<uint64_t, index::UnionTerm*>> order;
-  for (index::UnionTerm& t : terms) order.emplace_back(t.negated ? UINT64_MAX : cardinality_of(t), &t);
+  for (index::UnionTerm& t : terms)
+    order.emplace_back(t.negated ? UINT64_MAX : cardinality_of(t), &t);
   std::stable_sort(order.begin(), order.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<index::UnionTerm> ordered;
