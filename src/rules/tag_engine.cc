@@ -15,6 +15,8 @@ using index::Bitmap;
 constexpr auto kSettle = std::chrono::milliseconds(100);  // lets a burst of writes land
 constexpr auto kPeriod = std::chrono::hours(1);           // time-based rules and expiry
 constexpr size_t kSample = 20;
+/// A segment's members bitmap is stored at most this often; the change feed covers the rest.
+constexpr EpochMs kMembersEvery = 60'000;
 
 std::vector<CustomerId> ids_of(const Bitmap& b) {
   std::vector<CustomerId> out;
@@ -153,6 +155,7 @@ Result<SweepReport> TagEngine::sweep(WorkspaceId ws, const Bitmap* among) {
       report.entered += static_cast<int64_t>(f.sweep.entered.size());
       report.exited += static_cast<int64_t>(f.sweep.exited.size());
       f.state->members = std::move(f.members);
+      if (f.sweep.members_blob) f.state->members_written_at = f.sweep.at;
       sized_on_[{ws, f.sweep.segment_id}] = f.sweep.day;
     }
   }
@@ -224,9 +227,19 @@ Result<std::optional<TagEngine::Feed>> TagEngine::feed_segment(
   }
   bool baseline = false;  // the first sweep ever: members then did not "enter"
   if (!known) {
-    SIYU_ASSIGN_OR_RETURN(std::string blob, store_.segment_members_blob(ws, seg.id));
-    baseline = blob.empty();
-    if (!baseline) state->members = index::from_bytes(blob);
+    SIYU_ASSIGN_OR_RETURN(store::SegmentMembers stored, store_.segment_members(ws, seg.id));
+    baseline = stored.blob.empty();
+    if (!baseline) {
+      state->members = index::from_bytes(stored.blob);
+      for (const store::SegmentChange& c : stored.since) {
+        const auto id = static_cast<uint32_t>(c.customer.value);
+        if (c.entered) {
+          state->members.add(id);
+        } else {
+          state->members.remove(id);
+        }
+      }
+    }
     among = nullptr;
   }
   if (segment::depends_on_everyone(state->expr)) among = nullptr;
@@ -250,7 +263,9 @@ Result<std::optional<TagEngine::Feed>> TagEngine::feed_segment(
     sized_today = sized_on_[key] == sw.day;
   }
   if (!baseline && sw.entered.empty() && sw.exited.empty() && sized_today) return std::optional<Feed>();
-  sw.members_blob = index::to_bytes(members);
+  if (baseline || !state->members_written_at || now - *state->members_written_at >= kMembersEvery) {
+    sw.members_blob = index::to_bytes(members);
+  }
   return std::optional<Feed>(Feed{state, std::move(sw), std::move(members)});
 }
 

@@ -76,6 +76,8 @@ class TagEngine {
     std::string expression_json;
     segment::Expr expr;
     index::Bitmap members;
+    /// When this engine last stored the members bitmap (sweeps between store only changes).
+    std::optional<EpochMs> members_written_at;
   };
   Status apply_rule(WorkspaceId ws, const index::CustomerIndex& ix, const store::TagRule& rule,
                     EpochMs now, const index::Bitmap* among, index::Bitmap& changed,

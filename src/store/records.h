@@ -297,12 +297,21 @@ struct SegmentSize {
   int64_t size = 0;
 };
 
+/// A saved segment's recorded membership: the bitmap a sweep last wrote ("" before the first
+/// sweep) and the changes recorded after it, oldest first.
+struct SegmentMembers {
+  std::string blob;
+  std::vector<SegmentChange> since;
+};
+
 /// What one sweep found for a saved segment.
 struct SegmentSweep {
   int64_t segment_id = 0;
   std::vector<CustomerId> entered;
   std::vector<CustomerId> exited;
-  std::string members_blob;  // the new membership, serialized by the index
+  /// The new membership serialized by the index, when this sweep writes it; without it the
+  /// stored bitmap stays and the changes recorded after it bring it up to date.
+  std::optional<std::string> members_blob;
   int64_t size = 0;
   std::string day;
   EpochMs at = 0;

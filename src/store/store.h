@@ -195,10 +195,10 @@ class Store {
                                  int64_t lost) = 0;
 
   // Segment change feed
-  /// The membership recorded by the last sweep ("" before the first).
-  virtual Result<std::string> segment_members_blob(WorkspaceId ws, int64_t id) = 0;
-  /// Stores one sweep's changes, new membership and the day's size, atomically.
-  /// Records the sweeps of several segments in one transaction.
+  /// The membership recorded by the sweeps: the last bitmap written and the changes after it.
+  virtual Result<SegmentMembers> segment_members(WorkspaceId ws, int64_t id) = 0;
+  /// Stores the sweeps of several segments in one transaction: each one's changes, its new
+  /// membership when given, and the day's size.
   virtual Status record_segment_sweeps(WorkspaceId ws, const std::vector<SegmentSweep>& sweeps) = 0;
   /// Changes after `after_seq`, oldest first.
   virtual Result<std::vector<SegmentChange>> segment_changes(WorkspaceId ws, int64_t id,

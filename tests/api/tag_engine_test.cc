@@ -286,5 +286,63 @@ TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
   EXPECT_EQ(engine.sweep(ws)->entered, 0);
 }
 
+TEST_F(TagEngineApiTest, AMembersBitmapNowAndThenAndTheFeedAfterItRestoreTheMembers) {
+  testing::TempDir dir;
+  auto own = testing::open_test_store(dir);
+  const WorkspaceId ws = own->create_workspace({WorkspaceId(), "brand-d", "D", "Asia/Shanghai", 0})->id;
+  index::IndexRegistry indexes(*own, clock_);
+  std::vector<store::Customer> people;
+  for (int i = 0; i < 3; ++i) {
+    store::Customer c;
+    c.workspace = ws;
+    c.city = "北京";
+    c.anonymous = false;
+    c.created_at = c.updated_at = clock_.now_ms();
+    people.push_back(*own->create_customer(c, {}));
+  }
+  ASSERT_TRUE(indexes.get(ws).has_value());
+  store::Segment seg;
+  seg.name = "上海";
+  seg.expression_json = R"({"attr":"city","op":"eq","value":"上海"})";
+  seg.created_by = "t";
+  seg.created_at = clock_.now_ms();
+  const int64_t id = own->create_segment(ws, seg)->id;
+  const auto move = [&](size_t who, const std::string& city) {
+    people[who].city = city;
+    ASSERT_TRUE(own->update_customer(people[who]).is_ok());
+    ASSERT_TRUE(indexes.refresh(ws, {people[who].id}).is_ok());
+  };
+  {
+    rules::TagEngine engine(*own, indexes, clock_);
+    ASSERT_TRUE(engine.sweep(ws).has_value());  // the baseline, with its members bitmap
+    move(0, "上海");
+    EXPECT_EQ(engine.sweep(ws)->entered, 1);
+    move(1, "上海");
+    move(0, "北京");
+    auto second = engine.sweep(ws);
+    EXPECT_EQ(second->entered, 1);
+    EXPECT_EQ(second->exited, 1);
+    // Within a minute of the baseline the bitmap stays; the three changes are after it.
+    EXPECT_EQ(own->segment_members(ws, id)->since.size(), 3U);
+  }
+  // Started again, an engine restores the members from both and finds nothing new.
+  rules::TagEngine again(*own, indexes, clock_);
+  auto restored = again.sweep(ws);
+  EXPECT_EQ(restored->entered, 0);
+  EXPECT_EQ(restored->exited, 0);
+  move(2, "上海");
+  clock_.advance(61'000);  // a minute on, the sweep stores the members again
+  auto third = again.sweep(ws);
+  EXPECT_EQ(third->entered, 1);
+  EXPECT_EQ(third->exited, 0);
+  const auto stored = *own->segment_members(ws, id);
+  EXPECT_TRUE(stored.since.empty());
+  const index::Bitmap members = index::from_bytes(stored.blob);
+  EXPECT_EQ(members.cardinality(), 2U);
+  EXPECT_TRUE(members.contains(static_cast<uint32_t>(people[1].id.value)));
+  EXPECT_TRUE(members.contains(static_cast<uint32_t>(people[2].id.value)));
+  EXPECT_EQ(own->segment_changes(ws, id, 0, 10)->size(), 4U);
+}
+
 }  // namespace
 }  // namespace siyu::api

@@ -1308,18 +1308,31 @@ class SqliteStore final : public Store {
   }
 
   // ---------------------------------------------------------------- segment change feed
-  Result<std::string> segment_members_blob(WorkspaceId ws, int64_t id) override {
-    return read<std::string>([&](Connection& c) -> Result<std::string> {
-      SIYU_PREPARE(s, c, "SELECT members FROM segments WHERE workspace_id=? AND id=?");
+  Result<SegmentMembers> segment_members(WorkspaceId ws, int64_t id) override {
+    return read<SegmentMembers>([&](Connection& c) -> Result<SegmentMembers> {
+      SIYU_PREPARE(s, c,
+                   "SELECT members, members_through FROM segments WHERE workspace_id=? AND id=?");
       s->bind(1, ws.value).bind(2, id);
-      return one<std::string>(*s, [](const Statement& r) { return r.blob_at(0); },
-                              "segment " + std::to_string(id) + " not found");
+      using Mark = std::pair<std::string, int64_t>;  // members, members_through
+      const auto read_mark = [](const Statement& r) { return Mark{r.blob_at(0), r.int_at(1)}; };
+      SIYU_ASSIGN_OR_RETURN(
+          Mark mark, one<Mark>(*s, read_mark, "segment " + std::to_string(id) + " not found"));
+      SIYU_PREPARE(ch, c,
+                   "SELECT id, segment_id, customer_id, entered, at FROM segment_changes "
+                   "WHERE workspace_id=? AND segment_id=? AND id>? ORDER BY id");
+      ch->bind(1, ws.value).bind(2, id).bind(3, mark.second);
+      SIYU_ASSIGN_OR_RETURN(auto since, all<SegmentChange>(*ch, read_segment_change));
+      return SegmentMembers{std::move(mark.first), std::move(since)};
     });
   }
 
   Status record_segment_sweeps(WorkspaceId ws, const std::vector<SegmentSweep>& sweeps) override {
     return write_status([&](Connection& c) -> Status {
-      SIYU_PREPARE(m, c, "UPDATE segments SET members=? WHERE workspace_id=? AND id=?");
+      SIYU_PREPARE(exists, c, "SELECT 1 FROM segments WHERE workspace_id=? AND id=?");
+      SIYU_PREPARE(m, c,
+                   "UPDATE segments SET members=?1, members_through=coalesce((SELECT max(id) FROM "
+                   "segment_changes WHERE workspace_id=?2 AND segment_id=?3), 0) WHERE "
+                   "workspace_id=?2 AND id=?3");
       SIYU_PREPARE(ch, c,
                    "INSERT INTO segment_changes (workspace_id, segment_id, customer_id, entered, "
                    "at) VALUES (?,?,?,?,?)");
@@ -1327,15 +1340,22 @@ class SqliteStore final : public Store {
                    "INSERT INTO segment_sizes (workspace_id, segment_id, day, size) VALUES "
                    "(?,?,?,?) ON CONFLICT DO UPDATE SET size=excluded.size");
       for (const SegmentSweep& sw : sweeps) {
-        m->bind_blob(1, sw.members_blob).bind(2, ws.value).bind(3, sw.segment_id);
-        SIYU_RETURN_IF_ERROR(m->run());
-        if (c.changes() == 0) continue;  // deleted meanwhile
+        exists->bind(1, ws.value).bind(2, sw.segment_id);
+        const bool found = exists->step();
+        Status st = exists->status();
+        exists->reset();
+        SIYU_RETURN_IF_ERROR(st);
+        if (!found) continue;  // deleted meanwhile
         for (bool entered : {true, false}) {
           for (CustomerId id : entered ? sw.entered : sw.exited) {
             ch->bind(1, ws.value).bind(2, sw.segment_id).bind(3, id.value).bind(
                 4, int64_t{entered}).bind(5, sw.at);
             SIYU_RETURN_IF_ERROR(ch->run());
           }
+        }
+        if (sw.members_blob) {
+          m->bind_blob(1, *sw.members_blob).bind(2, ws.value).bind(3, sw.segment_id);
+          SIYU_RETURN_IF_ERROR(m->run());
         }
         z->bind(1, ws.value).bind(2, sw.segment_id).bind(3, sw.day).bind(4, sw.size);
         SIYU_RETURN_IF_ERROR(z->run());
