@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/cores.h"
+
 namespace siyu::analytics {
 
 /// Passes over fewer customers than this run in one part, where threads cost more than they
@@ -17,7 +19,7 @@ inline std::atomic<uint32_t> min_customers_to_split{200'000};
 
 /// How many parts a pass over `customers` customers is split into: one per core.
 inline size_t parts_for(uint32_t customers) {
-  const size_t cores = std::clamp<size_t>(std::thread::hardware_concurrency(), 2, 8);
+  const size_t cores = std::clamp<size_t>(machine_cores(), 2, 8);
   return customers < min_customers_to_split.load() ? 1 : cores;
 }
 

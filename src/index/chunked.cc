@@ -8,6 +8,8 @@
 #include <system_error>
 #include <thread>
 
+#include "core/cores.h"
+
 namespace siyu::index {
 
 namespace {
@@ -164,7 +166,7 @@ template <typename F>
 Bitmap by_key_ranges(uint32_t first, uint32_t last, F&& fn) {
   if (first > last) return {};
   const uint32_t span = last - first + 1;
-  const size_t cores = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
+  const size_t cores = std::min<size_t>(machine_cores(), 8);
   const size_t parts = span < min_chunks_to_split.load() ? 1 : std::min<size_t>(cores, span);
   std::vector<std::vector<Chunk>> chunks(parts);
   const auto range = [&](size_t p) {

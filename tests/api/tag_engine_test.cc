@@ -38,6 +38,30 @@ class TagEngineApiTest : public ApiTest {
     ASSERT_EQ(r.status, 200) << r.raw;
   }
 
+  /// `n` new customers of `ws` living in 北京.
+  std::vector<store::Customer> in_beijing(store::Store& db, WorkspaceId ws, int n) {
+    std::vector<store::Customer> people;
+    for (int i = 0; i < n; ++i) {
+      store::Customer c;
+      c.workspace = ws;
+      c.city = "北京";
+      c.anonymous = false;
+      c.created_at = c.updated_at = clock_.now_ms();
+      people.push_back(*db.create_customer(c, {}));
+    }
+    return people;
+  }
+
+  /// Saves the segment of customers living in 上海; returns its id.
+  int64_t shanghai_segment(store::Store& db, WorkspaceId ws) {
+    store::Segment seg;
+    seg.name = "上海";
+    seg.expression_json = R"({"attr":"city","op":"eq","value":"上海"})";
+    seg.created_by = "t";
+    seg.created_at = clock_.now_ms();
+    return db.create_segment(ws, seg)->id;
+  }
+
   ManualClock clock_{SystemClock::instance().now_ms()};
 };
 
@@ -245,22 +269,9 @@ TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
   const WorkspaceId ws = own->create_workspace({WorkspaceId(), "brand-c", "C", "Asia/Shanghai", 0})->id;
   index::IndexRegistry indexes(*own, clock_);
   rules::TagEngine engine(*own, indexes, clock_);
-  std::vector<store::Customer> people;
-  for (int i = 0; i < 2; ++i) {
-    store::Customer c;
-    c.workspace = ws;
-    c.city = "北京";
-    c.anonymous = false;
-    c.created_at = c.updated_at = clock_.now_ms();
-    people.push_back(*own->create_customer(c, {}));
-  }
+  std::vector<store::Customer> people = in_beijing(*own, ws, 2);
   ASSERT_TRUE(indexes.get(ws).has_value());
-  store::Segment seg;
-  seg.name = "上海";
-  seg.expression_json = R"({"attr":"city","op":"eq","value":"上海"})";
-  seg.created_by = "t";
-  seg.created_at = clock_.now_ms();
-  const int64_t id = own->create_segment(ws, seg)->id;
+  const int64_t id = shanghai_segment(*own, ws);
   ASSERT_TRUE(engine.sweep(ws).has_value());  // the baseline
   // Both move to Shanghai and the index knows, but the engine hears only of the second.
   for (auto& c : people) {
@@ -291,22 +302,9 @@ TEST_F(TagEngineApiTest, AMembersBitmapNowAndThenAndTheFeedAfterItRestoreTheMemb
   auto own = testing::open_test_store(dir);
   const WorkspaceId ws = own->create_workspace({WorkspaceId(), "brand-d", "D", "Asia/Shanghai", 0})->id;
   index::IndexRegistry indexes(*own, clock_);
-  std::vector<store::Customer> people;
-  for (int i = 0; i < 3; ++i) {
-    store::Customer c;
-    c.workspace = ws;
-    c.city = "北京";
-    c.anonymous = false;
-    c.created_at = c.updated_at = clock_.now_ms();
-    people.push_back(*own->create_customer(c, {}));
-  }
+  std::vector<store::Customer> people = in_beijing(*own, ws, 3);
   ASSERT_TRUE(indexes.get(ws).has_value());
-  store::Segment seg;
-  seg.name = "上海";
-  seg.expression_json = R"({"attr":"city","op":"eq","value":"上海"})";
-  seg.created_by = "t";
-  seg.created_at = clock_.now_ms();
-  const int64_t id = own->create_segment(ws, seg)->id;
+  const int64_t id = shanghai_segment(*own, ws);
   const auto move = [&](size_t who, const std::string& city) {
     people[who].city = city;
     ASSERT_TRUE(own->update_customer(people[who]).is_ok());

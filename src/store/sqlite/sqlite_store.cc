@@ -1341,10 +1341,7 @@ class SqliteStore final : public Store {
                    "(?,?,?,?) ON CONFLICT DO UPDATE SET size=excluded.size");
       for (const SegmentSweep& sw : sweeps) {
         exists->bind(1, ws.value).bind(2, sw.segment_id);
-        const bool found = exists->step();
-        Status st = exists->status();
-        exists->reset();
-        SIYU_RETURN_IF_ERROR(st);
+        SIYU_ASSIGN_OR_RETURN(const bool found, has_row(*exists));
         if (!found) continue;  // deleted meanwhile
         for (bool entered : {true, false}) {
           for (CustomerId id : entered ? sw.entered : sw.exited) {
