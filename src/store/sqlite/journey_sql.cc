@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "store/sqlite/segment_feed_sql.h"
+
 namespace siyu::store::sqlite::journey_sql {
 namespace {
 
@@ -393,9 +395,7 @@ Result<std::pair<int64_t, int64_t>> trigger_heads(Connection& c, WorkspaceId ws)
                "seq DESC LIMIT 1), 0)");
   e->bind(1, ws.value);
   SIYU_ASSIGN_OR_RETURN(int64_t seq, scalar(*e));
-  SIYU_PREPARE(s, c, "SELECT coalesce(max(id), 0) FROM segment_changes WHERE workspace_id=?");
-  s->bind(1, ws.value);
-  SIYU_ASSIGN_OR_RETURN(int64_t change, scalar(*s));
+  SIYU_ASSIGN_OR_RETURN(int64_t change, segment_feed_sql::last_change_id(c, ws, std::nullopt));
   return std::pair<int64_t, int64_t>(seq, change);
 }
 

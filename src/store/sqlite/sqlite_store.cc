@@ -22,6 +22,7 @@
 #include "store/sqlite/identity_cache.h"
 #include "store/sqlite/journey_sql.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/segment_feed_sql.h"
 #include "store/store.h"
 
 namespace siyu::store {
@@ -163,11 +164,6 @@ Event read_event(const Statement& r) {
   e.properties_json = r.text_at(10);
   e.received_at = r.int_at(11);
   return e;
-}
-
-SegmentChange read_segment_change(const Statement& r) {
-  return SegmentChange{r.int_at(0), r.int_at(1), CustomerId(r.int_at(2)), r.int_at(3) != 0,
-                       r.int_at(4)};
 }
 
 Status apply_migrations(Connection& c) {
@@ -599,7 +595,6 @@ class SqliteStore final : public Store {
           "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM tag_history WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM relations WHERE workspace_id=?1 AND customer_id=?2",
-          "DELETE FROM segment_changes WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM customer_predictions WHERE workspace_id=?1 AND customer_id=?2",
           "UPDATE events SET properties='{}' WHERE workspace_id=?1 AND customer_id=?2",
           "UPDATE customers SET name='', gender='unknown', birthday='', city='', "
@@ -613,7 +608,7 @@ class SqliteStore final : public Store {
         if (std::string_view(sql).find("?3") != std::string_view::npos) s->bind(3, at);
         SIYU_RETURN_IF_ERROR(s->run());
       }
-      return Status::ok();
+      return segment_feed_sql::forget_customer(c, ws, id);
     });
   }
 
@@ -1032,13 +1027,10 @@ class SqliteStore final : public Store {
       s->bind(1, ws.value).bind(2, id);
       SIYU_RETURN_IF_ERROR(s->run());
       if (c.changes() == 0) return not_found("segment " + std::to_string(id) + " not found");
-      for (const char* sql : {"DELETE FROM segment_changes WHERE workspace_id=? AND segment_id=?",
-                              "DELETE FROM segment_sizes WHERE workspace_id=? AND segment_id=?"}) {
-        SIYU_PREPARE(d, c, sql);
-        d->bind(1, ws.value).bind(2, id);
-        SIYU_RETURN_IF_ERROR(d->run());
-      }
-      return Status::ok();
+      SIYU_PREPARE(sizes, c, "DELETE FROM segment_sizes WHERE workspace_id=? AND segment_id=?");
+      sizes->bind(1, ws.value).bind(2, id);
+      SIYU_RETURN_IF_ERROR(sizes->run());
+      return segment_feed_sql::forget_segment(c, ws, id);
     });
   }
 
@@ -1317,11 +1309,8 @@ class SqliteStore final : public Store {
       const auto read_mark = [](const Statement& r) { return Mark{r.blob_at(0), r.int_at(1)}; };
       SIYU_ASSIGN_OR_RETURN(
           Mark mark, one<Mark>(*s, read_mark, "segment " + std::to_string(id) + " not found"));
-      SIYU_PREPARE(ch, c,
-                   "SELECT id, segment_id, customer_id, entered, at FROM segment_changes "
-                   "WHERE workspace_id=? AND segment_id=? AND id>? ORDER BY id");
-      ch->bind(1, ws.value).bind(2, id).bind(3, mark.second);
-      SIYU_ASSIGN_OR_RETURN(auto since, all<SegmentChange>(*ch, read_segment_change));
+      SIYU_ASSIGN_OR_RETURN(auto since, segment_feed_sql::changes(c, ws, id, mark.second,
+                                                                  SIZE_MAX));
       return SegmentMembers{std::move(mark.first), std::move(since)};
     });
   }
@@ -1330,28 +1319,23 @@ class SqliteStore final : public Store {
     return write_status([&](Connection& c) -> Status {
       SIYU_PREPARE(exists, c, "SELECT 1 FROM segments WHERE workspace_id=? AND id=?");
       SIYU_PREPARE(m, c,
-                   "UPDATE segments SET members=?1, members_through=coalesce((SELECT max(id) FROM "
-                   "segment_changes WHERE workspace_id=?2 AND segment_id=?3), 0) WHERE "
-                   "workspace_id=?2 AND id=?3");
-      SIYU_PREPARE(ch, c,
-                   "INSERT INTO segment_changes (workspace_id, segment_id, customer_id, entered, "
-                   "at) VALUES (?,?,?,?,?)");
+                   "UPDATE segments SET members=?, members_through=? WHERE workspace_id=? AND "
+                   "id=?");
       SIYU_PREPARE(z, c,
                    "INSERT INTO segment_sizes (workspace_id, segment_id, day, size) VALUES "
                    "(?,?,?,?) ON CONFLICT DO UPDATE SET size=excluded.size");
+      SIYU_ASSIGN_OR_RETURN(int64_t next_id, segment_feed_sql::next_change_id(c));
       for (const SegmentSweep& sw : sweeps) {
         exists->bind(1, ws.value).bind(2, sw.segment_id);
         SIYU_ASSIGN_OR_RETURN(const bool found, has_row(*exists));
         if (!found) continue;  // deleted meanwhile
-        for (bool entered : {true, false}) {
-          for (CustomerId id : entered ? sw.entered : sw.exited) {
-            ch->bind(1, ws.value).bind(2, sw.segment_id).bind(3, id.value).bind(
-                4, int64_t{entered}).bind(5, sw.at);
-            SIYU_RETURN_IF_ERROR(ch->run());
-          }
-        }
+        SIYU_ASSIGN_OR_RETURN(next_id, segment_feed_sql::record(c, ws, sw.segment_id, sw.at,
+                                                                sw.entered, sw.exited, next_id));
         if (sw.members_blob) {
-          m->bind_blob(1, *sw.members_blob).bind(2, ws.value).bind(3, sw.segment_id);
+          SIYU_ASSIGN_OR_RETURN(const int64_t through,
+                                segment_feed_sql::last_change_id(c, ws, sw.segment_id));
+          m->bind_blob(1, *sw.members_blob).bind(2, through).bind(3, ws.value).bind(
+              4, sw.segment_id);
           SIYU_RETURN_IF_ERROR(m->run());
         }
         z->bind(1, ws.value).bind(2, sw.segment_id).bind(3, sw.day).bind(4, sw.size);
@@ -1365,11 +1349,7 @@ class SqliteStore final : public Store {
                                                      int64_t after_seq, int limit) override {
     return read<std::vector<SegmentChange>>(
         [&](Connection& c) -> Result<std::vector<SegmentChange>> {
-          SIYU_PREPARE(s, c,
-                       "SELECT id, segment_id, customer_id, entered, at FROM segment_changes "
-                       "WHERE workspace_id=? AND segment_id=? AND id>? ORDER BY id LIMIT ?");
-          s->bind(1, ws.value).bind(2, id).bind(3, after_seq).bind(4, int64_t{limit});
-          return all<SegmentChange>(*s, read_segment_change);
+          return segment_feed_sql::changes(c, ws, id, after_seq, static_cast<size_t>(limit));
         });
   }
 
@@ -2277,11 +2257,8 @@ class SqliteStore final : public Store {
                                                            int limit) override {
     return read<std::vector<SegmentChange>>(
         [&](Connection& c) -> Result<std::vector<SegmentChange>> {
-          SIYU_PREPARE(s, c,
-                       "SELECT id, segment_id, customer_id, entered, at FROM segment_changes "
-                       "WHERE workspace_id=? AND id>? ORDER BY id LIMIT ?");
-          s->bind(1, ws.value).bind(2, after_seq).bind(3, int64_t{limit});
-          return all<SegmentChange>(*s, read_segment_change);
+          return segment_feed_sql::changes(c, ws, std::nullopt, after_seq,
+                                           static_cast<size_t>(limit));
         });
   }
   Result<JourneyStats> journey_stats(WorkspaceId ws, int64_t id, const std::string& goal_event,
