@@ -750,13 +750,14 @@ class Handlers {
     if (!parsed.events.empty()) {
       SIYU_ASSIGN_OR_RETURN(auto result,
                             s_.store.ingest_events(who.workspace, parsed.events, s_.clock.now_ms()));
-      created = result.customers_created;
-      std::vector<CustomerId> touched, related;
+      created = static_cast<int>(result.created.size());
+      std::vector<std::pair<CustomerId, std::string_view>> touched;
+      std::vector<CustomerId> related;
       for (size_t i = 0; i < result.outcomes.size(); ++i) {
         switch (result.outcomes[i]) {
           case store::IngestOutcome::kStored:
             ++stored;
-            touched.push_back(parsed.events[i].event.customer);
+            touched.emplace_back(parsed.events[i].event.customer, parsed.events[i].event.type);
             if (parsed.events[i].relation) related.push_back(parsed.events[i].event.customer);
             break;
           case store::IngestOutcome::kDuplicate: ++duplicates; break;
@@ -767,7 +768,7 @@ class Handlers {
             break;
         }
       }
-      reindex_ingested(s_, who.workspace, std::move(touched), std::move(related));
+      reindex_ingested(s_, who.workspace, std::move(related), result.created, touched);
     }
     std::sort(errors.begin(), errors.end(),
               [](const auto& a, const auto& b) { return a.index < b.index; });

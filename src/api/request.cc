@@ -112,10 +112,6 @@ std::vector<CustomerId> distinct_customers(std::vector<CustomerId> ids) {
 }
 }  // namespace
 
-void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids) {
-  std::vector<CustomerId> reread = ids;
-  reindex_ingested(s, ws, std::move(ids), std::move(reread));
-}
 
 namespace {
 
@@ -135,11 +131,21 @@ void changed(Services& s, WorkspaceId ws, const std::vector<CustomerId>& ids) {
 
 }  // namespace
 
-void reindex_ingested(Services& s, WorkspaceId ws, std::vector<CustomerId> ids,
-                      std::vector<CustomerId> reread) {
+void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids) {
+  ids = distinct_customers(std::move(ids));
   s.indexes.apply_committed();
-  log_refresh_failure(s.indexes.refresh(ws, distinct_customers(std::move(reread))));
-  changed(s, ws, distinct_customers(std::move(ids)));
+  log_refresh_failure(s.indexes.refresh(ws, ids));
+  changed(s, ws, ids);
+}
+
+void reindex_ingested(Services& s, WorkspaceId ws, std::vector<CustomerId> reread,
+                      const std::vector<CustomerId>& created,
+                      const std::vector<std::pair<CustomerId, std::string_view>>& events) {
+  s.indexes.apply_committed();
+  log_refresh_failure(s.indexes.refresh(ws, distinct_customers(reread)));
+  reread.insert(reread.end(), created.begin(), created.end());
+  s.tag_engine->touch_events(ws, events);
+  changed(s, ws, distinct_customers(std::move(reread)));
 }
 
 void reindex_tag(Services& s, WorkspaceId ws, const std::string& tag, std::vector<CustomerId> ids) {

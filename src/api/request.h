@@ -46,10 +46,13 @@ Result<segment::Expr> expression_at(Services& s, const Principal& who, const Jso
 /// tag engine and journeys react. The write stands even if this fails; the failure is logged
 /// and the next touch repairs it.
 void reindex(Services& s, WorkspaceId ws, std::vector<CustomerId> ids);
-/// The same after an event ingest: the ingested events reach the index from the store's
-/// notices, so only `reread` (customers whose relationships changed) are read back.
-void reindex_ingested(Services& s, WorkspaceId ws, std::vector<CustomerId> ids,
-                      std::vector<CustomerId> reread);
+/// The same after an event ingest. The events reach the index from the store's notices, so
+/// only `reread` (customers whose relationships changed) are read back; rules and segments
+/// re-check `reread` and `created` for anything, and the customers of `events` for rules and
+/// segments reading events of the types they had.
+void reindex_ingested(Services& s, WorkspaceId ws, std::vector<CustomerId> reread,
+                      const std::vector<CustomerId>& created,
+                      const std::vector<std::pair<CustomerId, std::string_view>>& events);
 /// The same after a bulk change of one tag: only that tag is read back.
 void reindex_tag(Services& s, WorkspaceId ws, const std::string& tag, std::vector<CustomerId> ids);
 

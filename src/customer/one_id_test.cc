@@ -60,7 +60,7 @@ TEST_F(OneIdTest, IdentifyMergesAndSurvivorKeepsEverything) {
                                             event_for("e2", "view", openid, 2000)};
   auto ingested = store_->ingest_events(ws_, batch, clock_.now_ms());
   ASSERT_TRUE(ingested.has_value());
-  EXPECT_EQ(ingested->customers_created, 2);
+  EXPECT_EQ(ingested->created.size(), 2U);
   const CustomerId a = batch[0].event.customer, b = batch[1].event.customer;
   ASSERT_NE(a, b);
   std::vector<store::PendingOrder> orders(1);

@@ -201,6 +201,22 @@ uint32_t last_key(const Bitmap& b) {
   return ra.size == 0 ? 0 : ra.keys[ra.size - 1];
 }
 
+/// Chunks of the base with at most this many customers check them one by one against the
+/// terms' containers instead of combining whole chunks.
+constexpr int32_t kFewInChunk = 64;
+
+bool few(const Container& c) {
+  return c.type == ARRAY_CONTAINER_TYPE_CODE &&
+         static_cast<const array_container_t*>(c.data)->cardinality <= kFewInChunk;
+}
+
+/// How many of `found` hold `v`.
+size_t holding(const std::vector<Container>& found, uint16_t v) {
+  return static_cast<size_t>(std::count_if(found.begin(), found.end(), [&](const Container& c) {
+    return container_contains(c.data, v, c.type);
+  }));
+}
+
 /// at_least_k_of over the chunks [lo, hi].
 void at_least_k_in(std::span<const Bitmap* const> bitmaps, int k, const Bitmap* within, uint16_t lo,
                    uint16_t hi, std::vector<Chunk>& out) {
@@ -229,13 +245,20 @@ void at_least_k_in(std::span<const Bitmap* const> bitmaps, int k, const Bitmap* 
       if (c.seek(key, &container)) found.push_back(container);
     }
     if (found.size() < threshold) continue;  // nobody in this chunk can reach k
+    bits.fill(0);
     if (limit) {
       Container container{};
       if (!limit->seek(key, &container)) continue;
+      if (few(container)) {
+        each_value(container, [&](uint16_t v) {
+          if (holding(found, v) >= threshold) bits[v >> 6] |= uint64_t{1} << (v & 63);
+        });
+        make_chunk(out, key, bits);
+        continue;
+      }
       mask.fill(0);
       or_into(container, mask);
     }
-    bits.fill(0);
     if (threshold == 1) {
       for (const Container& c : found) or_into(c, bits);
     } else {
@@ -254,10 +277,6 @@ void at_least_k_in(std::span<const Bitmap* const> bitmaps, int k, const Bitmap* 
     make_chunk(out, key, bits);
   }
 }
-
-/// Chunks of the base with at most this many customers check them one by one against the
-/// terms' containers instead of combining whole chunks.
-constexpr int32_t kFewInChunk = 64;
 
 /// Narrows `acc` to one term given the term's containers in this chunk; false when nobody is
 /// left.
@@ -312,8 +331,7 @@ void all_of_in(const Bitmap& base, std::span<const UnionTerm> terms, uint16_t lo
       }
     }
     acc.fill(0);
-    if (from.type == ARRAY_CONTAINER_TYPE_CODE &&
-        static_cast<const array_container_t*>(from.data)->cardinality <= kFewInChunk) {
+    if (few(from)) {
       each_value(from, [&](uint16_t v) {
         for (size_t t = 0; t < terms.size(); ++t) {
           if (in_any(found[t], v) == terms[t].negated) return;

@@ -91,6 +91,10 @@ TEST_P(ChunkedTest, MatchesAPlainCountOnRandomBitmaps) {
     std::vector<const Bitmap*> parts;
     for (const Bitmap& b : bitmaps) parts.push_back(&b);
     const Bitmap within = random_bitmap(rng);
+    Bitmap few_within;  // at most 64 candidates a chunk: each is looked up, not the chunk counted
+    for (uint32_t chunk = 0; chunk < 6; ++chunk) {
+      for (uint32_t i = 0, n = below(rng, 64); i < n; ++i) few_within.add((chunk << 16) + below(rng, 65'536));
+    }
     const std::vector<int> seen = plain_counts(bitmaps);
     for (int k : {1, 2, 3, 5}) {
       SCOPED_TRACE("round " + std::to_string(round) + ", k = " + std::to_string(k));
@@ -98,6 +102,7 @@ TEST_P(ChunkedTest, MatchesAPlainCountOnRandomBitmaps) {
       EXPECT_EQ(all, reference(seen, k, nullptr));
       EXPECT_EQ(all.cardinality(), reference(seen, k, nullptr).cardinality());
       EXPECT_EQ(at_least_k_of(parts, k, &within), reference(seen, k, &within));
+      EXPECT_EQ(at_least_k_of(parts, k, &few_within), reference(seen, k, &few_within));
     }
   }
 }

@@ -36,6 +36,8 @@ std::string event_key(const std::string& type, const std::string& name, const st
   return type + "[" + name + "=" + value + "]";
 }
 
+std::string_view event_type_of_key(std::string_view key) { return key.substr(0, key.find('[')); }
+
 EnumAttribute& CustomerIndex::enum_attribute(std::string_view name) {
   auto it = enums_.find(name);
   if (it == enums_.end()) it = enums_.try_emplace(std::string(name)).first;

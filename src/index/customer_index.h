@@ -65,6 +65,9 @@ class IndexView;
 /// is (or, for an array, contains) `value`.
 std::string event_key(const std::string& type, const std::string& name, const std::string& value);
 
+/// The event type counted under `key`: the key itself when it is a plain type.
+std::string_view event_type_of_key(std::string_view key);
+
 /// Counts of a type on a day are kept as bitmaps up to this many events.
 constexpr int kCountLevels = 16;
 

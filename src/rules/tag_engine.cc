@@ -60,12 +60,27 @@ void TagEngine::stop() {
 
 void TagEngine::touch(WorkspaceId ws, const std::vector<CustomerId>& customers) {
   if (customers.empty()) return;
+  Bitmap ids;
+  for (CustomerId c : customers) ids.add(static_cast<uint32_t>(c.value));
   {
     std::lock_guard lock(mu_);
-    auto [it, fresh] = pending_.try_emplace(ws, Bitmap());
-    if (it->second) {
-      for (CustomerId c : customers) it->second->add(static_cast<uint32_t>(c.value));
-    }
+    auto [it, fresh] = pending_.try_emplace(ws, Touched());
+    if (it->second) it->second->add_any(ids);
+  }
+  wake_.notify_all();
+}
+
+void TagEngine::touch_events(WorkspaceId ws,
+                             const std::vector<std::pair<CustomerId, std::string_view>>& events) {
+  if (events.empty()) return;
+  Touched touched;
+  for (const auto& [customer, type] : events) {
+    touched.add_event(static_cast<uint32_t>(customer.value), type);
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto [it, fresh] = pending_.try_emplace(ws, Touched());
+    if (it->second) it->second->merge(touched);
   }
   wake_.notify_all();
 }
@@ -84,7 +99,7 @@ void TagEngine::run() {
   while (!stopping_) {
     wake_.wait_until(lock, next_full, [&] { return stopping_ || !pending_.empty(); });
     if (stopping_) break;
-    std::map<WorkspaceId, std::optional<Bitmap>> due;
+    std::map<WorkspaceId, std::optional<Touched>> due;
     if (std::chrono::steady_clock::now() >= next_full) {
       lock.unlock();
       auto all = store_.workspaces();
@@ -101,8 +116,8 @@ void TagEngine::run() {
     }
     pending_.clear();
     lock.unlock();
-    for (const auto& [ws, customers] : due) {
-      auto report = sweep(ws, customers ? &*customers : nullptr);
+    for (const auto& [ws, touched] : due) {
+      auto report = sweep_for(ws, touched ? &*touched : nullptr);
       if (!report) log_problem(ws, report.error().to_string());
     }
     lock.lock();
@@ -117,6 +132,17 @@ std::mutex& TagEngine::workspace_lock(WorkspaceId ws) {
 }
 
 Result<SweepReport> TagEngine::sweep(WorkspaceId ws, const Bitmap* among) {
+  if (among == nullptr) return sweep_for(ws, nullptr);
+  Touched touched;
+  touched.add_any(*among);
+  return sweep_for(ws, &touched);
+}
+
+Result<SweepReport> TagEngine::sweep_touched(WorkspaceId ws, const Touched& touched) {
+  return sweep_for(ws, &touched);
+}
+
+Result<SweepReport> TagEngine::sweep_for(WorkspaceId ws, const Touched* given) {
   std::lock_guard sweeping(workspace_lock(ws));
   SweepReport report;
   const EpochMs now = clock_.now_ms();
@@ -124,10 +150,12 @@ Result<SweepReport> TagEngine::sweep(WorkspaceId ws, const Bitmap* among) {
   report.expired = static_cast<int64_t>(expired.size());
   SIYU_RETURN_IF_ERROR(indexes_.refresh(ws, expired));
   // Customers whose tags changed in this sweep are re-checked by the segments too.
-  std::optional<Bitmap> touched;
-  if (among != nullptr) {
-    touched = *among;
-    for (CustomerId c : expired) touched->add(static_cast<uint32_t>(c.value));
+  std::optional<Touched> touched;
+  if (given != nullptr) {
+    touched = *given;
+    Bitmap expired_ids;
+    for (CustomerId c : expired) expired_ids.add(static_cast<uint32_t>(c.value));
+    touched->add_any(expired_ids);
   }
   Bitmap changed;
   SIYU_ASSIGN_OR_RETURN(const index::CustomerIndex* ix, indexes_.get(ws));
@@ -137,7 +165,7 @@ Result<SweepReport> TagEngine::sweep(WorkspaceId ws, const Bitmap* among) {
       SIYU_RETURN_IF_ERROR(apply_rule(ws, *ix, rule, now, touched ? &*touched : nullptr, changed, report));
     }
   }
-  if (touched) *touched |= changed;
+  if (touched) touched->add_any(changed);
   SIYU_ASSIGN_OR_RETURN(auto segments, store_.segments(ws));
   std::vector<Feed> feeds;
   for (const auto& seg : segments) {
@@ -164,7 +192,7 @@ Result<SweepReport> TagEngine::sweep(WorkspaceId ws, const Bitmap* among) {
 }
 
 Status TagEngine::apply_rule(WorkspaceId ws, const index::CustomerIndex& ix,
-                             const store::TagRule& rule, EpochMs now, const Bitmap* among,
+                             const store::TagRule& rule, EpochMs now, const Touched* touched,
                              Bitmap& changed_ids, SweepReport& report) {
   auto j = parse_json(rule.expression_json);
   auto e = j ? segment::parse_in_workspace(store_, ws, *j) : Result<segment::Expr>(j.error());
@@ -173,7 +201,11 @@ Status TagEngine::apply_rule(WorkspaceId ws, const index::CustomerIndex& ix,
     report.problems.push_back("rule " + std::to_string(rule.id) + ": " + e.error().message());
     return Status::ok();
   }
-  if (segment::depends_on_everyone(*e)) among = nullptr;
+  std::optional<Bitmap> relevant;
+  if (touched != nullptr && !segment::depends_on_everyone(*e)) {
+    relevant = touched->relevant_to(segment::event_types_read(*e));
+  }
+  const Bitmap* among = relevant ? &*relevant : nullptr;
   auto [gain, lose] = ix.read([&](const index::IndexView& v) {
     const Bitmap members = segment::evaluate(v, *e, now, among);
     const Bitmap has = among != nullptr ? v.tag(rule.tag) & *among : v.tag(rule.tag);
@@ -201,7 +233,7 @@ Status TagEngine::apply_rule(WorkspaceId ws, const index::CustomerIndex& ix,
 
 Result<std::optional<TagEngine::Feed>> TagEngine::feed_segment(
     WorkspaceId ws, const index::CustomerIndex& ix, const store::Segment& seg, EpochMs now,
-    const Bitmap* among, SweepReport& report) {
+    const Touched* touched, SweepReport& report) {
   const auto key = std::pair{ws, seg.id};
   SegmentState* state = nullptr;
   bool known = false;
@@ -213,7 +245,8 @@ Result<std::optional<TagEngine::Feed>> TagEngine::feed_segment(
   }
   // A full sweep re-reads the definition (a segment it refers to may have changed); a sweep
   // after writes reuses it unless the segment itself was edited.
-  if (among == nullptr || !known || state->expression_json != seg.expression_json) {
+  bool everyone = touched == nullptr;
+  if (everyone || !known || state->expression_json != seg.expression_json) {
     auto j = parse_json(seg.expression_json);
     auto e = j ? segment::parse_in_workspace(store_, ws, *j, seg.id)
                : Result<segment::Expr>(j.error());
@@ -222,7 +255,8 @@ Result<std::optional<TagEngine::Feed>> TagEngine::feed_segment(
       return std::optional<Feed>();
     }
     state->expr = std::move(*e);
-    if (state->expression_json != seg.expression_json) among = nullptr;
+    state->event_types = segment::event_types_read(state->expr);
+    if (state->expression_json != seg.expression_json) everyone = true;
     state->expression_json = seg.expression_json;
   }
   bool baseline = false;  // the first sweep ever: members then did not "enter"
@@ -240,13 +274,15 @@ Result<std::optional<TagEngine::Feed>> TagEngine::feed_segment(
         }
       }
     }
-    among = nullptr;
+    everyone = true;
   }
-  if (segment::depends_on_everyone(state->expr)) among = nullptr;
+  if (segment::depends_on_everyone(state->expr)) everyone = true;
   ++report.segments;
+  std::optional<Bitmap> among;
+  if (!everyone) among = touched->relevant_to(state->event_types);
   Bitmap members = ix.read([&](const index::IndexView& v) {
-    if (among == nullptr) return segment::evaluate(v, state->expr, now);
-    return (state->members - *among) | segment::evaluate(v, state->expr, now, among);
+    if (!among) return segment::evaluate(v, state->expr, now);
+    return (state->members - *among) | segment::evaluate(v, state->expr, now, &*among);
   });
   store::SegmentSweep sw;
   sw.segment_id = seg.id;

@@ -3,8 +3,9 @@
 // exactly the rule's matches, and (3) records who entered and left each saved segment since
 // the last sweep, with the day's size. Sweeps run in the background soon after any write
 // (touch), every hour for time-based rules, and on demand. A sweep after writes re-checks only
-// the customers those writes touched (plus everyone for rules and segments on RFM, whose
-// quintiles move with other customers' purchases); the hourly and on-demand sweeps check
+// the customers those writes touched — those who only had events, only where events of their
+// types are read (rules/touched.h) — plus everyone for rules and segments on RFM, whose
+// quintiles move with other customers' purchases; the hourly and on-demand sweeps check
 // everyone, which is what moves customers across behaviour windows as days pass.
 #pragma once
 
@@ -16,6 +17,7 @@
 
 #include "core/clock.h"
 #include "index/registry.h"
+#include "rules/touched.h"
 #include "segment/expr.h"
 #include "store/store.h"
 
@@ -59,11 +61,17 @@ class TagEngine {
   void stop();
   /// Notes that these customers changed; the sweeper re-checks them within about 100 ms.
   void touch(WorkspaceId ws, const std::vector<CustomerId>& customers);
+  /// Notes that these customers had events of these types and nothing else changed; the
+  /// sweeper re-checks them for the rules and segments reading such events.
+  void touch_events(WorkspaceId ws,
+                    const std::vector<std::pair<CustomerId, std::string_view>>& events);
   /// Notes that rules or segments changed; the sweeper checks everyone within about 100 ms.
   void touch(WorkspaceId ws);
   /// Sweeps the workspace now, checking everyone, or only `among` when given (sweeps of one
   /// workspace never overlap).
   Result<SweepReport> sweep(WorkspaceId ws, const index::Bitmap* among = nullptr);
+  /// Sweeps the workspace now for what `touched` names.
+  Result<SweepReport> sweep_touched(WorkspaceId ws, const Touched& touched);
   /// Gains and losses of `tag` if exactly the matches of `e` carried it.
   Result<RulePreview> preview(WorkspaceId ws, const std::string& tag, const segment::Expr& e);
   /// OK when `tag` may be edited by hand; kConflict naming the enabled rule that manages it.
@@ -75,13 +83,16 @@ class TagEngine {
   struct SegmentState {
     std::string expression_json;
     segment::Expr expr;
+    std::optional<std::vector<std::string>> event_types;  // segment::event_types_read(expr)
     index::Bitmap members;
     /// When this engine last stored the members bitmap (sweeps between store only changes).
     std::optional<EpochMs> members_written_at;
   };
   Status apply_rule(WorkspaceId ws, const index::CustomerIndex& ix, const store::TagRule& rule,
-                    EpochMs now, const index::Bitmap* among, index::Bitmap& changed,
+                    EpochMs now, const Touched* touched, index::Bitmap& changed,
                     SweepReport& report);
+  /// Sweeps everyone when `touched` is null.
+  Result<SweepReport> sweep_for(WorkspaceId ws, const Touched* touched);
   /// A segment's sweep to record, and its members once recorded.
   struct Feed {
     SegmentState* state = nullptr;
@@ -91,7 +102,7 @@ class TagEngine {
   /// The segment's feed, or nullopt when nothing changed and today's size is recorded.
   Result<std::optional<Feed>> feed_segment(WorkspaceId ws, const index::CustomerIndex& ix,
                                            const store::Segment& seg, EpochMs now,
-                                           const index::Bitmap* among, SweepReport& report);
+                                           const Touched* touched, SweepReport& report);
   void run();
   std::mutex& workspace_lock(WorkspaceId ws);
 
@@ -102,7 +113,7 @@ class TagEngine {
   std::mutex mu_;  // guards everything below
   std::condition_variable wake_;
   /// Workspaces waiting for a sweep: the customers touched, or nullopt for everyone.
-  std::map<WorkspaceId, std::optional<index::Bitmap>> pending_;
+  std::map<WorkspaceId, std::optional<Touched>> pending_;
   bool stopping_ = false;
   std::thread thread_;
   std::map<WorkspaceId, std::unique_ptr<std::mutex>> sweep_locks_;

@@ -475,6 +475,28 @@ bool depends_on_everyone(const Expr& e) {
   return std::any_of(e.children.begin(), e.children.end(), depends_on_everyone);
 }
 
+namespace {
+
+/// Adds the event types `e` reads to `types`; false when any event may change it.
+bool collect_event_types(const Expr& e, std::vector<std::string>& types) {
+  if (e.kind == ExprKind::kLifecycle || e.kind == ExprKind::kRfm) return false;
+  if (e.kind == ExprKind::kBehaviour) {
+    types.emplace_back(index::event_type_of_key(e.attr));
+  }
+  return std::all_of(e.children.begin(), e.children.end(),
+                     [&](const Expr& child) { return collect_event_types(child, types); });
+}
+
+}  // namespace
+
+std::optional<std::vector<std::string>> event_types_read(const Expr& e) {
+  std::vector<std::string> types;
+  if (!collect_event_types(e, types)) return std::nullopt;
+  std::sort(types.begin(), types.end());
+  types.erase(std::unique(types.begin(), types.end()), types.end());
+  return types;
+}
+
 uint64_t count(const index::CustomerIndex& ix, const Expr& e, EpochMs now) {
   return ix.read([&](const index::IndexView& v) { return evaluate(v, e, now).cardinality(); });
 }

@@ -97,6 +97,22 @@ TEST(SegmentExprTest, ReferencesExpandAndCyclesAreRefused) {
   EXPECT_FALSE(parse_expr(Json::parse(R"({"segment":1})")).has_value());  // no resolver
 }
 
+TEST(SegmentExprTest, EventTypesReadAreTheBehaviourTypesUnlessAnyEventCounts) {
+  const auto declared = [](const std::string&) -> Result<bool> { return true; };
+  const auto types = [&](const char* json) {
+    return event_types_read(*parse_expr(Json::parse(json), {.event_property = declared}));
+  };
+  EXPECT_EQ(types(R"({"tag":"vip"})"), std::vector<std::string>());
+  EXPECT_EQ(types(R"({"and":[{"event":"view","within_days":7,"where":{"content_tags":"护肤"}},
+                             {"not":{"event":"order_paid","within_days":30}},
+                             {"or":[{"event":"view","within_days":1},{"layer":["member"]}]}]})"),
+            (std::vector<std::string>{"order_paid", "view"}));
+  // The lifecycle stage follows the last activity of any type; RFM other customers' orders.
+  EXPECT_EQ(types(R"({"and":[{"event":"view","within_days":7},{"lifecycle":["active"]}]})"),
+            std::nullopt);
+  EXPECT_EQ(types(R"({"or":[{"tag":"a"},{"rfm":{"r":[5]}}]})"), std::nullopt);
+}
+
 /// The reference: customers as plain structs and a direct recursive evaluation over their raw
 /// events and orders.
 struct Row {

@@ -36,7 +36,7 @@ enum class IngestOutcome { kStored, kDuplicate, kUnknownCustomer };
 
 struct IngestResult {
   std::vector<IngestOutcome> outcomes;
-  int customers_created = 0;
+  std::vector<CustomerId> created;  // anonymous customers made for unknown identities
 };
 
 /// Per-order outcome of an order batch; a failed status means that order was not stored.

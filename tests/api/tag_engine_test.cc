@@ -297,6 +297,59 @@ TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
   EXPECT_EQ(engine.sweep(ws)->entered, 0);
 }
 
+TEST_F(TagEngineApiTest, CustomersWhoOnlyHadEventsAreRecheckedWhereTheirTypesAreRead) {
+  testing::TempDir dir;
+  auto own = testing::open_test_store(dir);
+  const WorkspaceId ws = own->create_workspace({WorkspaceId(), "brand-e", "E", "Asia/Shanghai", 0})->id;
+  index::IndexRegistry indexes(*own, clock_);
+  rules::TagEngine engine(*own, indexes, clock_);
+  std::vector<store::Customer> people;
+  for (int i = 0; i < 2; ++i) {
+    store::Customer c;
+    c.workspace = ws;
+    c.anonymous = false;
+    c.created_at = c.updated_at = clock_.now_ms() - 200 * kMsPerDay;  // churned by now
+    people.push_back(*own->create_customer(c, {}));
+  }
+  ASSERT_TRUE(indexes.get(ws).has_value());
+  const auto saved = [&](const std::string& name, const std::string& expression) {
+    store::Segment seg;
+    seg.name = name;
+    seg.expression_json = expression;
+    seg.created_by = "t";
+    seg.created_at = clock_.now_ms();
+    return own->create_segment(ws, seg)->id;
+  };
+  const int64_t viewers = saved("viewers", R"({"event":"view","within_days":1})");
+  const int64_t buyers = saved("buyers", R"({"event":"order_paid","within_days":1})");
+  const int64_t active = saved("active", R"({"lifecycle":["active"]})");
+  ASSERT_TRUE(engine.sweep(ws).has_value());  // the baseline
+  // The first customer views and buys, but the engine hears only of the view.
+  std::vector<store::PendingEvent> batch(2);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    batch[i].event.event_id = "e" + std::to_string(i);
+    batch[i].event.type = i == 0 ? "view" : "order_paid";
+    batch[i].event.ts = clock_.now_ms();
+    batch[i].customer = people[0].id;
+  }
+  ASSERT_TRUE(own->ingest_events(ws, batch, clock_.now_ms()).has_value());
+  ASSERT_TRUE(indexes.refresh(ws, {people[0].id}).is_ok());
+  rules::Touched touched;
+  touched.add_event(static_cast<uint32_t>(people[0].id.value), "view");
+  const auto entered = [&](int64_t segment) { return own->segment_changes(ws, segment, 0, 10)->size(); };
+  ASSERT_TRUE(engine.sweep_touched(ws, touched).has_value());
+  EXPECT_EQ(entered(viewers), 1U);
+  EXPECT_EQ(entered(buyers), 0U);  // reads order_paid only: nothing to re-check
+  EXPECT_EQ(entered(active), 1U);  // the last activity moved, whatever its type
+  // Touched in any way, a customer is re-checked everywhere.
+  index::Bitmap any;
+  any.add(static_cast<uint32_t>(people[0].id.value));
+  rules::Touched changed;
+  changed.add_any(any);
+  ASSERT_TRUE(engine.sweep_touched(ws, changed).has_value());
+  EXPECT_EQ(entered(buyers), 1U);
+}
+
 TEST_F(TagEngineApiTest, AMembersBitmapNowAndThenAndTheFeedAfterItRestoreTheMembers) {
   testing::TempDir dir;
   auto own = testing::open_test_store(dir);

@@ -770,21 +770,22 @@ class SqliteStore final : public Store {
       out.outcomes.reserve(batch.size());
       EventsCommitted notice{ws, 0, at, {}, {}};
       const bool known_hold = identities_.unchanged_since(epoch);
+      int created = 0;
       for (size_t i = 0; i < batch.size(); ++i) {
         PendingEvent& p = batch[i];
-        const int created_before = out.customers_created;
+        const int created_before = created;
         std::optional<CustomerId> who;
         if (known_hold && known[i] != 0) {
           who = CustomerId(known[i]);
         } else {
           SIYU_ASSIGN_OR_RETURN(who, resolve_subject(c, ws, p.customer, p.identity, at,
-                                                     out.customers_created));
+                                                     created));
         }
         if (!who) {
           out.outcomes.push_back(IngestOutcome::kUnknownCustomer);
           continue;
         }
-        if (out.customers_created != created_before) notice.created.push_back(*who);
+        if (created != created_before) out.created.push_back(*who);
         Event& e = p.event;
         e.customer = *who;
         e.received_at = at;
@@ -796,6 +797,7 @@ class SqliteStore final : public Store {
         }
       }
       SIYU_RETURN_IF_ERROR(save_event_seq(c));
+      notice.created = out.created;
       if (events_listener_ && (!notice.events.empty() || !notice.created.empty())) {
         notice.generation = next_event_seq_;
         committed_events_.push_back(std::move(notice));
@@ -1079,6 +1081,15 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<CustomerId>> expire_tags(WorkspaceId ws, EpochMs now) override {
+    // Most sweeps find nothing due: a read says so without queueing behind the writer.
+    SIYU_ASSIGN_OR_RETURN(const bool due, read<bool>([&](Connection& c) -> Result<bool> {
+                            SIYU_PREPARE(s, c,
+                                         "SELECT 1 FROM customer_tags WHERE workspace_id=? AND "
+                                         "expires_at IS NOT NULL AND expires_at<=? LIMIT 1");
+                            s->bind(1, ws.value).bind(2, now);
+                            return has_row(*s);
+                          }));
+    if (!due) return std::vector<CustomerId>();
     return write<std::vector<CustomerId>>([&](Connection& c) -> Result<std::vector<CustomerId>> {
       SIYU_PREPARE(s, c,
                    "DELETE FROM customer_tags WHERE workspace_id=? AND expires_at IS NOT NULL AND "
