@@ -140,6 +140,19 @@ TEST_F(SegmentFeedTest, ADeletedSegmentTakesItsChangesAlong) {
   EXPECT_EQ(read_all(0, 100).size(), 2U);
 }
 
+TEST_F(SegmentFeedTest, IdsAreNeverGivenOutTwice) {
+  const int64_t a = segment("a"), b = segment("b");
+  sweep(a, ids(1, 2), {}, kAt);
+  sweep(b, ids(1, 3), {}, kAt);  // the newest changes
+  const int64_t cursor = read_all(0, 100).back().seq;
+  ASSERT_TRUE(store_->delete_segment(ws_, b).is_ok());
+  // A reader at the deleted changes' end still sees what comes next.
+  sweep(a, {}, ids(1, 1), kAt + 1);
+  const auto next = *store_->segment_changes_after(ws_, cursor, 10);
+  ASSERT_EQ(next.size(), 1U);
+  EXPECT_EQ(next[0].seq, cursor + 1);
+}
+
 TEST_F(SegmentFeedTest, ChangesStoredOneRowEachBeforeTheSetsKeepTheirIds) {
   const int64_t a = segment("a"), b = segment("b");
   sweep(a, {CustomerId(11)}, {}, kAt);
@@ -160,6 +173,7 @@ TEST_F(SegmentFeedTest, ChangesStoredOneRowEachBeforeTheSetsKeepTheirIds) {
       "INSERT INTO segment_changes SELECT first_id, workspace_id, segment_id, "
       "CAST(customers AS INTEGER), entered, at FROM segment_change_sets;"
       "DROP TABLE segment_change_sets;"
+      "DROP TABLE segment_change_head;"
       "DELETE FROM schema_migrations WHERE version=14;";
   ASSERT_EQ(sqlite3_exec(db, to_version_13, nullptr, nullptr, nullptr), SQLITE_OK)
       << sqlite3_errmsg(db);

@@ -38,9 +38,7 @@ std::vector<int64_t> split_ids(std::string_view text) {
 }  // namespace
 
 Result<int64_t> next_change_id(Connection& c) {
-  SIYU_PREPARE(s, c,
-               "SELECT coalesce((SELECT last_id FROM segment_change_sets ORDER BY first_id DESC "
-               "LIMIT 1), 0)");
+  SIYU_PREPARE(s, c, "SELECT last_id FROM segment_change_head WHERE id=1");
   SIYU_ASSIGN_OR_RETURN(const int64_t last, scalar(*s));
   return last + 1;
 }
@@ -65,6 +63,11 @@ Result<int64_t> record(Connection& c, WorkspaceId ws, int64_t segment_id, EpochM
         .bind(7, join_ids(entered, exited, from, to));
     SIYU_RETURN_IF_ERROR(s->run());
     next_id += n;
+  }
+  if (total > 0) {
+    SIYU_PREPARE(head, c, "UPDATE segment_change_head SET last_id=? WHERE id=1");
+    head->bind(1, next_id - 1);
+    SIYU_RETURN_IF_ERROR(head->run());
   }
   return next_id;
 }

@@ -11,7 +11,8 @@
 
 namespace siyu::store::sqlite::segment_feed_sql {
 
-/// Where the next change ids start: one past the newest change of any workspace.
+/// Where the next change ids start: one past the newest change ever given out, in any
+/// workspace (ids are never reused).
 Result<int64_t> next_change_id(Connection& c);
 
 /// Stores one sweep's changes to a segment as sets of at most `max_set` changes each, ids

@@ -20,8 +20,17 @@ CREATE INDEX segment_change_sets_by_segment
   ON segment_change_sets(workspace_id, segment_id, last_id);
 CREATE INDEX segment_change_sets_by_last ON segment_change_sets(workspace_id, last_id);
 
+-- The newest change id ever given out: ids are never reused, even after the newest sets are
+-- deleted with their segment, so a reader's cursor never passes changes yet to come.
+CREATE TABLE segment_change_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_id INTEGER NOT NULL
+);
+
 INSERT INTO segment_change_sets (first_id, last_id, workspace_id, segment_id, at, entered,
                                  customers)
   SELECT id, id, workspace_id, segment_id, at, entered, CAST(customer_id AS TEXT)
   FROM segment_changes;
+INSERT INTO segment_change_head (id, last_id)
+  SELECT 1, coalesce(max(id), 0) FROM segment_changes;
 DROP TABLE segment_changes;
