@@ -15,9 +15,10 @@
 
 namespace siyu::index {
 
-/// Inputs spanning fewer chunks than this are evaluated on one thread, where starting threads
-/// costs more than it saves (tests lower it to check the splitting).
-inline std::atomic<uint32_t> min_chunks_to_split{16};
+/// Inputs spanning fewer chunks than this (4 M ids) are evaluated on one thread, where
+/// starting threads costs more than it saves — and waits for a core the writer holds (tests
+/// lower it to check the splitting).
+inline std::atomic<uint32_t> min_chunks_to_split{64};
 
 /// The customers present in at least `k` of `bitmaps` (1 ≤ k ≤ 255; k = 1 is their union),
 /// limited to `within` when given. A bitmap listed twice counts twice.
