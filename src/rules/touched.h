@@ -24,8 +24,6 @@ class Touched {
   /// Everything `other` holds, too.
   void merge(const Touched& other);
 
-  /// Everyone touched.
-  const index::Bitmap& all() const { return all_; }
   /// Those whose change can matter to an expression that reads events of `types` (sorted),
   /// or of any type when nullopt (segment::event_types_read).
   index::Bitmap relevant_to(const std::optional<std::vector<std::string>>& types) const;
@@ -33,7 +31,7 @@ class Touched {
  private:
   index::Bitmap any_;
   std::map<std::string, index::Bitmap, std::less<>> by_event_type_;
-  index::Bitmap all_;
+  index::Bitmap all_;  // everyone touched, kept for the rules and segments reading any event
 };
 
 }  // namespace siyu::rules

@@ -2,6 +2,7 @@
 // after ingestion, previewed before they are switched on, owning their tag), tag expiry, bulk
 // tagging by CSV, the tag catalogue, lifecycle and RFM, and the enter/exit feed of segments.
 #include <chrono>
+#include <optional>
 #include <set>
 
 #include "api/api_fixture.h"
@@ -38,28 +39,45 @@ class TagEngineApiTest : public ApiTest {
     ASSERT_EQ(r.status, 200) << r.raw;
   }
 
-  /// `n` new customers of `ws` living in 北京.
-  std::vector<store::Customer> in_beijing(store::Store& db, WorkspaceId ws, int n) {
+  /// A store and workspace of a test's own, which the server's sweeper never sees.
+  struct OwnStore {
+    explicit OwnStore(const std::string& slug)
+        : db(testing::open_test_store(dir)),
+          ws(db->create_workspace({WorkspaceId(), slug, slug, "Asia/Shanghai", 0})->id) {}
+    testing::TempDir dir;
+    std::unique_ptr<store::Store> db;
+    WorkspaceId ws;
+  };
+
+  /// `n` new customers of `ws` living in 北京, joined at `joined` (now when not given).
+  std::vector<store::Customer> in_beijing(store::Store& db, WorkspaceId ws, int n,
+                                          std::optional<EpochMs> joined = std::nullopt) {
     std::vector<store::Customer> people;
     for (int i = 0; i < n; ++i) {
       store::Customer c;
       c.workspace = ws;
       c.city = "北京";
       c.anonymous = false;
-      c.created_at = c.updated_at = clock_.now_ms();
+      c.created_at = c.updated_at = joined.value_or(clock_.now_ms());
       people.push_back(*db.create_customer(c, {}));
     }
     return people;
   }
 
-  /// Saves the segment of customers living in 上海; returns its id.
-  int64_t shanghai_segment(store::Store& db, WorkspaceId ws) {
+  /// Saves a segment; returns its id.
+  int64_t saved_segment(store::Store& db, WorkspaceId ws, const std::string& name,
+                        const std::string& expression) {
     store::Segment seg;
-    seg.name = "上海";
-    seg.expression_json = R"({"attr":"city","op":"eq","value":"上海"})";
+    seg.name = name;
+    seg.expression_json = expression;
     seg.created_by = "t";
     seg.created_at = clock_.now_ms();
     return db.create_segment(ws, seg)->id;
+  }
+
+  /// Saves the segment of customers living in 上海; returns its id.
+  int64_t shanghai_segment(store::Store& db, WorkspaceId ws) {
+    return saved_segment(db, ws, "上海", R"({"attr":"city","op":"eq","value":"上海"})");
   }
 
   ManualClock clock_{SystemClock::instance().now_ms()};
@@ -263,10 +281,9 @@ TEST_F(TagEngineApiTest, BehaviourFiltersByADeclaredEventProperty) {
 }
 
 TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
-  // A store of its own, with an engine of its own, so the server's sweeper never sees it.
-  testing::TempDir dir;
-  auto own = testing::open_test_store(dir);
-  const WorkspaceId ws = own->create_workspace({WorkspaceId(), "brand-c", "C", "Asia/Shanghai", 0})->id;
+  OwnStore own_store("brand-c");
+  store::Store* own = own_store.db.get();
+  const WorkspaceId ws = own_store.ws;
   index::IndexRegistry indexes(*own, clock_);
   rules::TagEngine engine(*own, indexes, clock_);
   std::vector<store::Customer> people = in_beijing(*own, ws, 2);
@@ -298,31 +315,17 @@ TEST_F(TagEngineApiTest, SweepsAfterWritesRecheckOnlyTheTouchedCustomers) {
 }
 
 TEST_F(TagEngineApiTest, CustomersWhoOnlyHadEventsAreRecheckedWhereTheirTypesAreRead) {
-  testing::TempDir dir;
-  auto own = testing::open_test_store(dir);
-  const WorkspaceId ws = own->create_workspace({WorkspaceId(), "brand-e", "E", "Asia/Shanghai", 0})->id;
+  OwnStore own_store("brand-e");
+  store::Store* own = own_store.db.get();
+  const WorkspaceId ws = own_store.ws;
   index::IndexRegistry indexes(*own, clock_);
   rules::TagEngine engine(*own, indexes, clock_);
-  std::vector<store::Customer> people;
-  for (int i = 0; i < 2; ++i) {
-    store::Customer c;
-    c.workspace = ws;
-    c.anonymous = false;
-    c.created_at = c.updated_at = clock_.now_ms() - 200 * kMsPerDay;  // churned by now
-    people.push_back(*own->create_customer(c, {}));
-  }
+  const std::vector<store::Customer> people =
+      in_beijing(*own, ws, 2, clock_.now_ms() - 200 * kMsPerDay);  // churned by now
   ASSERT_TRUE(indexes.get(ws).has_value());
-  const auto saved = [&](const std::string& name, const std::string& expression) {
-    store::Segment seg;
-    seg.name = name;
-    seg.expression_json = expression;
-    seg.created_by = "t";
-    seg.created_at = clock_.now_ms();
-    return own->create_segment(ws, seg)->id;
-  };
-  const int64_t viewers = saved("viewers", R"({"event":"view","within_days":1})");
-  const int64_t buyers = saved("buyers", R"({"event":"order_paid","within_days":1})");
-  const int64_t active = saved("active", R"({"lifecycle":["active"]})");
+  const int64_t viewers = saved_segment(*own, ws, "viewers", R"({"event":"view","within_days":1})");
+  const int64_t buyers = saved_segment(*own, ws, "buyers", R"({"event":"order_paid","within_days":1})");
+  const int64_t active = saved_segment(*own, ws, "active", R"({"lifecycle":["active"]})");
   ASSERT_TRUE(engine.sweep(ws).has_value());  // the baseline
   // The first customer views and buys, but the engine hears only of the view.
   std::vector<store::PendingEvent> batch(2);
@@ -351,9 +354,9 @@ TEST_F(TagEngineApiTest, CustomersWhoOnlyHadEventsAreRecheckedWhereTheirTypesAre
 }
 
 TEST_F(TagEngineApiTest, AMembersBitmapNowAndThenAndTheFeedAfterItRestoreTheMembers) {
-  testing::TempDir dir;
-  auto own = testing::open_test_store(dir);
-  const WorkspaceId ws = own->create_workspace({WorkspaceId(), "brand-d", "D", "Asia/Shanghai", 0})->id;
+  OwnStore own_store("brand-d");
+  store::Store* own = own_store.db.get();
+  const WorkspaceId ws = own_store.ws;
   index::IndexRegistry indexes(*own, clock_);
   std::vector<store::Customer> people = in_beijing(*own, ws, 3);
   ASSERT_TRUE(indexes.get(ws).has_value());

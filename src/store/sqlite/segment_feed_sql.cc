@@ -64,12 +64,13 @@ Result<int64_t> record(Connection& c, WorkspaceId ws, int64_t segment_id, EpochM
     SIYU_RETURN_IF_ERROR(s->run());
     next_id += n;
   }
-  if (total > 0) {
-    SIYU_PREPARE(head, c, "UPDATE segment_change_head SET last_id=? WHERE id=1");
-    head->bind(1, next_id - 1);
-    SIYU_RETURN_IF_ERROR(head->run());
-  }
   return next_id;
+}
+
+Status note_last_id(Connection& c, int64_t last_id) {
+  SIYU_PREPARE(s, c, "UPDATE segment_change_head SET last_id=? WHERE id=1");
+  s->bind(1, last_id);
+  return s->run();
 }
 
 Result<std::vector<SegmentChange>> changes(Connection& c, WorkspaceId ws,

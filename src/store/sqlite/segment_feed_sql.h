@@ -16,11 +16,15 @@ namespace siyu::store::sqlite::segment_feed_sql {
 Result<int64_t> next_change_id(Connection& c);
 
 /// Stores one sweep's changes to a segment as sets of at most `max_set` changes each, ids
-/// from `next_id` on (entered first); returns the id after the last one used.
+/// from `next_id` on (entered first); returns the id after the last one used. The caller
+/// notes the last id given out (note_last_id) before its transaction commits.
 Result<int64_t> record(Connection& c, WorkspaceId ws, int64_t segment_id, EpochMs at,
                        const std::vector<CustomerId>& entered,
                        const std::vector<CustomerId>& exited, int64_t next_id,
                        size_t max_set = 65'536);
+
+/// Records `last_id` as the newest change id given out.
+Status note_last_id(Connection& c, int64_t last_id);
 
 /// Up to `limit` changes with ids above `after`, in id order, of one segment or of all.
 /// Entries of erased customers are skipped (their ids stay used).

@@ -1335,7 +1335,8 @@ class SqliteStore final : public Store {
       SIYU_PREPARE(z, c,
                    "INSERT INTO segment_sizes (workspace_id, segment_id, day, size) VALUES "
                    "(?,?,?,?) ON CONFLICT DO UPDATE SET size=excluded.size");
-      SIYU_ASSIGN_OR_RETURN(int64_t next_id, segment_feed_sql::next_change_id(c));
+      SIYU_ASSIGN_OR_RETURN(const int64_t first_id, segment_feed_sql::next_change_id(c));
+      int64_t next_id = first_id;
       for (const SegmentSweep& sw : sweeps) {
         exists->bind(1, ws.value).bind(2, sw.segment_id);
         SIYU_ASSIGN_OR_RETURN(const bool found, has_row(*exists));
@@ -1352,7 +1353,8 @@ class SqliteStore final : public Store {
         z->bind(1, ws.value).bind(2, sw.segment_id).bind(3, sw.day).bind(4, sw.size);
         SIYU_RETURN_IF_ERROR(z->run());
       }
-      return Status::ok();
+      if (next_id == first_id) return Status::ok();
+      return segment_feed_sql::note_last_id(c, next_id - 1);
     });
   }
 
