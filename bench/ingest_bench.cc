@@ -20,6 +20,7 @@ using namespace siyu;
 
 namespace {
 
+constexpr int64_t kCustomers = 50'000;
 constexpr const char* kTypes[] = {"view", "login", "order_paid", "share", "message"};
 
 struct Row {
@@ -28,11 +29,20 @@ struct Row {
   int64_t amount;
 };
 
+/// The customer (0 … kCustomers-1) of event i: drawn at random, as in a real stream, so that
+/// neither side sees the events of one customer together or customers in the order created.
+int64_t customer_of(int64_t i) {
+  uint64_t z = static_cast<uint64_t>(i) + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return static_cast<int64_t>((z ^ (z >> 31)) % kCustomers);
+}
+
 Row make_row(int64_t i) {
   Row r;
   r.event_id = "b-" + std::to_string(i);
   r.type = kTypes[i % 5];
-  r.phone = "139" + std::to_string(10'000'000 + (i * 7919) % 50'000);
+  r.phone = "139" + std::to_string(10'000'000 + customer_of(i));
   r.channel = "ch" + std::to_string(i % 8);
   r.ts = 1'767'225'600'000 + i * 1000;
   r.amount = r.type == "order_paid" ? 1000 + i % 5000 : 0;
@@ -88,7 +98,7 @@ int main(int argc, char** argv) {
                      {"customer", {{"type", "phone"}, {"value", r.phone}}},
                      {"properties", {{"page", "menu"}}}});
       if (out_csv) {
-        out_csv << "1," << r.event_id << "," << (1 + (i * 7919) % 50'000) << "," << r.type << ","
+        out_csv << "1," << r.event_id << "," << (1 + customer_of(i)) << "," << r.type << ","
                 << r.ts << "," << r.amount << "," << r.channel << ",\"{\"\"page\"\":\"\"menu\"\"}\","
                 << r.ts << "\n";
       }
