@@ -21,6 +21,10 @@ struct StoreConfig {
   std::string data_dir;      // sqlite: directory holding siyu.db
   bool durable = true;       // fsync on every commit (synchronous=FULL)
   int reader_connections = 4;
+  /// Per-customer event index (docs/design/event-runs.md): unfiled event keys that make the
+  /// writer file a run, and runs of one level merged into one of the next.
+  size_t event_keys_file_at = 65'536;
+  size_t event_runs_per_level = 8;
 };
 
 /// Result of resolving a set of identities to one customer.

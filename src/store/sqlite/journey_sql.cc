@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
 
 #include "store/sqlite/segment_feed_sql.h"
 
@@ -505,7 +509,8 @@ Result<AdvanceOutcome> advance_run(Connection& c, WorkspaceId ws, const RunAdvan
 }
 
 Result<JourneyStats> stats(Connection& c, WorkspaceId ws, int64_t id,
-                           const std::string& goal_event, EpochMs goal_within_ms) {
+                           const std::string& goal_event, EpochMs goal_within_ms,
+                           const GoalTimes& goal_times) {
   JourneyStats out;
   {
     SIYU_PREPARE(s, c,
@@ -537,27 +542,56 @@ Result<JourneyStats> stats(Connection& c, WorkspaceId ws, int64_t id,
                           }));
   }
   if (goal_event.empty()) return out;
+  std::unordered_map<int64_t, std::vector<EpochMs>> times;  // of the customers seen so far
+  const auto reached = [&](int64_t customer, EpochMs from) -> Result<bool> {
+    auto it = times.find(customer);
+    if (it == times.end()) {
+      SIYU_ASSIGN_OR_RETURN(auto found, goal_times(CustomerId(customer)));
+      it = times.emplace(customer, std::move(found)).first;
+    }
+    const auto first = std::lower_bound(it->second.begin(), it->second.end(), from);
+    return first != it->second.end() && *first < from + goal_within_ms;
+  };
   {
     SIYU_PREPARE(s, c,
-                 "SELECT count(DISTINCT je.customer_id) FROM journey_entries je WHERE "
-                 "je.workspace_id=?1 AND je.journey_id=?2 AND EXISTS (SELECT 1 FROM events ev "
-                 "WHERE ev.workspace_id=?1 AND ev.customer_id=je.customer_id AND ev.ts>=je.entered_at "
-                 "AND ev.ts<je.entered_at+?3 AND ev.type=?4)");
-    s->bind(1, ws.value).bind(2, id).bind(3, goal_within_ms).bind(4, goal_event);
-    SIYU_ASSIGN_OR_RETURN(out.goal_reached, scalar(*s));
+                 "SELECT customer_id, entered_at FROM journey_entries WHERE workspace_id=? AND "
+                 "journey_id=? ORDER BY customer_id");
+    s->bind(1, ws.value).bind(2, id);
+    std::vector<std::pair<int64_t, EpochMs>> entries;
+    while (s->step()) entries.emplace_back(s->int_at(0), s->int_at(1));
+    const Status st = s->status();
+    s->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    std::set<int64_t> converted;
+    for (const auto& [customer, at] : entries) {
+      if (converted.contains(customer)) continue;
+      SIYU_ASSIGN_OR_RETURN(const bool yes, reached(customer, at));
+      if (yes) converted.insert(customer);
+    }
+    out.goal_reached = static_cast<int64_t>(converted.size());
   }
   {
     SIYU_PREPARE(s, c,
-                 "SELECT o.variant, count(DISTINCT o.customer_id) FROM outbox o WHERE "
-                 "o.workspace_id=?1 AND o.journey_id=?2 AND o.variant<>'' AND o.state='sent' AND "
-                 "EXISTS (SELECT 1 FROM events ev WHERE ev.workspace_id=?1 AND "
-                 "ev.customer_id=o.customer_id AND ev.ts>=o.created_at AND "
-                 "ev.ts<o.created_at+?3 AND ev.type=?4) GROUP BY o.variant ORDER BY o.variant");
-    s->bind(1, ws.value).bind(2, id).bind(3, goal_within_ms).bind(4, goal_event);
-    SIYU_ASSIGN_OR_RETURN(out.goal_by_variant,
-                          (all<std::pair<std::string, int64_t>>(*s, [](const Statement& r) {
-                            return std::pair<std::string, int64_t>(r.text_at(0), r.int_at(1));
-                          })));
+                 "SELECT variant, customer_id, created_at FROM outbox WHERE workspace_id=? AND "
+                 "journey_id=? AND variant<>'' AND state='sent' ORDER BY variant");
+    s->bind(1, ws.value).bind(2, id);
+    std::vector<std::tuple<std::string, int64_t, EpochMs>> sent;
+    while (s->step()) sent.emplace_back(s->text_at(0), s->int_at(1), s->int_at(2));
+    const Status st = s->status();
+    s->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    std::map<std::string, std::set<int64_t>> converted;
+    for (const auto& [variant, customer, at] : sent) {
+      auto& of_variant = converted[variant];
+      if (of_variant.contains(customer)) continue;
+      SIYU_ASSIGN_OR_RETURN(const bool yes, reached(customer, at));
+      if (yes) of_variant.insert(customer);
+    }
+    for (const auto& [variant, customers] : converted) {
+      if (!customers.empty()) {
+        out.goal_by_variant.emplace_back(variant, static_cast<int64_t>(customers.size()));
+      }
+    }
   }
   return out;
 }

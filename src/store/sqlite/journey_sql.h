@@ -3,6 +3,8 @@
 // snapshots and group-committed write transactions.
 #pragma once
 
+#include <functional>
+
 #include "store/sqlite/db.h"
 #include "store/store.h"
 
@@ -31,8 +33,13 @@ Result<std::vector<JourneyRun>> runs_of(Connection& c, WorkspaceId ws, int64_t j
 Result<std::vector<CustomerId>> entrants(Connection& c, WorkspaceId ws, int64_t journey_id,
                                          EpochMs since);
 Result<AdvanceOutcome> advance_run(Connection& c, WorkspaceId ws, const RunAdvance& a);
+/// The times of a customer's events of the goal type, in increasing order.
+using GoalTimes = std::function<Result<std::vector<EpochMs>>(CustomerId)>;
+/// A journey's figures; a customer reached the goal when one of `goal_times` falls within
+/// goal_within_ms of entering (or of being sent a variant).
 Result<JourneyStats> stats(Connection& c, WorkspaceId ws, int64_t id,
-                           const std::string& goal_event, EpochMs goal_within_ms);
+                           const std::string& goal_event, EpochMs goal_within_ms,
+                           const GoalTimes& goal_times);
 
 /// Inserts one outbox row, deciding caps and opt-out first; returns its stored state, or ""
 /// when the key existed.

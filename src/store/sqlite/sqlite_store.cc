@@ -12,6 +12,8 @@
 #include <functional>
 #include <mutex>
 #include <span>
+#include <shared_mutex>
+#include <type_traits>
 #include <thread>
 #include <unordered_map>
 
@@ -19,6 +21,7 @@
 #include "store/sqlite/analytics_sql.h"
 #include "store/sqlite/community_sql.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/event_key_index.h"
 #include "store/sqlite/identity_cache.h"
 #include "store/sqlite/journey_sql.h"
 #include "store/sqlite/migrations.h"
@@ -197,7 +200,8 @@ class SqliteStore final : public Store {
     if (ec) return internal_error("cannot create data directory " + config.data_dir);
     ::chmod(config.data_dir.c_str(), 0700);
     const std::string path = config.data_dir + "/siyu.db";
-    auto store = std::unique_ptr<SqliteStore>(new SqliteStore());
+    auto store = std::unique_ptr<SqliteStore>(
+        new SqliteStore(config.event_keys_file_at, config.event_runs_per_level));
     store->path_ = path;
     store->durable_ = config.durable;
     SIYU_ASSIGN_OR_RETURN(store->writer_, Connection::open(path, config.durable));
@@ -207,6 +211,7 @@ class SqliteStore final : public Store {
                    "SELECT value FROM store_counters WHERE name='next_event_seq'");
       SIYU_ASSIGN_OR_RETURN(store->next_event_seq_, scalar(*q));
     }
+    SIYU_RETURN_IF_ERROR(store->keys_.open(*store->writer_));
     for (int i = 0; i < std::max(1, config.reader_connections); ++i) {
       SIYU_ASSIGN_OR_RETURN(auto reader, Connection::open(path, config.durable));
       SIYU_RETURN_IF_ERROR(reader->exec("PRAGMA query_only=ON"));
@@ -596,7 +601,6 @@ class SqliteStore final : public Store {
           "DELETE FROM tag_history WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM relations WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM customer_predictions WHERE workspace_id=?1 AND customer_id=?2",
-          "UPDATE events SET properties='{}' WHERE workspace_id=?1 AND customer_id=?2",
           "UPDATE customers SET name='', gender='unknown', birthday='', city='', "
           "phone_sealed=NULL, phone_masked='', phone_last4='', email_sealed=NULL, "
           "email_masked='', custom='{}', referrer_partner='', layer='none', erased_at=?3, "
@@ -608,6 +612,12 @@ class SqliteStore final : public Store {
         if (std::string_view(sql).find("?3") != std::string_view::npos) s->bind(3, at);
         SIYU_RETURN_IF_ERROR(s->run());
       }
+      SIYU_ASSIGN_OR_RETURN(const auto keys, keys_.customer_keys(c, keys_.writer_view(), ws, id.value));
+      SIYU_PREPARE(blank, c,
+                   "UPDATE events SET properties='{}' WHERE workspace_id=? AND seq IN (SELECT "
+                   "value FROM json_each(?))");
+      blank->bind(1, ws.value).bind(2, seqs_of(keys));
+      SIYU_RETURN_IF_ERROR(blank->run());
       return segment_feed_sql::forget_customer(c, ws, id);
     });
   }
@@ -808,16 +818,34 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Event>> events(WorkspaceId ws, CustomerId cust, std::optional<EpochMs> before,
                                     int limit) override {
-    return read<std::vector<Event>>([&](Connection& c) -> Result<std::vector<Event>> {
+    return read<std::vector<Event>>([&](Connection& c, const EventKeyIndex::View& view)
+                                        -> Result<std::vector<Event>> {
+      SIYU_ASSIGN_OR_RETURN(const auto keys, keys_.customer_keys(c, view, ws, cust.value));
       SIYU_PREPARE(s, c,
                    "SELECT seq, event_id, customer_id, type, ts, amount, coalesce(channel,''), "
                    "coalesce(campaign,''), coalesce(content,''), coalesce(staff,''), "
                    "coalesce(properties,'{}'), received_at FROM events WHERE workspace_id=? AND "
-                   "customer_id=? AND ts < ? ORDER BY ts DESC, seq DESC LIMIT ?");
-      s->bind(1, ws.value).bind(2, cust.value).bind(3, before.value_or(INT64_MAX)).bind(4,
-                                                                                        int64_t{limit});
+                   "seq IN (SELECT value FROM json_each(?)) ORDER BY ts DESC, seq DESC");
+      s->bind(1, ws.value).bind(2, newest_seqs(keys, before.value_or(INT64_MAX), limit));
       return all<Event>(*s, read_event);
     });
+  }
+
+  /// The seqs of the `limit` newest keys before `before`, as a JSON array.
+  static std::string newest_seqs(const std::vector<event_keys::EventKey>& keys, EpochMs before,
+                                 int limit) {
+    Json seqs = Json::array();
+    for (auto k = keys.rbegin(); k != keys.rend() && std::cmp_less(seqs.size(), limit); ++k) {
+      if (k->ts < before) seqs.push_back(k->seq);
+    }
+    return seqs.dump();
+  }
+
+  /// The seqs of `keys` as a JSON array.
+  static std::string seqs_of(const std::vector<event_keys::EventKey>& keys) {
+    Json seqs = Json::array();
+    for (const auto& k : keys) seqs.push_back(k.seq);
+    return seqs.dump();
   }
 
   Result<int64_t> count_events(WorkspaceId ws) override {
@@ -1406,14 +1434,16 @@ class SqliteStore final : public Store {
   // ---------------------------------------------------------------- index feeds
   Result<FactsSnapshot> customer_facts(WorkspaceId ws, const std::vector<CustomerId>& ids,
                                        EpochMs activity_since, bool with_properties) override {
-    const std::string listed = json_of_ids(ids);
-    return read<FactsSnapshot>([&](Connection& c) -> Result<FactsSnapshot> {
+    FactSelection selection;
+    selection.listed_ids = sorted_ids(ids);
+    selection.listed = Json(selection.listed_ids).dump();
+    return read<FactsSnapshot>([&](Connection& c, const EventKeyIndex::View& view)
+                                   -> Result<FactsSnapshot> {
       std::unordered_map<int64_t, CustomerFacts> found;
       found.reserve(ids.size());
       FactsSnapshot out;
       SIYU_ASSIGN_OR_RETURN(out.generation,
-                            stream_facts(c, ws, FactSelection{.listed = listed}, activity_since,
-                                         with_properties,
+                            stream_facts(c, view, ws, selection, activity_since, with_properties,
                                          [&](CustomerFacts& f) { found.emplace(f.id.value, std::move(f)); }));
       out.facts.reserve(ids.size());
       for (CustomerId id : ids) {
@@ -1433,8 +1463,78 @@ class SqliteStore final : public Store {
   /// [first, last] (guest orders have customer 0, outside every range).
   struct FactSelection {
     std::optional<std::string> listed;
+    std::vector<int64_t> listed_ids;  // the same ids, sorted
     int64_t first = 1;
     int64_t last = INT64_MAX;
+  };
+
+  /// The events feed of the facts: the keys (from `since`) of a window of customers at a time,
+  /// and their events' properties when the workspace reads any.
+  struct EventFeed {
+    const EventKeyIndex* index = nullptr;
+    const EventKeyIndex::View* view = nullptr;
+    Connection* c = nullptr;
+    WorkspaceId ws;
+    EpochMs since = 0;
+    bool with_properties = false;
+    const std::vector<int64_t>* listed = nullptr;  // sorted; null for a range of ids
+    int64_t last = INT64_MAX;                      // the range's last id
+    int64_t loaded_to = 0;                         // the window read covers ids up to here
+    std::vector<event_keys::EventKey> keys;        // of the window, from `since`
+    std::unordered_map<int64_t, std::string> properties;  // by seq
+    size_t pos = 0;
+
+    static constexpr int64_t kWindowIds = 4096;
+    static constexpr int64_t kDenseGap = 64;  // listed ids this close share one window
+
+    void select(const FactSelection& selection) {
+      listed = selection.listed ? &selection.listed_ids : nullptr;
+      last = selection.last;
+      loaded_to = 0;
+      keys.clear();
+      pos = 0;
+    }
+    /// Adds the events of customer f.id (ids come in increasing order).
+    Status fill(CustomerFacts& f) {
+      const int64_t id = f.id.value;
+      if (id > loaded_to) SIYU_RETURN_IF_ERROR(load(id));
+      while (pos < keys.size() && keys[pos].customer < id) ++pos;
+      for (; pos < keys.size() && keys[pos].customer == id; ++pos) {
+        const event_keys::EventKey& k = keys[pos];
+        f.activity.push_back(
+            {k.type, k.ts, k.amount, with_properties ? properties[k.seq] : std::string()});
+      }
+      return Status::ok();
+    }
+    /// Reads the window that starts at `id`: a range of ids, or a run of close listed ids.
+    Status load(int64_t id) {
+      int64_t to = std::min(last, id + kWindowIds - 1);
+      if (listed) {
+        auto it = std::upper_bound(listed->begin(), listed->end(), id);
+        to = id;
+        for (; it != listed->end() && *it - to <= kDenseGap && *it - id < kWindowIds; ++it) to = *it;
+      }
+      SIYU_ASSIGN_OR_RETURN(std::vector<event_keys::EventKey> read,
+                            index->range_keys(*c, *view, ws, id, to));
+      keys.clear();
+      pos = 0;
+      loaded_to = to;
+      for (event_keys::EventKey& k : read) {
+        if (k.ts >= since) keys.push_back(std::move(k));
+      }
+      if (!with_properties || keys.empty()) return Status::ok();
+      properties.clear();
+      Json seqs = Json::array();
+      for (const event_keys::EventKey& k : keys) seqs.push_back(k.seq);
+      SIYU_PREPARE(s, *c,
+                   "SELECT seq, properties FROM events WHERE seq IN (SELECT value FROM "
+                   "json_each(?))");
+      s->bind(1, seqs.dump());
+      while (s->step()) properties.emplace(s->int_at(0), s->text_at(1));
+      const Status st = s->status();
+      s->reset();
+      return st;
+    }
   };
 
   /// The per-customer queries behind CustomerFacts beyond the customer row: tags, groups,
@@ -1444,28 +1544,26 @@ class SqliteStore final : public Store {
   struct FactFeeds {
     Statement* tags = nullptr;
     Statement* groups = nullptr;
-    Statement* events = nullptr;
     Statement* orders = nullptr;
     Statement* predictions = nullptr;
+    EventFeed events;
     WorkspaceId ws;
-    EpochMs since = 0;
-    bool with_properties = false;  // the workspace declared event properties
-    static constexpr int kFeeds = 5;
+    static constexpr int kFeeds = 4;
     bool started[kFeeds] = {};
     bool more[kFeeds] = {};
 
     void bind(const FactSelection& selection) {
-      for (Statement* s : {tags, groups, events, orders, predictions}) {
+      for (Statement* s : {tags, groups, orders, predictions}) {
         s->reset();
         s->bind(1, ws.value);
         bind_selection(*s, selection);
       }
-      events->bind(3, since);
       for (bool& b : started) b = false;
     }
     /// Steps every feed to `f.id` and collects its rows (feeds sorted by customer).
     Status fill(CustomerFacts& f) {
-      Statement* feeds[kFeeds] = {tags, groups, events, orders, predictions};
+      SIYU_RETURN_IF_ERROR(events.fill(f));
+      Statement* feeds[kFeeds] = {tags, groups, orders, predictions};
       for (int i = 0; i < kFeeds; ++i) {
         Statement& s = *feeds[i];
         if (!started[i]) {
@@ -1478,10 +1576,6 @@ class SqliteStore final : public Store {
             case 0: f.tags.push_back(s.text_at(1)); break;
             case 1: f.groups.push_back(s.text_at(1)); break;
             case 2:
-              f.activity.push_back({s.text_at(1), s.int_at(2), s.int_at(3),
-                                    with_properties ? s.text_at(4) : std::string()});
-              break;
-            case 3:
               f.paid_orders = s.int_at(1);
               f.spend = s.int_at(2);
               f.last_paid_at = s.opt_int_at(3);
@@ -1497,19 +1591,24 @@ class SqliteStore final : public Store {
       return Status::ok();
     }
     void reset() {
-      for (Statement* s : {tags, groups, events, orders, predictions}) s->reset();
+      for (Statement* s : {tags, groups, orders, predictions}) s->reset();
     }
   };
 
   /// Customer ids as a sorted JSON array without repeats, for `IN (SELECT value FROM
   /// json_each(?))`.
   static std::string json_of_ids(const std::vector<CustomerId>& ids) {
+    return Json(sorted_ids(ids)).dump();
+  }
+
+  /// Customer ids sorted, without repeats.
+  static std::vector<int64_t> sorted_ids(const std::vector<CustomerId>& ids) {
     std::vector<int64_t> sorted;
     sorted.reserve(ids.size());
     for (CustomerId id : ids) sorted.push_back(id.value);
     std::sort(sorted.begin(), sorted.end());
     sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
-    return Json(sorted).dump();
+    return sorted;
   }
 
   static constexpr const char* kCustomerRange = "BETWEEN ?2 AND ?4";
@@ -1526,8 +1625,9 @@ class SqliteStore final : public Store {
     }
   }
 
-  static Result<FactFeeds> prepare_feeds(Connection& c, WorkspaceId ws, EpochMs since,
-                                         bool with_properties, const FactSelection& selection) {
+  Result<FactFeeds> prepare_feeds(Connection& c, const EventKeyIndex::View& view, WorkspaceId ws,
+                                  EpochMs since, bool with_properties,
+                                  const FactSelection& selection) const {
     const std::string customer_filter = SqliteStore::customer_filter(selection);
     FactFeeds f;
     SIYU_ASSIGN_OR_RETURN(
@@ -1537,13 +1637,14 @@ class SqliteStore final : public Store {
         f.groups, c.prepare("SELECT customer_id, target FROM relations WHERE workspace_id=?1 AND "
                             "customer_id " + customer_filter +
                             " AND kind='group' AND until_at IS NULL ORDER BY customer_id"));
-    // Properties live in the event rows, outside the covering index: read only when needed.
-    f.with_properties = with_properties;
-    SIYU_ASSIGN_OR_RETURN(
-        f.events, c.prepare(std::string("SELECT customer_id, type, ts, amount") +
-                            (f.with_properties ? ", properties" : "") +
-                            " FROM events INDEXED BY events_by_customer WHERE workspace_id=?1 AND "
-                            "customer_id " + customer_filter + " AND ts>=?3 ORDER BY customer_id, ts"));
+    // Properties live in the event rows, outside the keys: read only when needed.
+    f.events.index = &keys_;
+    f.events.view = &view;
+    f.events.c = &c;
+    f.events.ws = ws;
+    f.events.since = since;
+    f.events.with_properties = with_properties;
+    f.events.select(selection);
     SIYU_ASSIGN_OR_RETURN(
         f.orders, c.prepare("SELECT customer_id, count(*), sum(amount-refund_amount), "
                             "max(paid_at) FROM orders INDEXED BY orders_by_customer WHERE workspace_id=?1 AND customer_id " +
@@ -1554,7 +1655,6 @@ class SqliteStore final : public Store {
                                  "customer_predictions WHERE workspace_id=?1 AND customer_id " +
                                  customer_filter + " ORDER BY customer_id"));
     f.ws = ws;
-    f.since = since;
     f.bind(selection);
     return f;
   }
@@ -1580,13 +1680,14 @@ class SqliteStore final : public Store {
     }
     int64_t generation = 0;
     int64_t max_id = 0;
-    if (st.is_ok()) st = begin_shared_snapshot(conns, ws, generation, max_id);
+    EventKeyIndex::View view;
+    if (st.is_ok()) st = begin_shared_snapshot(conns, ws, generation, max_id, view);
     if (st.is_ok()) {
       std::vector<Status> done(conns.size());
       std::atomic<bool> failed = false;
       const auto run_part = [&](int part) {
         done[static_cast<size_t>(part)] = stream_blocks(
-            *conns[static_cast<size_t>(part)], ws, part, parts, max_id, activity_since,
+            *conns[static_cast<size_t>(part)], view, ws, part, parts, max_id, activity_since,
             with_properties, failed, [&](CustomerFacts& f) { fn(part, f); });
         if (!done[static_cast<size_t>(part)].is_ok()) failed = true;
         part_done(part);
@@ -1618,10 +1719,12 @@ class SqliteStore final : public Store {
 
   /// Begins a read transaction on every connection at the same snapshot: the writer's lock
   /// keeps commits out until each has read (SQLite fixes a snapshot at the first read). Gives
-  /// the snapshot's event generation and the workspace's largest customer id.
+  /// the snapshot's event generation, the workspace's largest customer id and the unfiled
+  /// event keys as of the snapshot.
   Status begin_shared_snapshot(const std::vector<Connection*>& conns, WorkspaceId ws,
-                               int64_t& generation, int64_t& max_id) {
+                               int64_t& generation, int64_t& max_id, EventKeyIndex::View& view) {
     std::lock_guard no_commits(write_mu_);
+    view = keys_.view();
     for (Connection* c : conns) {
       SIYU_RETURN_IF_ERROR(c->exec("BEGIN"));
       SIYU_PREPARE(seq, *c, "SELECT value FROM store_counters WHERE name='next_event_seq'");
@@ -1636,7 +1739,8 @@ class SqliteStore final : public Store {
 
   /// Streams the blocks of ids that belong to `part` of `parts` (block b to part b % parts),
   /// in increasing order, until done or until another part `failed`.
-  static Status stream_blocks(Connection& c, WorkspaceId ws, int part, int parts, int64_t max_id,
+  Status stream_blocks(Connection& c, const EventKeyIndex::View& view, WorkspaceId ws, int part,
+                       int parts, int64_t max_id,
                               EpochMs activity_since, bool with_properties,
                               const std::atomic<bool>& failed,
                               const std::function<void(CustomerFacts&)>& fn) {
@@ -1644,23 +1748,27 @@ class SqliteStore final : public Store {
       FactSelection selection;
       selection.first = std::max<int64_t>(1, block * kFactBlockIds);
       selection.last = (block + 1) * kFactBlockIds - 1;
-      SIYU_RETURN_IF_ERROR(stream_selection(c, ws, selection, activity_since, with_properties, fn));
+      SIYU_RETURN_IF_ERROR(
+          stream_selection(c, view, ws, selection, activity_since, with_properties, fn));
     }
     return Status::ok();
   }
 
   /// Calls `fn` for every live customer of `selection`, in id order: the customer rows and
   /// every feed merged in one pass. Returns the snapshot's event generation (FactsSnapshot).
-  static Result<int64_t> stream_facts(Connection& c, WorkspaceId ws, const FactSelection& selection,
+  Result<int64_t> stream_facts(Connection& c, const EventKeyIndex::View& view, WorkspaceId ws,
+                               const FactSelection& selection,
                                       EpochMs activity_since, bool with_properties,
                                       const std::function<void(CustomerFacts&)>& fn) {
     SIYU_PREPARE(seq, c, "SELECT value FROM store_counters WHERE name='next_event_seq'");
     SIYU_ASSIGN_OR_RETURN(const int64_t generation, scalar(*seq));
-    SIYU_RETURN_IF_ERROR(stream_selection(c, ws, selection, activity_since, with_properties, fn));
+    SIYU_RETURN_IF_ERROR(
+        stream_selection(c, view, ws, selection, activity_since, with_properties, fn));
     return generation;
   }
 
-  static Status stream_selection(Connection& c, WorkspaceId ws, const FactSelection& selection,
+  Status stream_selection(Connection& c, const EventKeyIndex::View& view, WorkspaceId ws,
+                          const FactSelection& selection,
                                  EpochMs activity_since, bool with_properties,
                                  const std::function<void(CustomerFacts&)>& fn) {
     SIYU_PREPARE(rows, c,
@@ -1671,7 +1779,8 @@ class SqliteStore final : public Store {
     rows->bind(1, ws.value);
     bind_selection(*rows, selection);
     FactFeeds feeds;
-    SIYU_ASSIGN_OR_RETURN(feeds, prepare_feeds(c, ws, activity_since, with_properties, selection));
+    SIYU_ASSIGN_OR_RETURN(feeds,
+                          prepare_feeds(c, view, ws, activity_since, with_properties, selection));
     Status st;
     CustomerFacts f;  // one for all rows: its strings and lists keep their capacity
     while (rows->step()) {
@@ -1717,14 +1826,17 @@ class SqliteStore final : public Store {
   Result<std::vector<TimelineItem>> timeline(WorkspaceId ws, CustomerId cust,
                                              std::optional<EpochMs> before, int limit) override {
     return read<std::vector<TimelineItem>>(
-        [&](Connection& c) -> Result<std::vector<TimelineItem>> {
+        [&](Connection& c, const EventKeyIndex::View& view) -> Result<std::vector<TimelineItem>> {
+          // Of the events, only the `limit` newest before `before` can be among the items.
+          SIYU_ASSIGN_OR_RETURN(const auto keys, keys_.customer_keys(c, view, ws, cust.value));
           SIYU_PREPARE(
               s, c,
               "SELECT at, kind, title, detail, seq FROM ("
               " SELECT ts AS at, 'event' AS kind, type AS title, json_object('event_id', "
               "event_id, 'amount', amount, 'channel', channel, 'campaign', campaign, 'content', "
               "content, 'staff', staff, 'properties', json(coalesce(properties, '{}'))) AS "
-              "detail, seq FROM events WHERE workspace_id=?1 AND customer_id=?2 AND ts < ?3"
+              "detail, seq FROM events WHERE workspace_id=?1 AND seq IN (SELECT value FROM "
+              "json_each(?5))"
               " UNION ALL SELECT ordered_at, 'order', order_id, json_object('status', status, "
               "'amount', amount, 'refund_amount', refund_amount, 'store', store, 'channel', "
               "channel), rowid FROM orders WHERE workspace_id=?1 AND customer_id=?2 AND "
@@ -1739,7 +1851,7 @@ class SqliteStore final : public Store {
               "survivor=?2 AND at < ?3"
               ") ORDER BY at DESC, kind, seq DESC LIMIT ?4");
           s->bind(1, ws.value).bind(2, cust.value).bind(3, before.value_or(INT64_MAX)).bind(
-              4, int64_t{limit});
+              4, int64_t{limit}).bind(5, newest_seqs(keys, before.value_or(INT64_MAX), limit));
           return all<TimelineItem>(*s, [](const Statement& r) {
             return TimelineItem{r.int_at(0), r.text_at(1), r.text_at(2), r.text_at(3),
                                 r.int_at(4)};
@@ -2276,8 +2388,17 @@ class SqliteStore final : public Store {
   }
   Result<JourneyStats> journey_stats(WorkspaceId ws, int64_t id, const std::string& goal_event,
                                      EpochMs goal_within_ms) override {
-    return read<JourneyStats>(
-        [&](Connection& c) { return journey_sql::stats(c, ws, id, goal_event, goal_within_ms); });
+    return read<JourneyStats>([&](Connection& c, const EventKeyIndex::View& view) {
+      const auto goal_times = [&](CustomerId customer) -> Result<std::vector<EpochMs>> {
+        SIYU_ASSIGN_OR_RETURN(const auto keys, keys_.customer_keys(c, view, ws, customer.value));
+        std::vector<EpochMs> out;
+        for (const auto& k : keys) {
+          if (k.type == goal_event) out.push_back(k.ts);
+        }
+        return out;
+      };
+      return journey_sql::stats(c, ws, id, goal_event, goal_within_ms, goal_times);
+    });
   }
   Result<std::vector<OutboxItem>> due_outbox(EpochMs until, int limit) override {
     return read<std::vector<OutboxItem>>(
@@ -2340,7 +2461,8 @@ class SqliteStore final : public Store {
   }
 
  private:
-  SqliteStore() = default;
+  SqliteStore(size_t event_keys_file_at, size_t event_runs_per_level)
+      : keys_(event_keys_file_at, event_runs_per_level) {}
 
  public:
   ~SqliteStore() override {
@@ -2398,7 +2520,20 @@ class SqliteStore final : public Store {
     }
     // A read transaction gives every statement of `f` the same snapshot.
     Status begun = c->exec("BEGIN");
-    Result<T> r = begun.is_ok() ? Result<T>(f(*c)) : Result<T>(begun);
+    Result<T> r = Result<T>(begun);
+    if constexpr (std::is_invocable_v<F, Connection&, const EventKeyIndex::View&>) {
+      // The unfiled event keys as of the snapshot: no commit comes between the view and the
+      // snapshot's first read.
+      EventKeyIndex::View view;
+      if (begun.is_ok()) {
+        std::shared_lock no_commits(commit_mu_);
+        begun = c->exec("SELECT 1 FROM store_counters LIMIT 1");
+        view = keys_.view();
+      }
+      r = begun.is_ok() ? Result<T>(f(*c, view)) : Result<T>(begun);
+    } else {
+      if (begun.is_ok()) r = Result<T>(f(*c));
+    }
     c->reset_all();
     if (begun.is_ok()) (void)c->exec("COMMIT");
     {
@@ -2466,7 +2601,40 @@ class SqliteStore final : public Store {
     if (!commit_together(group)) {
       for (WriteJob* j : group) (void)commit_together(std::span<WriteJob* const>(&j, 1));
     }
+    if (keys_.wants_filing()) file_event_keys();
     commit_micros_.fetch_add(micros_since(start));
+  }
+
+  /// Commits the writer's transaction and hands its event keys to the index, with no reader
+  /// taking a view of the keys in between (see read()).
+  Status commit_keyed(Transaction& tx) {
+    std::unique_lock no_views(commit_mu_);
+    SIYU_RETURN_IF_ERROR(tx.commit());
+    keys_.commit();
+    return Status::ok();
+  }
+
+  /// Files the unfiled event keys as a run, then merges any level that has too many runs,
+  /// each in a transaction of its own. A failure leaves the keys unfiled for the next try.
+  void file_event_keys() {
+    {
+      Transaction tx(*writer_);
+      Status st = tx.begin_status();
+      if (st.is_ok()) st = keys_.file_all(*writer_, next_event_seq_ - 1);
+      if (st.is_ok()) st = commit_keyed(tx);
+      writer_->reset_all();
+      if (!st.is_ok()) {
+        keys_.rollback();
+        return;
+      }
+    }
+    for (bool merged = true; merged;) {
+      Transaction tx(*writer_);
+      Result<bool> r = tx.begin_status().is_ok() ? keys_.merge_a_level(*writer_)
+                                                 : Result<bool>(tx.begin_status());
+      merged = r.has_value() && *r && tx.commit().is_ok();
+      writer_->reset_all();
+    }
   }
 
   /// Runs `jobs` in one transaction and commits it; false (and nothing written) when a job
@@ -2486,7 +2654,7 @@ class SqliteStore final : public Store {
       }
     }
     Status committed = save_customer_counters();
-    if (committed.is_ok()) committed = tx.commit();
+    if (committed.is_ok()) committed = commit_keyed(tx);
     if (!committed.is_ok()) {
       writer_->reset_all();
       forget_transaction();
@@ -2503,6 +2671,7 @@ class SqliteStore final : public Store {
   /// Drops what the writer keeps in memory of a transaction that rolled back.
   void forget_transaction() {
     identities_.rollback();
+    keys_.rollback();
     committed_events_.clear();
     customer_counters_.clear();
   }
@@ -2695,7 +2864,6 @@ class SqliteStore final : public Store {
     identities_.invalidate();
     static constexpr const char* kMoves[] = {
         "UPDATE identities SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
-        "UPDATE events SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
         "UPDATE orders SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
         "INSERT INTO customer_tags (workspace_id, customer_id, tag, added_by, added_at, "
         "expires_at) SELECT workspace_id, ?2, tag, added_by, added_at, expires_at FROM "
@@ -2715,6 +2883,15 @@ class SqliteStore final : public Store {
     for (const char* sql : kMoves) {
       SIYU_RETURN_IF_ERROR(exec_bound(c, sql, ws, survivor.value, loser.value));
     }
+    // The loser's events, found through the event keys, which move along.
+    SIYU_RETURN_IF_ERROR(keys_.file_all(c, next_event_seq_ - 1));
+    SIYU_ASSIGN_OR_RETURN(const std::vector<int64_t> moved,
+                          keys_.move(c, ws, loser.value, survivor.value));
+    SIYU_PREPARE(events, c,
+                 "UPDATE events SET customer_id=? WHERE workspace_id=? AND seq IN (SELECT value "
+                 "FROM json_each(?))");
+    events->bind(1, survivor.value).bind(2, ws.value).bind(3, Json(moved).dump());
+    SIYU_RETURN_IF_ERROR(events->run());
     // Attributes the survivor lacks are taken from the merged customer.
     SIYU_RETURN_IF_ERROR(exec_bound(
         c,
@@ -2775,6 +2952,7 @@ class SqliteStore final : public Store {
     SIYU_RETURN_IF_ERROR(s->run());
     if (c.changes() == 0) return false;
     e.seq = next_event_seq_++;
+    keys_.stage(ws, {e.customer.value, e.ts, e.seq, e.amount, e.type});
     if (relation) {
       SIYU_RETURN_IF_ERROR(apply_relation(c, ws, e.customer, *relation, e.ts));
       SIYU_RETURN_IF_ERROR(recompute_layer(c, ws, e.customer, e.ts));
@@ -2952,6 +3130,8 @@ class SqliteStore final : public Store {
   std::vector<WriteJob*> queue_;  // guarded by queue_mu_
   bool leader_active_ = false;    // guarded by queue_mu_
   IdentityCache identities_;   // guarded by write_mu_
+  EventKeyIndex keys_;         // staging and filing under write_mu_; views for any thread
+  std::shared_mutex commit_mu_;  // a commit (exclusive) against a reader's view and snapshot
   int64_t next_event_seq_ = 1;  // guarded by write_mu_
   std::function<void(EventsCommitted)> events_listener_;  // guarded by write_mu_
   std::vector<EventsCommitted> committed_events_;  // of the open transaction; guarded by write_mu_

@@ -1,0 +1,399 @@
+#include "store/sqlite/event_key_index.h"
+
+#include <algorithm>
+#include <queue>
+#include <set>
+
+namespace siyu::store::sqlite {
+namespace {
+
+using event_keys::EventKey;
+using event_keys::key_less;
+using WsKey = std::pair<int64_t, EventKey>;
+
+bool ws_key_less(const WsKey& a, const WsKey& b) {
+  return a.first != b.first ? a.first < b.first : key_less(a.second, b.second);
+}
+
+Result<int64_t> filed_through(Connection& c) {
+  SIYU_PREPARE(s, c, "SELECT value FROM store_counters WHERE name='events_filed_through'");
+  return scalar(*s);
+}
+
+Status set_filed_through(Connection& c, int64_t through) {
+  SIYU_PREPARE(s, c, "UPDATE store_counters SET value=? WHERE name='events_filed_through'");
+  s->bind(1, through);
+  return s->run();
+}
+
+/// The level of a run of `keys` keys: 0 up to file_at × per_level keys, one more for each
+/// further factor of per_level.
+int64_t level_for(size_t keys, size_t file_at, size_t per_level) {
+  int64_t level = 0;
+  for (size_t cap = file_at * per_level; keys >= cap; cap *= per_level) ++level;
+  return level;
+}
+
+/// Reads one run block by block in (workspace, first customer) order.
+class RunCursor {
+ public:
+  explicit RunCursor(int64_t run) : run_(run) {}
+
+  /// Moves to the next key; false at the run's end.
+  Result<bool> next(Connection& c) {
+    if (++pos_ < keys_.size()) return true;
+    SIYU_PREPARE(s, c,
+                 "SELECT workspace_id, first_customer, keys FROM event_run_blocks WHERE run=?1 AND "
+                 "(workspace_id, first_customer) > (?2, ?3) ORDER BY workspace_id, "
+                 "first_customer LIMIT 1");
+    s->bind(1, run_).bind(2, ws_).bind(3, first_);
+    if (!s->step()) {
+      const Status st = s->status();
+      s->reset();
+      SIYU_RETURN_IF_ERROR(st);
+      return false;
+    }
+    ws_ = s->int_at(0);
+    first_ = s->int_at(1);
+    auto decoded = event_keys::decode_block(s->blob_at(2));
+    s->reset();
+    SIYU_ASSIGN_OR_RETURN(keys_, std::move(decoded));
+    pos_ = 0;
+    if (keys_.empty()) return internal_error("an event key block is empty");
+    return true;
+  }
+  int64_t ws() const { return ws_; }
+  EventKey& key() { return keys_[pos_]; }
+  const EventKey& key() const { return keys_[pos_]; }
+
+ private:
+  int64_t run_;
+  int64_t ws_ = INT64_MIN;
+  int64_t first_ = INT64_MIN;
+  std::vector<EventKey> keys_;
+  size_t pos_ = 0;
+};
+
+/// Writes a run's blocks as keys arrive in (workspace, key) order.
+class RunWriter {
+ public:
+  RunWriter(Connection& c, int64_t run) : c_(c), run_(run) {}
+
+  /// Keys come in (workspace, key) order; blocks are written a customer boundary at a time.
+  Status add(int64_t ws, EventKey key) {
+    if (!pending_.empty() &&
+        (ws != ws_ || (pending_.size() >= kBuffered && key.customer != pending_.back().customer))) {
+      SIYU_RETURN_IF_ERROR(flush());
+    }
+    ws_ = ws;
+    pending_.push_back(std::move(key));
+    ++written_;
+    return Status::ok();
+  }
+  /// Writes what is buffered; returns the run's key count.
+  Result<size_t> finish() {
+    SIYU_RETURN_IF_ERROR(flush());
+    return written_;
+  }
+
+ private:
+  static constexpr size_t kBuffered = 16'384;
+
+  Status flush() {
+    if (pending_.empty()) return Status::ok();
+    SIYU_PREPARE(s, c_,
+                 "INSERT INTO event_run_blocks (run, workspace_id, first_customer, last_customer, "
+                 "keys) VALUES (?,?,?,?,?)");
+    for (const event_keys::Block& b : event_keys::encode_blocks(pending_)) {
+      s->bind(1, run_).bind(2, ws_).bind(3, b.first_customer).bind(4, b.last_customer).bind_blob(
+          5, b.bytes);
+      SIYU_RETURN_IF_ERROR(s->run());
+    }
+    pending_.clear();
+    return Status::ok();
+  }
+
+  Connection& c_;
+  int64_t run_;
+  int64_t ws_ = 0;
+  std::vector<EventKey> pending_;
+  size_t written_ = 0;
+};
+
+Result<int64_t> new_run(Connection& c, int64_t level) {
+  SIYU_PREPARE(s, c, "INSERT INTO event_runs (level, keys) VALUES (?, 0)");
+  s->bind(1, level);
+  SIYU_RETURN_IF_ERROR(s->run());
+  return c.last_insert_rowid();
+}
+
+Status set_run_size(Connection& c, int64_t run, int64_t level, size_t keys) {
+  SIYU_PREPARE(s, c, "UPDATE event_runs SET level=?, keys=? WHERE id=?");
+  s->bind(1, level).bind(2, static_cast<int64_t>(keys)).bind(3, run);
+  return s->run();
+}
+
+/// Customers whose keys were moved away, of one workspace in lo … hi or of all.
+Result<std::set<std::pair<int64_t, int64_t>>> drops(Connection& c, std::optional<int64_t> ws,
+                                                    int64_t lo, int64_t hi) {
+  SIYU_PREPARE(s, c,
+               "SELECT workspace_id, customer_id FROM event_run_drops WHERE (?1 IS NULL OR "
+               "(workspace_id=?1 AND customer_id BETWEEN ?2 AND ?3))");
+  s->bind_opt(1, ws).bind(2, lo).bind(3, hi);
+  std::set<std::pair<int64_t, int64_t>> out;
+  while (s->step()) out.emplace(s->int_at(0), s->int_at(1));
+  const Status st = s->status();
+  s->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  return out;
+}
+
+}  // namespace
+
+Status EventKeyIndex::open(Connection& writer) {
+  const size_t per_run = file_at_ * runs_per_level_;
+  for (;;) {
+    Transaction tx(writer);
+    SIYU_RETURN_IF_ERROR(tx.begin_status());
+    SIYU_ASSIGN_OR_RETURN(const int64_t through, filed_through(writer));
+    SIYU_PREPARE(s, writer,
+                 "SELECT workspace_id, customer_id, ts, seq, amount, type FROM events WHERE "
+                 "seq > ? ORDER BY seq LIMIT ?");
+    s->bind(1, through).bind(2, static_cast<int64_t>(per_run));
+    std::vector<WsKey> keys;
+    while (s->step()) {
+      keys.emplace_back(s->int_at(0),
+                        EventKey{s->int_at(1), s->int_at(2), s->int_at(3), s->int_at(4), s->text_at(5)});
+    }
+    const Status st = s->status();
+    s->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    if (keys.empty()) break;
+    const int64_t last = keys.back().second.seq;
+    SIYU_RETURN_IF_ERROR(write_run(writer, keys));
+    SIYU_RETURN_IF_ERROR(set_filed_through(writer, last));
+    SIYU_RETURN_IF_ERROR(tx.commit());
+  }
+  for (;;) {
+    Transaction tx(writer);
+    SIYU_RETURN_IF_ERROR(tx.begin_status());
+    SIYU_ASSIGN_OR_RETURN(const bool merged, merge_a_level(writer));
+    if (!merged) break;
+    SIYU_RETURN_IF_ERROR(tx.commit());
+  }
+  return Status::ok();
+}
+
+EventKeyIndex::View EventKeyIndex::view() const {
+  std::lock_guard lock(mu_);
+  return View{chunks_, nullptr};
+}
+
+EventKeyIndex::View EventKeyIndex::writer_view() const {
+  View v = view();
+  v.staged = &staged_;
+  return v;
+}
+
+bool EventKeyIndex::wants_filing() const {
+  std::lock_guard lock(mu_);
+  return unfiled_ + staged_.size() >= file_at_;
+}
+
+size_t EventKeyIndex::unfiled() const {
+  std::lock_guard lock(mu_);
+  return unfiled_;
+}
+
+std::vector<EventKey> EventKeyIndex::unfiled_keys(const View& v, int64_t through, int64_t ws,
+                                                  int64_t lo, int64_t hi) {
+  std::vector<EventKey> out;
+  const auto take = [&](const Chunk& chunk) {
+    for (const auto& [key_ws, k] : chunk) {
+      if (key_ws == ws && k.customer >= lo && k.customer <= hi && k.seq > through) {
+        out.push_back(k);
+      }
+    }
+  };
+  for (const auto& chunk : v.chunks) take(*chunk);
+  if (v.staged) take(*v.staged);
+  std::sort(out.begin(), out.end(), key_less);
+  return out;
+}
+
+Status EventKeyIndex::write_run(Connection& c, std::vector<WsKey>& keys) const {
+  if (keys.empty()) return Status::ok();
+  std::sort(keys.begin(), keys.end(), ws_key_less);
+  const int64_t level = level_for(keys.size(), file_at_, runs_per_level_);
+  SIYU_ASSIGN_OR_RETURN(const int64_t run, new_run(c, level));
+  RunWriter w(c, run);
+  for (auto& [ws, k] : keys) SIYU_RETURN_IF_ERROR(w.add(ws, std::move(k)));
+  SIYU_ASSIGN_OR_RETURN(const size_t written, w.finish());
+  return set_run_size(c, run, level, written);
+}
+
+Status EventKeyIndex::file_all(Connection& c, int64_t through) {
+  SIYU_ASSIGN_OR_RETURN(const int64_t filed, filed_through(c));
+  if (through <= filed) return Status::ok();
+  std::vector<WsKey> keys;
+  const auto take = [&](const Chunk& chunk) {
+    for (const WsKey& k : chunk) {
+      if (k.second.seq > filed && k.second.seq <= through) keys.push_back(k);
+    }
+  };
+  for (const auto& chunk : view().chunks) take(*chunk);
+  take(staged_);
+  SIYU_RETURN_IF_ERROR(write_run(c, keys));
+  SIYU_RETURN_IF_ERROR(set_filed_through(c, through));
+  filed_in_transaction_ = through;
+  return Status::ok();
+}
+
+Result<bool> EventKeyIndex::merge_a_level(Connection& c) {
+  SIYU_PREPARE(full, c,
+               "SELECT level FROM event_runs GROUP BY level HAVING count(*) >= ? ORDER BY level "
+               "LIMIT 1");
+  full->bind(1, static_cast<int64_t>(runs_per_level_));
+  SIYU_ASSIGN_OR_RETURN(const std::optional<int64_t> level, optional_scalar(*full));
+  if (!level) return false;
+  SIYU_PREPARE(listed, c, "SELECT id FROM event_runs WHERE level=? ORDER BY id");
+  listed->bind(1, *level);
+  SIYU_ASSIGN_OR_RETURN(const std::vector<int64_t> inputs,
+                        all<int64_t>(*listed, [](const Statement& r) { return r.int_at(0); }));
+  SIYU_ASSIGN_OR_RETURN(const auto dropped, drops(c, std::nullopt, 0, 0));
+
+  std::vector<RunCursor> cursors;
+  for (int64_t run : inputs) cursors.emplace_back(run);
+  const auto later = [&](size_t a, size_t b) {
+    const RunCursor &x = cursors[a], &y = cursors[b];
+    if (x.ws() != y.ws()) return x.ws() > y.ws();
+    return key_less(y.key(), x.key());
+  };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heads(later);
+  for (size_t i = 0; i < cursors.size(); ++i) {
+    SIYU_ASSIGN_OR_RETURN(const bool any, cursors[i].next(c));
+    if (any) heads.push(i);
+  }
+  SIYU_ASSIGN_OR_RETURN(const int64_t run, new_run(c, *level + 1));
+  RunWriter w(c, run);
+  while (!heads.empty()) {
+    const size_t i = heads.top();
+    heads.pop();
+    RunCursor& cur = cursors[i];
+    if (!dropped.contains({cur.ws(), cur.key().customer})) {
+      SIYU_RETURN_IF_ERROR(w.add(cur.ws(), std::move(cur.key())));
+    }
+    SIYU_ASSIGN_OR_RETURN(const bool more, cur.next(c));
+    if (more) heads.push(i);
+  }
+  SIYU_ASSIGN_OR_RETURN(const size_t written, w.finish());
+  SIYU_RETURN_IF_ERROR(set_run_size(
+      c, run, std::max(*level + 1, level_for(written, file_at_, runs_per_level_)), written));
+  SIYU_PREPARE(blocks, c, "DELETE FROM event_run_blocks WHERE run=?");
+  SIYU_PREPARE(runs, c, "DELETE FROM event_runs WHERE id=?");
+  for (int64_t input : inputs) {
+    blocks->bind(1, input);
+    SIYU_RETURN_IF_ERROR(blocks->run());
+    runs->bind(1, input);
+    SIYU_RETURN_IF_ERROR(runs->run());
+  }
+  return true;
+}
+
+Result<std::vector<int64_t>> EventKeyIndex::move(Connection& c, WorkspaceId ws, int64_t from,
+                                                 int64_t to) {
+  SIYU_ASSIGN_OR_RETURN(std::vector<EventKey> keys, customer_keys(c, writer_view(), ws, from));
+  std::vector<int64_t> seqs;
+  std::vector<WsKey> moved;
+  for (EventKey& k : keys) {
+    seqs.push_back(k.seq);
+    k.customer = to;
+    moved.emplace_back(ws.value, std::move(k));
+  }
+  SIYU_RETURN_IF_ERROR(write_run(c, moved));
+  SIYU_PREPARE(s, c,
+               "INSERT INTO event_run_drops (workspace_id, customer_id) VALUES (?, ?) ON CONFLICT "
+               "DO NOTHING");
+  s->bind(1, ws.value).bind(2, from);
+  SIYU_RETURN_IF_ERROR(s->run());
+  return seqs;
+}
+
+void EventKeyIndex::commit() {
+  std::lock_guard lock(mu_);
+  if (!staged_.empty()) {
+    unfiled_ += staged_.size();
+    chunks_.push_back(std::make_shared<const Chunk>(std::move(staged_)));
+    staged_ = Chunk();
+  }
+  if (filed_in_transaction_) drop_filed(*filed_in_transaction_);
+  filed_in_transaction_.reset();
+}
+
+void EventKeyIndex::rollback() {
+  staged_.clear();
+  filed_in_transaction_.reset();
+}
+
+void EventKeyIndex::drop_filed(int64_t through) {
+  std::vector<std::shared_ptr<const Chunk>> kept;
+  unfiled_ = 0;
+  for (auto& chunk : chunks_) {
+    Chunk rest;
+    for (const WsKey& k : *chunk) {
+      if (k.second.seq > through) rest.push_back(k);
+    }
+    if (rest.empty()) continue;
+    unfiled_ += rest.size();
+    kept.push_back(rest.size() == chunk->size() ? chunk
+                                                : std::make_shared<const Chunk>(std::move(rest)));
+  }
+  chunks_ = std::move(kept);
+}
+
+Result<std::vector<EventKey>> EventKeyIndex::customer_keys(Connection& c, const View& v,
+                                                           WorkspaceId ws,
+                                                           int64_t customer) const {
+  return range_keys(c, v, ws, customer, customer);
+}
+
+Result<std::vector<EventKey>> EventKeyIndex::range_keys(Connection& c, const View& v,
+                                                        WorkspaceId ws, int64_t lo,
+                                                        int64_t hi) const {
+  SIYU_ASSIGN_OR_RETURN(const int64_t through, filed_through(c));
+  SIYU_ASSIGN_OR_RETURN(const auto dropped, drops(c, ws.value, lo, hi));
+  // Per run, the block that may hold `lo` and those after it up to `hi`.
+  SIYU_PREPARE(s, c,
+               "SELECT b.run, b.keys FROM event_runs r JOIN event_run_blocks b ON b.run=r.id AND "
+               "b.workspace_id=?1 AND b.first_customer BETWEEN coalesce((SELECT "
+               "max(first_customer) FROM event_run_blocks WHERE run=r.id AND workspace_id=?1 AND "
+               "first_customer<=?2), ?2) AND ?3 ORDER BY b.run, b.first_customer");
+  s->bind(1, ws.value).bind(2, lo).bind(3, hi);
+  std::vector<std::vector<EventKey>> runs;
+  int64_t run = -1;
+  while (s->step()) {
+    auto decoded = event_keys::decode_block(s->blob_at(1));
+    if (!decoded) {
+      s->reset();
+      return decoded.error();
+    }
+    if (s->int_at(0) != run) {
+      run = s->int_at(0);
+      runs.emplace_back();
+    }
+    for (EventKey& k : *decoded) {
+      if (k.customer >= lo && k.customer <= hi) runs.back().push_back(std::move(k));
+    }
+  }
+  const Status st = s->status();
+  s->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  runs.push_back(unfiled_keys(v, through, ws.value, lo, hi));
+  std::vector<EventKey> out = event_keys::merge_runs(std::move(runs));
+  if (!dropped.empty()) {
+    std::erase_if(out, [&](const EventKey& k) { return dropped.contains({ws.value, k.customer}); });
+  }
+  return out;
+}
+
+}  // namespace siyu::store::sqlite

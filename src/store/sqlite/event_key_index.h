@@ -1,0 +1,89 @@
+// The per-customer event index (docs/design/event-runs.md): the keys of every stored event as
+// sorted runs in SQLite blobs (migration 0015), merged level by level, and the keys not filed
+// yet in memory. Replaces the B-tree events_by_customer, which dirtied a page per event.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "core/ids.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/event_keys.h"
+
+namespace siyu::store::sqlite {
+
+class EventKeyIndex {
+ public:
+  using EventKey = event_keys::EventKey;
+  /// Keys not filed yet, each with its workspace.
+  using Chunk = std::vector<std::pair<int64_t, EventKey>>;
+
+  /// The unfiled keys as of one moment. A reader takes it before it begins its transaction
+  /// (keys filed in between are told apart by the filed_through its snapshot sees).
+  struct View {
+    std::vector<std::shared_ptr<const Chunk>> chunks;
+    const Chunk* staged = nullptr;  // the writer's open transaction
+  };
+
+  /// `file_at`: unfiled keys that make the writer file a run; `runs_per_level`: runs of one
+  /// level merged into one of the next.
+  explicit EventKeyIndex(size_t file_at = 65'536, size_t runs_per_level = 8)
+      : file_at_(file_at), runs_per_level_(runs_per_level) {}
+
+  /// At open, on the writer: files the keys of events beyond filed_through in runs of at most
+  /// `file_at` × runs_per_level keys, each in a transaction of its own. Nothing stays unfiled.
+  Status open(Connection& writer);
+
+  // ------------------------------------------------------------ the writer, under its lock
+  /// Records the key of an event stored in the open transaction.
+  void stage(WorkspaceId ws, EventKey key) { staged_.emplace_back(ws.value, std::move(key)); }
+  /// Everything unfiled, the open transaction's keys included.
+  View writer_view() const;
+  /// Whether enough keys wait to be filed.
+  bool wants_filing() const;
+  /// Writes every unfiled key with seq ≤ `through` as a run, in the open transaction, and
+  /// moves filed_through there. `through` is the newest seq given out.
+  Status file_all(Connection& c, int64_t through);
+  /// Merges the runs of the lowest level that has too many into one run of the next level,
+  /// in the open transaction; false when no level has too many.
+  Result<bool> merge_a_level(Connection& c);
+  /// Moves the keys of customer `from` onto `to` (a merge of customers) in the open
+  /// transaction, after file_all; returns the seqs of the events moved, whose rows the
+  /// caller moves.
+  Result<std::vector<int64_t>> move(Connection& c, WorkspaceId ws, int64_t from, int64_t to);
+  /// The open transaction committed / rolled back.
+  void commit();
+  void rollback();
+
+  // ------------------------------------------------------------ readers
+  View view() const;
+  /// One customer's keys in index order.
+  Result<std::vector<EventKey>> customer_keys(Connection& c, const View& v, WorkspaceId ws,
+                                              int64_t customer) const;
+  /// The keys of customers lo … hi (inclusive), in index order.
+  Result<std::vector<EventKey>> range_keys(Connection& c, const View& v, WorkspaceId ws,
+                                           int64_t lo, int64_t hi) const;
+  /// How many keys are not filed yet (for /metrics and tests).
+  size_t unfiled() const;
+
+ private:
+  /// The unfiled keys of `v` with seq > `through`, of workspace `ws` and customers lo … hi.
+  static std::vector<EventKey> unfiled_keys(const View& v, int64_t through, int64_t ws,
+                                            int64_t lo, int64_t hi);
+  Status write_run(Connection& c, std::vector<std::pair<int64_t, EventKey>>& keys) const;
+  void drop_filed(int64_t through);
+
+  const size_t file_at_;
+  const size_t runs_per_level_;
+  Chunk staged_;                              // writer only
+  std::optional<int64_t> filed_in_transaction_;  // writer only
+  mutable std::mutex mu_;                      // guards chunks_ and unfiled_
+  std::vector<std::shared_ptr<const Chunk>> chunks_;
+  size_t unfiled_ = 0;
+};
+
+}  // namespace siyu::store::sqlite
