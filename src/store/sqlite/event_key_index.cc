@@ -133,13 +133,17 @@ Status set_run_size(Connection& c, int64_t run, int64_t level, size_t keys) {
   return s->run();
 }
 
-/// Customers whose keys were moved away, of one workspace in lo … hi or of all.
+/// Customers whose keys were moved away: of one workspace in lo … hi, or of all workspaces.
 Result<std::set<std::pair<int64_t, int64_t>>> drops(Connection& c, std::optional<int64_t> ws,
                                                     int64_t lo, int64_t hi) {
-  SIYU_PREPARE(s, c,
-               "SELECT workspace_id, customer_id FROM event_run_drops WHERE (?1 IS NULL OR "
-               "(workspace_id=?1 AND customer_id BETWEEN ?2 AND ?3))");
-  s->bind_opt(1, ws).bind(2, lo).bind(3, hi);
+  Statement* s = nullptr;
+  if (ws) {
+    SIYU_ASSIGN_OR_RETURN(s, c.prepare("SELECT workspace_id, customer_id FROM event_run_drops "
+                                       "WHERE workspace_id=? AND customer_id BETWEEN ? AND ?"));
+    s->bind(1, *ws).bind(2, lo).bind(3, hi);
+  } else {
+    SIYU_ASSIGN_OR_RETURN(s, c.prepare("SELECT workspace_id, customer_id FROM event_run_drops"));
+  }
   std::set<std::pair<int64_t, int64_t>> out;
   while (s->step()) out.emplace(s->int_at(0), s->int_at(1));
   const Status st = s->status();
@@ -362,12 +366,13 @@ Result<std::vector<EventKey>> EventKeyIndex::range_keys(Connection& c, const Vie
                                                         int64_t hi) const {
   SIYU_ASSIGN_OR_RETURN(const int64_t through, filed_through(c));
   SIYU_ASSIGN_OR_RETURN(const auto dropped, drops(c, ws.value, lo, hi));
-  // Per run, the block that may hold `lo` and those after it up to `hi`.
+  // Per run, the block that may hold `lo` and those after it up to `hi`. CROSS JOIN keeps
+  // SQLite from scanning every block and looking the run up afterwards.
   SIYU_PREPARE(s, c,
-               "SELECT b.run, b.keys FROM event_runs r JOIN event_run_blocks b ON b.run=r.id AND "
-               "b.workspace_id=?1 AND b.first_customer BETWEEN coalesce((SELECT "
+               "SELECT r.id, b.keys FROM event_runs r CROSS JOIN event_run_blocks b ON b.run=r.id "
+               "AND b.workspace_id=?1 AND b.first_customer BETWEEN coalesce((SELECT "
                "max(first_customer) FROM event_run_blocks WHERE run=r.id AND workspace_id=?1 AND "
-               "first_customer<=?2), ?2) AND ?3 ORDER BY b.run, b.first_customer");
+               "first_customer<=?2), ?2) AND ?3 ORDER BY r.id, b.first_customer");
   s->bind(1, ws.value).bind(2, lo).bind(3, hi);
   std::vector<std::vector<EventKey>> runs;
   int64_t run = -1;
