@@ -228,6 +228,30 @@ TEST_F(EventRunsTest, MergesCommittedTogetherWithIngestsLoseAndDoubleNothing) {
   expect_index_equals_reference(ws_);
 }
 
+TEST_F(EventRunsTest, MergesOfCustomersKeepFewRunsALevel) {
+  // Each merge of customers files its own small runs; levels must still be merged.
+  for (int64_t n = 1; n <= 40; ++n) ingest_for(ws_, n);
+  for (int64_t n = 2; n <= 40; ++n) {
+    ASSERT_TRUE(store_->identify(ws_, {user(1), user(n)}, kAt).has_value());
+  }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_.str() + "/siyu.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT level, count(*) FROM event_runs GROUP BY level", -1, &s,
+                               nullptr),
+            SQLITE_OK);
+  int levels = 0;
+  while (sqlite3_step(s) == SQLITE_ROW) {
+    ++levels;
+    EXPECT_LT(sqlite3_column_int64(s, 1), 3) << "runs at level " << sqlite3_column_int64(s, 0);
+  }
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  EXPECT_GE(levels, 2);
+  expect_index_equals_reference(ws_);
+  EXPECT_EQ(store_->events(ws_, CustomerId(1), std::nullopt, 100)->size(), 40U);
+}
+
 TEST_F(EventRunsTest, AStoreFromSchema14FilesItsEventsWhenItOpens) {
   ingest(ws_, 200, 25);
   const auto before = reference(ws_);

@@ -185,6 +185,7 @@ Status EventKeyIndex::open(Connection& writer) {
     if (!merged) break;
     SIYU_RETURN_IF_ERROR(tx.commit());
   }
+  wrote_run_ = false;
   return Status::ok();
 }
 
@@ -225,8 +226,9 @@ std::vector<EventKey> EventKeyIndex::unfiled_keys(const View& v, int64_t through
   return out;
 }
 
-Status EventKeyIndex::write_run(Connection& c, std::vector<WsKey>& keys) const {
+Status EventKeyIndex::write_run(Connection& c, std::vector<WsKey>& keys) {
   if (keys.empty()) return Status::ok();
+  wrote_run_ = true;
   std::sort(keys.begin(), keys.end(), ws_key_less);
   const int64_t level = level_for(keys.size(), file_at_, runs_per_level_);
   SIYU_ASSIGN_OR_RETURN(const int64_t run, new_run(c, level));
@@ -259,7 +261,10 @@ Result<bool> EventKeyIndex::merge_a_level(Connection& c) {
                "LIMIT 1");
   full->bind(1, static_cast<int64_t>(runs_per_level_));
   SIYU_ASSIGN_OR_RETURN(const std::optional<int64_t> level, optional_scalar(*full));
-  if (!level) return false;
+  if (!level) {
+    merge_due_ = false;
+    return false;
+  }
   SIYU_PREPARE(listed, c, "SELECT id FROM event_runs WHERE level=? ORDER BY id");
   listed->bind(1, *level);
   SIYU_ASSIGN_OR_RETURN(const std::vector<int64_t> inputs,
@@ -332,11 +337,14 @@ void EventKeyIndex::commit() {
   }
   if (filed_in_transaction_) drop_filed(*filed_in_transaction_);
   filed_in_transaction_.reset();
+  merge_due_ = merge_due_ || wrote_run_;
+  wrote_run_ = false;
 }
 
 void EventKeyIndex::rollback() {
   staged_.clear();
   filed_in_transaction_.reset();
+  wrote_run_ = false;
 }
 
 void EventKeyIndex::drop_filed(int64_t through) {

@@ -45,11 +45,14 @@ class EventKeyIndex {
   View writer_view() const;
   /// Whether enough keys wait to be filed.
   bool wants_filing() const;
+  /// Whether runs were written since a level was last found with too many runs (a merge of
+  /// customers writes small runs of its own, besides the filings of wants_filing).
+  bool wants_merging() const { return merge_due_; }
   /// Writes every unfiled key with seq ≤ `through` as a run, in the open transaction, and
   /// moves filed_through there. `through` is the newest seq given out.
   Status file_all(Connection& c, int64_t through);
   /// Merges the runs of the lowest level that has too many into one run of the next level,
-  /// in the open transaction; false when no level has too many.
+  /// in the open transaction; false (and no merge due) when no level has too many.
   Result<bool> merge_a_level(Connection& c);
   /// Moves the keys of customer `from` onto `to` (a merge of customers) in the open
   /// transaction, after file_all; returns the seqs of the events moved, whose rows the
@@ -74,13 +77,15 @@ class EventKeyIndex {
   /// The unfiled keys of `v` with seq > `through`, of workspace `ws` and customers lo … hi.
   static std::vector<EventKey> unfiled_keys(const View& v, int64_t through, int64_t ws,
                                             int64_t lo, int64_t hi);
-  Status write_run(Connection& c, std::vector<std::pair<int64_t, EventKey>>& keys) const;
+  Status write_run(Connection& c, std::vector<std::pair<int64_t, EventKey>>& keys);
   void drop_filed(int64_t through);
 
   const size_t file_at_;
   const size_t runs_per_level_;
   Chunk staged_;                              // writer only
   std::optional<int64_t> filed_in_transaction_;  // writer only
+  bool wrote_run_ = false;                       // writer only: in the open transaction
+  bool merge_due_ = false;                       // writer only
   mutable std::mutex mu_;                      // guards chunks_ and unfiled_
   std::vector<std::shared_ptr<const Chunk>> chunks_;
   size_t unfiled_ = 0;

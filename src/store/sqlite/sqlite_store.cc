@@ -2601,7 +2601,7 @@ class SqliteStore final : public Store {
     if (!commit_together(group)) {
       for (WriteJob* j : group) (void)commit_together(std::span<WriteJob* const>(&j, 1));
     }
-    if (keys_.wants_filing()) file_event_keys();
+    if (keys_.wants_filing() || keys_.wants_merging()) file_event_keys();
     commit_micros_.fetch_add(micros_since(start));
   }
 
@@ -2614,10 +2614,11 @@ class SqliteStore final : public Store {
     return Status::ok();
   }
 
-  /// Files the unfiled event keys as a run, then merges any level that has too many runs,
-  /// each in a transaction of its own. A failure leaves the keys unfiled for the next try.
+  /// Files the unfiled event keys as a run when enough wait, then merges any level that has
+  /// too many runs, each in a transaction of its own. A failure leaves the keys unfiled (or the
+  /// runs unmerged) for the next try.
   void file_event_keys() {
-    {
+    if (keys_.wants_filing()) {
       Transaction tx(*writer_);
       Status st = tx.begin_status();
       if (st.is_ok()) st = keys_.file_all(*writer_, next_event_seq_ - 1);
