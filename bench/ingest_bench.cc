@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
                      {"customer", {{"type", "phone"}, {"value", r.phone}}},
                      {"properties", {{"page", "menu"}}}});
       if (out_csv) {
-        out_csv << "1," << r.event_id << "," << (1 + customer_of(i)) << "," << r.type << ","
-                << r.ts << "," << r.amount << "," << r.channel << ",\"{\"\"page\"\":\"\"menu\"\"}\","
+        out_csv << "1," << r.event_id << "," << (1 + customer_of(i)) << "," << r.type << "," << r.ts
+                << "," << r.amount << "," << r.channel << ",\"{\"\"page\"\":\"\"menu\"\"}\","
                 << r.ts << "\n";
       }
     }

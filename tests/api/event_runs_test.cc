@@ -6,11 +6,11 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <random>
 #include <thread>
-#include <atomic>
 #include <tuple>
 #include <vector>
 
@@ -101,7 +101,8 @@ class EventRunsTest : public ::testing::Test {
   void expect_index_equals_reference(WorkspaceId ws) {
     const auto want = reference(ws);
     std::vector<CustomerId> ids;
-    for (int64_t id = 1; store_->customer(ws, CustomerId(id)).has_value(); ++id) ids.emplace_back(id);
+    for (int64_t id = 1; store_->customer(ws, CustomerId(id)).has_value(); ++id)
+      ids.emplace_back(id);
     ASSERT_FALSE(ids.empty());
     for (CustomerId id : ids) {
       const Customer c = *store_->customer(ws, id);
@@ -116,9 +117,11 @@ class EventRunsTest : public ::testing::Test {
       const auto it = want.find(id.value);
       const std::vector<Seen> expected = it == want.end() ? std::vector<Seen>() : it->second;
       EXPECT_EQ(got, expected) << "customer " << id.value << (live ? "" : " (merged or erased)");
-      ASSERT_TRUE(std::is_sorted(events->rbegin(), events->rend(), [](const Event& a, const Event& b) {
-        return std::tie(a.ts, a.seq) < std::tie(b.ts, b.seq);
-      })) << "newest first";
+      ASSERT_TRUE(std::is_sorted(events->rbegin(), events->rend(),
+                                 [](const Event& a, const Event& b) {
+                                   return std::tie(a.ts, a.seq) < std::tie(b.ts, b.seq);
+                                 }))
+          << "newest first";
     }
     const auto activity_of = [](const CustomerFacts& f) {
       std::vector<std::tuple<EpochMs, std::string, int64_t, std::string>> out;
@@ -205,7 +208,8 @@ TEST_F(EventRunsTest, MergesCommittedTogetherWithIngestsLoseAndDoubleNothing) {
         for (int k = 0; k < 8; ++k) {
           PendingEvent p;
           p.identity = user(static_cast<int64_t>(rng() % 12) + 1);
-          p.event.event_id = "t" + std::to_string(t) + "-" + std::to_string(b) + "-" + std::to_string(k);
+          p.event.event_id =
+              "t" + std::to_string(t) + "-" + std::to_string(b) + "-" + std::to_string(k);
           p.event.type = kTypes[rng() % 3];
           p.event.ts = kAt - static_cast<EpochMs>(rng() % 100) * 1000;
           batch.push_back(std::move(p));

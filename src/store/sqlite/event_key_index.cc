@@ -105,8 +105,11 @@ class RunWriter {
                  "INSERT INTO event_run_blocks (run, workspace_id, first_customer, last_customer, "
                  "keys) VALUES (?,?,?,?,?)");
     for (const event_keys::Block& b : event_keys::encode_blocks(pending_)) {
-      s->bind(1, run_).bind(2, ws_).bind(3, b.first_customer).bind(4, b.last_customer).bind_blob(
-          5, b.bytes);
+      s->bind(1, run_)
+          .bind(2, ws_)
+          .bind(3, b.first_customer)
+          .bind(4, b.last_customer)
+          .bind_blob(5, b.bytes);
       SIYU_RETURN_IF_ERROR(s->run());
     }
     pending_.clear();
@@ -166,8 +169,8 @@ Status EventKeyIndex::open(Connection& writer) {
     s->bind(1, through).bind(2, static_cast<int64_t>(per_run));
     std::vector<WsKey> keys;
     while (s->step()) {
-      keys.emplace_back(s->int_at(0),
-                        EventKey{s->int_at(1), s->int_at(2), s->int_at(3), s->int_at(4), s->text_at(5)});
+      keys.emplace_back(s->int_at(0), EventKey{s->int_at(1), s->int_at(2), s->int_at(3),
+                                               s->int_at(4), s->text_at(5)});
     }
     const Status st = s->status();
     s->reset();
@@ -203,11 +206,6 @@ EventKeyIndex::View EventKeyIndex::writer_view() const {
 bool EventKeyIndex::wants_filing() const {
   std::lock_guard lock(mu_);
   return unfiled_ + staged_.size() >= file_at_;
-}
-
-size_t EventKeyIndex::unfiled() const {
-  std::lock_guard lock(mu_);
-  return unfiled_;
 }
 
 std::vector<EventKey> EventKeyIndex::unfiled_keys(const View& v, int64_t through, int64_t ws,
@@ -364,8 +362,7 @@ void EventKeyIndex::drop_filed(int64_t through) {
 }
 
 Result<std::vector<EventKey>> EventKeyIndex::customer_keys(Connection& c, const View& v,
-                                                           WorkspaceId ws,
-                                                           int64_t customer) const {
+                                                           WorkspaceId ws, int64_t customer) const {
   return range_keys(c, v, ws, customer, customer);
 }
 

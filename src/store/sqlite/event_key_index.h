@@ -68,25 +68,23 @@ class EventKeyIndex {
   Result<std::vector<EventKey>> customer_keys(Connection& c, const View& v, WorkspaceId ws,
                                               int64_t customer) const;
   /// The keys of customers lo … hi (inclusive), in index order.
-  Result<std::vector<EventKey>> range_keys(Connection& c, const View& v, WorkspaceId ws,
-                                           int64_t lo, int64_t hi) const;
-  /// How many keys are not filed yet (for /metrics and tests).
-  size_t unfiled() const;
+  Result<std::vector<EventKey>> range_keys(Connection& c, const View& v, WorkspaceId ws, int64_t lo,
+                                           int64_t hi) const;
 
  private:
   /// The unfiled keys of `v` with seq > `through`, of workspace `ws` and customers lo … hi.
-  static std::vector<EventKey> unfiled_keys(const View& v, int64_t through, int64_t ws,
-                                            int64_t lo, int64_t hi);
+  static std::vector<EventKey> unfiled_keys(const View& v, int64_t through, int64_t ws, int64_t lo,
+                                            int64_t hi);
   Status write_run(Connection& c, std::vector<std::pair<int64_t, EventKey>>& keys);
   void drop_filed(int64_t through);
 
   const size_t file_at_;
   const size_t runs_per_level_;
-  Chunk staged_;                              // writer only
+  Chunk staged_;                                 // writer only
   std::optional<int64_t> filed_in_transaction_;  // writer only
   bool wrote_run_ = false;                       // writer only: in the open transaction
   bool merge_due_ = false;                       // writer only
-  mutable std::mutex mu_;                      // guards chunks_ and unfiled_
+  mutable std::mutex mu_;                        // guards chunks_ and unfiled_
   std::vector<std::shared_ptr<const Chunk>> chunks_;
   size_t unfiled_ = 0;
 };

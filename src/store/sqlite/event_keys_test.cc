@@ -18,7 +18,8 @@ std::vector<EventKey> random_keys(std::mt19937_64& rng, size_t n) {
                                 : static_cast<int64_t>(rng() % 1'000'000'000) + 1;
     k.ts = static_cast<int64_t>(rng() % 4'000'000'000'000) - 1'000'000'000'000;
     k.seq = static_cast<int64_t>(rng() >> 2);
-    k.amount = rng() % 3 == 0 ? -static_cast<int64_t>(rng() % 100'000) : static_cast<int64_t>(rng() % 1000);
+    k.amount = rng() % 3 == 0 ? -static_cast<int64_t>(rng() % 100'000)
+                              : static_cast<int64_t>(rng() % 1000);
     k.type = kTypes[rng() % 5];
   }
   std::sort(keys.begin(), keys.end(), key_less);
@@ -48,7 +49,8 @@ TEST(EventKeysTest, BlocksDecodeToTheKeysAndKeepEachCustomerInOneBlock) {
       const auto customers = std::unique(back.begin(), back.end(),
                                          [](const EventKey& a, const EventKey& b) {
                                            return a.customer == b.customer;
-                                         }) - back.begin();
+                                         }) -
+                             back.begin();
       EXPECT_EQ(blocks.size(), static_cast<size_t>(customers));
     }
   }

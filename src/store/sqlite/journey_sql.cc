@@ -508,9 +508,8 @@ Result<AdvanceOutcome> advance_run(Connection& c, WorkspaceId ws, const RunAdvan
   return out;
 }
 
-Result<JourneyStats> stats(Connection& c, WorkspaceId ws, int64_t id,
-                           const std::string& goal_event, EpochMs goal_within_ms,
-                           const GoalTimes& goal_times) {
+Result<JourneyStats> stats(Connection& c, WorkspaceId ws, int64_t id, const std::string& goal_event,
+                           EpochMs goal_within_ms, const GoalTimes& goal_times) {
   JourneyStats out;
   {
     SIYU_PREPARE(s, c,

@@ -37,9 +37,8 @@ Result<AdvanceOutcome> advance_run(Connection& c, WorkspaceId ws, const RunAdvan
 using GoalTimes = std::function<Result<std::vector<EpochMs>>(CustomerId)>;
 /// A journey's figures; a customer reached the goal when one of `goal_times` falls within
 /// goal_within_ms of entering (or of being sent a variant).
-Result<JourneyStats> stats(Connection& c, WorkspaceId ws, int64_t id,
-                           const std::string& goal_event, EpochMs goal_within_ms,
-                           const GoalTimes& goal_times);
+Result<JourneyStats> stats(Connection& c, WorkspaceId ws, int64_t id, const std::string& goal_event,
+                           EpochMs goal_within_ms, const GoalTimes& goal_times);
 
 /// Inserts one outbox row, deciding caps and opt-out first; returns its stored state, or ""
 /// when the key existed.

@@ -11,10 +11,10 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
-#include <span>
 #include <shared_mutex>
-#include <type_traits>
+#include <span>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include "core/json.h"
@@ -612,7 +612,8 @@ class SqliteStore final : public Store {
         if (std::string_view(sql).find("?3") != std::string_view::npos) s->bind(3, at);
         SIYU_RETURN_IF_ERROR(s->run());
       }
-      SIYU_ASSIGN_OR_RETURN(const auto keys, keys_.customer_keys(c, keys_.writer_view(), ws, id.value));
+      SIYU_ASSIGN_OR_RETURN(const auto keys,
+                            keys_.customer_keys(c, keys_.writer_view(), ws, id.value));
       SIYU_PREPARE(blank, c,
                    "UPDATE events SET properties='{}' WHERE workspace_id=? AND seq IN (SELECT "
                    "value FROM json_each(?))");
@@ -818,17 +819,18 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Event>> events(WorkspaceId ws, CustomerId cust, std::optional<EpochMs> before,
                                     int limit) override {
-    return read<std::vector<Event>>([&](Connection& c, const EventKeyIndex::View& view)
-                                        -> Result<std::vector<Event>> {
-      SIYU_ASSIGN_OR_RETURN(const auto keys, keys_.customer_keys(c, view, ws, cust.value));
-      SIYU_PREPARE(s, c,
-                   "SELECT seq, event_id, customer_id, type, ts, amount, coalesce(channel,''), "
-                   "coalesce(campaign,''), coalesce(content,''), coalesce(staff,''), "
-                   "coalesce(properties,'{}'), received_at FROM events WHERE workspace_id=? AND "
-                   "seq IN (SELECT value FROM json_each(?)) ORDER BY ts DESC, seq DESC");
-      s->bind(1, ws.value).bind(2, newest_seqs(keys, before.value_or(INT64_MAX), limit));
-      return all<Event>(*s, read_event);
-    });
+    return read<std::vector<Event>>(
+        [&](Connection& c, const EventKeyIndex::View& view) -> Result<std::vector<Event>> {
+          SIYU_ASSIGN_OR_RETURN(const auto keys, keys_.customer_keys(c, view, ws, cust.value));
+          SIYU_PREPARE(
+              s, c,
+              "SELECT seq, event_id, customer_id, type, ts, amount, coalesce(channel,''), "
+              "coalesce(campaign,''), coalesce(content,''), coalesce(staff,''), "
+              "coalesce(properties,'{}'), received_at FROM events WHERE workspace_id=? AND "
+              "seq IN (SELECT value FROM json_each(?)) ORDER BY ts DESC, seq DESC");
+          s->bind(1, ws.value).bind(2, newest_seqs(keys, before.value_or(INT64_MAX), limit));
+          return all<Event>(*s, read_event);
+        });
   }
 
   /// The seqs of the `limit` newest keys before `before`, as a JSON array.
@@ -1437,14 +1439,15 @@ class SqliteStore final : public Store {
     FactSelection selection;
     selection.listed_ids = sorted_ids(ids);
     selection.listed = Json(selection.listed_ids).dump();
-    return read<FactsSnapshot>([&](Connection& c, const EventKeyIndex::View& view)
-                                   -> Result<FactsSnapshot> {
+    return read<FactsSnapshot>([&](Connection& c,
+                                   const EventKeyIndex::View& view) -> Result<FactsSnapshot> {
       std::unordered_map<int64_t, CustomerFacts> found;
       found.reserve(ids.size());
       FactsSnapshot out;
-      SIYU_ASSIGN_OR_RETURN(out.generation,
-                            stream_facts(c, view, ws, selection, activity_since, with_properties,
-                                         [&](CustomerFacts& f) { found.emplace(f.id.value, std::move(f)); }));
+      SIYU_ASSIGN_OR_RETURN(out.generation, stream_facts(c, view, ws, selection, activity_since,
+                                                         with_properties, [&](CustomerFacts& f) {
+                                                           found.emplace(f.id.value, std::move(f));
+                                                         }));
       out.facts.reserve(ids.size());
       for (CustomerId id : ids) {
         auto it = found.find(id.value);
@@ -1477,10 +1480,10 @@ class SqliteStore final : public Store {
     WorkspaceId ws;
     EpochMs since = 0;
     bool with_properties = false;
-    const std::vector<int64_t>* listed = nullptr;  // sorted; null for a range of ids
-    int64_t last = INT64_MAX;                      // the range's last id
-    int64_t loaded_to = 0;                         // the window read covers ids up to here
-    std::vector<event_keys::EventKey> keys;        // of the window, from `since`
+    const std::vector<int64_t>* listed = nullptr;         // sorted; null for a range of ids
+    int64_t last = INT64_MAX;                             // the range's last id
+    int64_t loaded_to = 0;                                // the window read covers ids up to here
+    std::vector<event_keys::EventKey> keys;               // of the window, from `since`
     std::unordered_map<int64_t, std::string> properties;  // by seq
     size_t pos = 0;
 
@@ -1512,7 +1515,8 @@ class SqliteStore final : public Store {
       if (listed) {
         auto it = std::upper_bound(listed->begin(), listed->end(), id);
         to = id;
-        for (; it != listed->end() && *it - to <= kDenseGap && *it - id < kWindowIds; ++it) to = *it;
+        for (; it != listed->end() && *it - to <= kDenseGap && *it - id < kWindowIds; ++it)
+          to = *it;
       }
       SIYU_ASSIGN_OR_RETURN(std::vector<event_keys::EventKey> read,
                             index->range_keys(*c, *view, ws, id, to));
@@ -1740,10 +1744,9 @@ class SqliteStore final : public Store {
   /// Streams the blocks of ids that belong to `part` of `parts` (block b to part b % parts),
   /// in increasing order, until done or until another part `failed`.
   Status stream_blocks(Connection& c, const EventKeyIndex::View& view, WorkspaceId ws, int part,
-                       int parts, int64_t max_id,
-                              EpochMs activity_since, bool with_properties,
-                              const std::atomic<bool>& failed,
-                              const std::function<void(CustomerFacts&)>& fn) {
+                       int parts, int64_t max_id, EpochMs activity_since, bool with_properties,
+                       const std::atomic<bool>& failed,
+                       const std::function<void(CustomerFacts&)>& fn) {
     for (int64_t block = part; block * kFactBlockIds <= max_id && !failed; block += parts) {
       FactSelection selection;
       selection.first = std::max<int64_t>(1, block * kFactBlockIds);
@@ -1757,9 +1760,9 @@ class SqliteStore final : public Store {
   /// Calls `fn` for every live customer of `selection`, in id order: the customer rows and
   /// every feed merged in one pass. Returns the snapshot's event generation (FactsSnapshot).
   Result<int64_t> stream_facts(Connection& c, const EventKeyIndex::View& view, WorkspaceId ws,
-                               const FactSelection& selection,
-                                      EpochMs activity_since, bool with_properties,
-                                      const std::function<void(CustomerFacts&)>& fn) {
+                               const FactSelection& selection, EpochMs activity_since,
+                               bool with_properties,
+                               const std::function<void(CustomerFacts&)>& fn) {
     SIYU_PREPARE(seq, c, "SELECT value FROM store_counters WHERE name='next_event_seq'");
     SIYU_ASSIGN_OR_RETURN(const int64_t generation, scalar(*seq));
     SIYU_RETURN_IF_ERROR(
@@ -1768,9 +1771,8 @@ class SqliteStore final : public Store {
   }
 
   Status stream_selection(Connection& c, const EventKeyIndex::View& view, WorkspaceId ws,
-                          const FactSelection& selection,
-                                 EpochMs activity_since, bool with_properties,
-                                 const std::function<void(CustomerFacts&)>& fn) {
+                          const FactSelection& selection, EpochMs activity_since,
+                          bool with_properties, const std::function<void(CustomerFacts&)>& fn) {
     SIYU_PREPARE(rows, c,
                  std::string("SELECT layer, gender, city, channel_id, owner_staff, created_at, custom, "
                              "id FROM customers WHERE workspace_id=?1 AND id ") +
@@ -1850,8 +1852,11 @@ class SqliteStore final : public Store {
               "'merged', merged, 'reason', reason), id FROM merges WHERE workspace_id=?1 AND "
               "survivor=?2 AND at < ?3"
               ") ORDER BY at DESC, kind, seq DESC LIMIT ?4");
-          s->bind(1, ws.value).bind(2, cust.value).bind(3, before.value_or(INT64_MAX)).bind(
-              4, int64_t{limit}).bind(5, newest_seqs(keys, before.value_or(INT64_MAX), limit));
+          s->bind(1, ws.value)
+              .bind(2, cust.value)
+              .bind(3, before.value_or(INT64_MAX))
+              .bind(4, int64_t{limit})
+              .bind(5, newest_seqs(keys, before.value_or(INT64_MAX), limit));
           return all<TimelineItem>(*s, [](const Statement& r) {
             return TimelineItem{r.int_at(0), r.text_at(1), r.text_at(2), r.text_at(3),
                                 r.int_at(4)};
