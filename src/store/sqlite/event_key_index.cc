@@ -211,15 +211,23 @@ bool EventKeyIndex::wants_filing() const {
 std::vector<EventKey> EventKeyIndex::unfiled_keys(const View& v, int64_t through, int64_t ws,
                                                   int64_t lo, int64_t hi) {
   std::vector<EventKey> out;
-  const auto take = [&](const Chunk& chunk) {
-    for (const auto& [key_ws, k] : chunk) {
-      if (key_ws == ws && k.customer >= lo && k.customer <= hi && k.seq > through) {
-        out.push_back(k);
-      }
-    }
+  const auto wanted = [&](const WsKey& k) {
+    return k.first == ws && k.second.customer >= lo && k.second.customer <= hi &&
+           k.second.seq > through;
   };
-  for (const auto& chunk : v.chunks) take(*chunk);
-  if (v.staged) take(*v.staged);
+  // Committed chunks are sorted: a lookup seeks in each instead of reading it all.
+  const WsKey first{ws, EventKey{lo, INT64_MIN, INT64_MIN, 0, {}}};
+  for (const auto& chunk : v.chunks) {
+    for (auto k = std::lower_bound(chunk->begin(), chunk->end(), first, ws_key_less);
+         k != chunk->end() && k->first == ws && k->second.customer <= hi; ++k) {
+      if (k->second.seq > through) out.push_back(k->second);
+    }
+  }
+  if (v.staged) {
+    for (const WsKey& k : *v.staged) {
+      if (wanted(k)) out.push_back(k.second);
+    }
+  }
   std::sort(out.begin(), out.end(), key_less);
   return out;
 }
@@ -327,6 +335,7 @@ Result<std::vector<int64_t>> EventKeyIndex::move(Connection& c, WorkspaceId ws, 
 }
 
 void EventKeyIndex::commit() {
+  std::sort(staged_.begin(), staged_.end(), ws_key_less);
   std::lock_guard lock(mu_);
   if (!staged_.empty()) {
     unfiled_ += staged_.size();

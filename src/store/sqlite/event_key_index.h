@@ -19,7 +19,8 @@ namespace siyu::store::sqlite {
 class EventKeyIndex {
  public:
   using EventKey = event_keys::EventKey;
-  /// Keys not filed yet, each with its workspace.
+  /// Keys not filed yet, each with its workspace; committed chunks are sorted by (workspace,
+  /// key).
   using Chunk = std::vector<std::pair<int64_t, EventKey>>;
 
   /// The unfiled keys as of one moment. A reader takes it before it begins its transaction
