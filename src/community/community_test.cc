@@ -4,7 +4,6 @@
 // welcome batching, channel-code rotation under concurrent joins, blacklisting, message
 // aggregates and health figures checked against a plain evaluation of random activity.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <map>
@@ -25,6 +24,7 @@
 #include "core/text.h"
 #include "core/time_format.h"
 #include "store/store.h"
+#include "support/store_file.h"
 #include "support/temp_dir.h"
 #include "support/test_store.h"
 
@@ -564,8 +564,6 @@ TEST_F(CommunityStoreTest, MemberActivitySurvivesTheMoveToItsOwnTable) {
   }
   const auto before = *store_->group_members(ws_, g.id, false);
   store_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_.str() + "/siyu.db").c_str(), &db), SQLITE_OK);
   const char* to_version_9 =
       "ALTER TABLE group_members ADD COLUMN messages INTEGER NOT NULL DEFAULT 0;"
       "ALTER TABLE group_members ADD COLUMN replies_drawn INTEGER NOT NULL DEFAULT 0;"
@@ -578,8 +576,7 @@ TEST_F(CommunityStoreTest, MemberActivitySurvivesTheMoveToItsOwnTable) {
       "AND a.customer_id=m.customer_id;"
       "DROP TABLE member_activity;"
       "DELETE FROM schema_migrations WHERE version=10;";
-  ASSERT_EQ(sqlite3_exec(db, to_version_9, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_EQ(testing::run_sql_on_store(dir_, to_version_9), "");
   store_ = testing::open_test_store(dir_);
   const auto after = *store_->group_members(ws_, g.id, false);
   ASSERT_EQ(after.size(), before.size());

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "store/store.h"
+#include "support/store_file.h"
 #include "support/temp_dir.h"
 
 namespace siyu::store {
@@ -261,16 +262,12 @@ TEST_F(EventRunsTest, AStoreFromSchema14FilesItsEventsWhenItOpens) {
   const auto before = reference(ws_);
   // Back to schema version 14: the B-tree per customer, nothing filed.
   store_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_.str() + "/siyu.db").c_str(), &db), SQLITE_OK);
   const char* to_version_14 =
       "DROP TABLE event_runs; DROP TABLE event_run_blocks; DROP TABLE event_run_drops;"
       "DELETE FROM store_counters WHERE name='events_filed_through';"
       "CREATE INDEX events_by_customer ON events(workspace_id, customer_id, ts, type, amount);"
       "DELETE FROM schema_migrations WHERE version=15;";
-  ASSERT_EQ(sqlite3_exec(db, to_version_14, nullptr, nullptr, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_EQ(testing::run_sql_on_store(dir_, to_version_14), "");
   open();
   EXPECT_EQ(reference(ws_), before);
   expect_index_equals_reference(ws_);

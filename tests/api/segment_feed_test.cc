@@ -2,12 +2,12 @@
 // yet read back one by one under dense, growing ids — by segment, across segments, after an
 // erase, and from rows written before the sets existed.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <memory>
 #include <vector>
 
 #include "store/store.h"
+#include "support/store_file.h"
 #include "support/temp_dir.h"
 #include "support/test_store.h"
 
@@ -162,8 +162,6 @@ TEST_F(SegmentFeedTest, ChangesStoredOneRowEachBeforeTheSetsKeepTheirIds) {
   ASSERT_EQ(before.size(), 3U);
   // Back to schema version 13: one row per change, ids as they were.
   store_.reset();
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_.str() + "/siyu.db").c_str(), &db), SQLITE_OK);
   const char* to_version_13 =
       "CREATE TABLE segment_changes (id INTEGER PRIMARY KEY, workspace_id INTEGER NOT NULL, "
       "segment_id INTEGER NOT NULL, customer_id INTEGER NOT NULL, entered INTEGER NOT NULL, "
@@ -175,9 +173,7 @@ TEST_F(SegmentFeedTest, ChangesStoredOneRowEachBeforeTheSetsKeepTheirIds) {
       "DROP TABLE segment_change_sets;"
       "DROP TABLE segment_change_head;"
       "DELETE FROM schema_migrations WHERE version=14;";
-  ASSERT_EQ(sqlite3_exec(db, to_version_13, nullptr, nullptr, nullptr), SQLITE_OK)
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
+  ASSERT_EQ(testing::run_sql_on_store(dir_, to_version_13), "");
   store_ = testing::open_test_store(dir_);
   const auto after = read_all(0, 100);
   ASSERT_EQ(after.size(), before.size());

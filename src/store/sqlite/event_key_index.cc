@@ -211,10 +211,6 @@ bool EventKeyIndex::wants_filing() const {
 std::vector<EventKey> EventKeyIndex::unfiled_keys(const View& v, int64_t through, int64_t ws,
                                                   int64_t lo, int64_t hi) {
   std::vector<EventKey> out;
-  const auto wanted = [&](const WsKey& k) {
-    return k.first == ws && k.second.customer >= lo && k.second.customer <= hi &&
-           k.second.seq > through;
-  };
   // Committed chunks are sorted: a lookup seeks in each instead of reading it all.
   const WsKey first{ws, EventKey{lo, INT64_MIN, INT64_MIN, 0, {}}};
   for (const auto& chunk : v.chunks) {
@@ -224,8 +220,10 @@ std::vector<EventKey> EventKeyIndex::unfiled_keys(const View& v, int64_t through
     }
   }
   if (v.staged) {
-    for (const WsKey& k : *v.staged) {
-      if (wanted(k)) out.push_back(k.second);
+    for (const auto& [key_ws, k] : *v.staged) {
+      if (key_ws == ws && k.customer >= lo && k.customer <= hi && k.seq > through) {
+        out.push_back(k);
+      }
     }
   }
   std::sort(out.begin(), out.end(), key_less);
