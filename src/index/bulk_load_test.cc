@@ -1,5 +1,6 @@
-// A bulk load on its own thread builds the same index as customers upserted one by one, and
-// events summed by (type, day) match a plain map of cells.
+// A bulk load on its own thread builds the same index as customers upserted one by one, events
+// added in pieces index as the same events upserted at once, and events summed by (type, day)
+// match a plain map of cells.
 #include "index/bulk_load.h"
 
 #include <gtest/gtest.h>
@@ -61,6 +62,22 @@ std::string contents(const CustomerIndex& ix) {
       for (uint32_t id : age->present()) out << age->at(id) << ' ';
     }
     for (const auto& [day, b] : v.created_days()) out << day, bitmap(b);
+    std::map<uint32_t, std::string> names;
+    for (const char* type : kTypes) {
+      if (const auto t = v.event_type(type)) names[*t] = type;
+    }
+    for (uint32_t id : v.live()) {
+      std::map<std::pair<std::string, uint32_t>, std::pair<int64_t, int64_t>> sums;
+      for (const ActivityCell& cell : v.activity(id)) {
+        auto& [count, amount] = sums[{names.at(cell.type), cell.day}];
+        count += cell.count;
+        amount += cell.amount;
+      }
+      out << id << '@' << v.last_active(id) << ':';
+      for (const auto& [at, sum] : sums) {
+        out << at.first << at.second << '=' << sum.first << '/' << sum.second << ' ';
+      }
+    }
     for (const char* type : kTypes) {
       const auto t = v.event_type(type);
       if (!t) continue;
@@ -170,6 +187,40 @@ TEST(BulkLoadTest, EndsTheLoadWhenTheReaderStopsEarly) {
     for (uint32_t id = 1; id <= 2'500; ++id) load.add(0, random_customer(id, rng), {});
   }  // no finish(): as when reading the store fails half way
   EXPECT_EQ(ix.size(), 2'500u);
+}
+
+TEST(AddActivityTest, EventsAddedInPiecesIndexAsTheSameEventsUpsertedAtOnce) {
+  std::mt19937 rng(23);
+  CustomerIndex whole, pieces;
+  for (uint32_t id = 1; id <= 300; ++id) {
+    IndexedCustomer c = random_customer(id, rng);
+    // Pieces of up to 100 events and amounts up to 2^32 cents: a day may need several cells.
+    std::map<std::pair<std::string, int32_t>, std::pair<uint32_t, int64_t>> sums;
+    std::vector<std::vector<DayActivity>> added(1 + rng() % 4);
+    for (auto& piece : added) {
+      for (uint32_t n = static_cast<uint32_t>(rng() % 6); n > 0; --n) {
+        DayActivity a{kTypes[rng() % 4], 19'640 + static_cast<int32_t>(rng() % 30),
+                      1 + static_cast<uint32_t>(rng() % 100),
+                      static_cast<int64_t>(rng() % 3 == 0 ? rng() : rng() % 5000)};
+        auto& [count, amount] = sums[{a.type, a.day}];
+        count += a.count;
+        amount += a.amount;
+        piece.push_back(std::move(a));
+      }
+    }
+    pieces.upsert(c);
+    for (const DayActivity& a : c.activity) {
+      auto& [count, amount] = sums[{a.type, a.day}];
+      count += a.count;
+      amount += a.amount;
+    }
+    c.activity.clear();
+    for (const auto& [key, sum] : sums)
+      c.activity.push_back({key.first, key.second, sum.first, sum.second});
+    whole.upsert(c);
+    for (auto& piece : added) pieces.add_activity({{id, piece}});
+  }
+  EXPECT_EQ(contents(pieces), contents(whole));
 }
 
 TEST(SumByTypeAndDayTest, MatchesAMapOfCells) {

@@ -359,21 +359,75 @@ void CustomerIndex::add_activity(const std::vector<AddedActivity>& added) {
 
 void CustomerIndex::add_customer_activity(uint32_t id, const std::vector<DayActivity>& added) {
   if (!live_.contains(id) || added.empty()) return;
-  std::map<std::pair<std::string_view, int32_t>, DayActivity> sums;
-  const auto add = [&](std::string_view type, int32_t day, uint32_t count, int64_t amount) {
-    auto [it, fresh] = sums.try_emplace({type, day});
-    if (fresh) it->second = {std::string(type), day, 0, 0};
-    it->second.count += count;
-    it->second.amount += amount;
-  };
-  for (const ActivityCell& cell : activity_.cells(id)) {
-    add(type_names_[cell.type], static_cast<int32_t>(cell.day), cell.count, cell.amount);
+  // Counts only grow: each added (type, day) tops up the customer's cells and sets only the
+  // level bits its day and week newly reach, instead of unmarking and re-marking every cell.
+  const std::span<const ActivityCell> had = activity_.cells(id);
+  std::vector<ActivityCell> cells(had.begin(), had.end());
+  int32_t last = last_active_[id];
+  for (const DayActivity& a : added) {
+    const uint16_t type = type_id(a.type);
+    const auto day = static_cast<uint32_t>(std::clamp(a.day, 0, int32_t{UINT16_MAX}));
+    const auto week = week_of(day);
+    const auto bound = [&](int64_t on_day, bool upper) {
+      ActivityCell probe{};
+      probe.type = type & ActivityCell::kMaxType;
+      probe.day = static_cast<uint32_t>(std::clamp<int64_t>(on_day, 0, UINT16_MAX)) & 0xFFFFU;
+      return static_cast<size_t>(
+          (upper ? std::upper_bound(cells.begin(), cells.end(), probe, cell_before)
+                 : std::lower_bound(cells.begin(), cells.end(), probe, cell_before)) -
+          cells.begin());
+    };
+    const auto count_in = [&](size_t from, size_t to) {
+      uint32_t n = 0;
+      for (size_t i = from; i < to; ++i) n += cells[i].count;
+      return n;
+    };
+    const size_t day_first = bound(day, false), day_end = bound(day, true);
+    const uint32_t day_count = count_in(day_first, day_end);
+    const uint32_t week_count = count_in(bound(week * 7, false), bound(week * 7 + 6, true));
+    top_up(cells, day_first, day_end, type, day, a.count, a.amount);
+    raise_level(type, false, static_cast<int32_t>(day), day_count, day_count + a.count, id);
+    raise_level(type, true, static_cast<int32_t>(week), week_count, week_count + a.count, id);
+    last = std::max(last, a.day);
   }
-  for (const DayActivity& a : added) add(a.type, a.day, a.count, a.amount);
-  std::vector<DayActivity> merged;
-  merged.reserve(sums.size());
-  for (auto& [key, a] : sums) merged.push_back(std::move(a));
-  set_activity(id, merged);
+  activity_.assign(id, cells);
+  last_active_[id] = last;
+}
+
+void CustomerIndex::top_up(std::vector<ActivityCell>& cells, size_t first, size_t end,
+                           uint16_t type, uint32_t day, uint32_t count, int64_t amount) {
+  if (first < end) {
+    ActivityCell& room = cells[end - 1];
+    const uint32_t c = std::min(count, ActivityCell::kMaxCount - room.count);
+    const int64_t sum = int64_t{room.amount} + amount;
+    const auto part = static_cast<int32_t>(std::clamp<int64_t>(sum, INT32_MIN, INT32_MAX));
+    room.count = (room.count + c) & ActivityCell::kMaxCount;
+    room.amount = part;
+    count -= c;
+    amount = sum - part;
+  }
+  while (count > 0 || amount != 0) {
+    const uint32_t c = std::min(count, ActivityCell::kMaxCount);
+    const auto part = static_cast<int32_t>(std::clamp<int64_t>(amount, INT32_MIN, INT32_MAX));
+    ActivityCell cell{};
+    cell.day = day & 0xFFFFU;
+    cell.type = type & ActivityCell::kMaxType;
+    cell.count = c & ActivityCell::kMaxCount;
+    cell.amount = part;
+    cells.insert(cells.begin() + static_cast<ptrdiff_t>(end++), cell);
+    count -= c;
+    amount -= part;
+  }
+}
+
+void CustomerIndex::raise_level(uint16_t type, bool week, int32_t key, uint32_t from, uint32_t to,
+                                uint32_t id) {
+  const auto top = static_cast<size_t>(std::min<uint32_t>(to, kCountLevels));
+  const auto bottom = static_cast<size_t>(std::min<uint32_t>(from, kCountLevels));
+  if (bottom >= top) return;
+  auto& bucket = (week ? week_levels_ : day_levels_)[type][key];
+  if (bucket.size() < top) bucket.resize(top);
+  for (size_t l = bottom; l < top; ++l) bucket[l].add(id);
 }
 
 void CustomerIndex::remove(uint32_t id) {

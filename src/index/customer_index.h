@@ -129,6 +129,12 @@ class CustomerIndex {
   void set_activity(uint32_t id, const std::vector<DayActivity>& activity);
   /// add_activity for one customer; the caller holds the write lock.
   void add_customer_activity(uint32_t id, const std::vector<DayActivity>& added);
+  /// Adds `count` events and `amount` to the (type, day) whose cells are cells[first, end):
+  /// the last of them takes what fits, further cells are inserted after it.
+  static void top_up(std::vector<ActivityCell>& cells, size_t first, size_t end, uint16_t type,
+                     uint32_t day, uint32_t count, int64_t amount);
+  /// Adds `id` to the levels its count reaches on going from `from` to `to` events.
+  void raise_level(uint16_t type, bool week, int32_t key, uint32_t from, uint32_t to, uint32_t id);
   /// Adds (or removes) `id` to the day and week levels of `cells` (sorted).
   void mark_days(uint32_t id, std::span<const ActivityCell> cells, bool add);
   /// Adds (or removes) `id` to the first `count` levels of the type's day or week `key`.

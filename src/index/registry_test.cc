@@ -8,9 +8,10 @@
 #include <atomic>
 #include <map>
 #include <mutex>
-#include <set>
 #include <random>
+#include <set>
 #include <thread>
+#include <tuple>
 
 #include "core/clock.h"
 #include "customer/identity.h"
@@ -39,6 +40,29 @@ Behaviour behaviour_of(const IndexView& v, uint32_t id) {
         out[{names.at(static_cast<uint16_t>(cell.type)), static_cast<int32_t>(cell.day)}];
     count += cell.count;
     amount += cell.amount;
+  }
+  return out;
+}
+
+/// The non-empty count-level bitmaps of every type and property key, by (key, week, day or
+/// week number, level), so two indexes compare whatever numbers they gave the types.
+using Levels = std::map<std::tuple<std::string, bool, int32_t, size_t>, Bitmap>;
+
+Levels levels_of(const IndexView& v) {
+  Levels out;
+  for (const std::string& type : kTypes) {
+    for (const std::string& key :
+         {type, event_key(type, "sku", "a"), event_key(type, "sku", "b")}) {
+      const auto n = v.event_type(key);
+      if (!n) continue;
+      for (const bool week : {false, true}) {
+        for (const auto& [at, bitmaps] : week ? v.week_levels(*n) : v.day_levels(*n)) {
+          for (size_t l = 0; l < bitmaps.size(); ++l) {
+            if (!bitmaps[l].isEmpty()) out[{key, week, at, l}] = bitmaps[l];
+          }
+        }
+      }
+    }
   }
   return out;
 }
@@ -142,6 +166,7 @@ TEST_F(IndexRegistryTest, EventNoticesAndRefreshesMeetExactlyUnderConcurrentWrit
     fresh.read([&](const IndexView& f) {
       EXPECT_EQ(k.live().cardinality(), f.live().cardinality());
       EXPECT_EQ(k.tag("vip").cardinality(), f.tag("vip").cardinality());
+      EXPECT_TRUE(levels_of(k) == levels_of(f)) << "count levels differ from a fresh build";
       for (int64_t c = 1; c <= customers; ++c) {
         const auto id = static_cast<uint32_t>(c);
         ASSERT_EQ(k.live().contains(id), f.live().contains(id)) << c;
