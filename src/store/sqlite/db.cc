@@ -25,6 +25,11 @@ Statement& Statement::bind_real(int i, double v) {
   return *this;
 }
 double Statement::real_at(int col) const { return sqlite3_column_double(stmt_, col); }
+Statement& Statement::bind_kept(int i, std::string_view v) {
+  sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
+
 Statement& Statement::bind(int i, std::string_view v) {
   sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
@@ -87,6 +92,9 @@ std::optional<int64_t> Statement::opt_int_at(int col) const {
 }
 
 Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bool durable) {
+  // SQLite's memory statistics take a global mutex on every allocation; nothing reads them.
+  static const int unmetered = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)unmetered;
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

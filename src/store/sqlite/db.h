@@ -32,6 +32,8 @@ class Statement {
   Statement& bind_null(int i);
   Statement& bind_opt(int i, const std::optional<int64_t>& v);
   Statement& bind_text_or_null(int i, std::string_view v);
+  /// Binds text without copying it: `v` must stay unchanged until the statement has run.
+  Statement& bind_kept(int i, std::string_view v);
 
   /// Steps once: true when a row is available, false when done. Errors are returned as
   /// a Status through `status()` after a false return.
