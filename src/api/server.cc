@@ -237,14 +237,17 @@ struct Server::Impl {
   std::string store_metrics() const {
     const store::StoreStats s = deps.store.stats();
     char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "# TYPE siyu_store_commits_total counter\nsiyu_store_commits_total %lld\n"
-                  "# TYPE siyu_store_commit_seconds_total counter\n"
-                  "siyu_store_commit_seconds_total %f\n"
-                  "# TYPE siyu_store_reads_total counter\nsiyu_store_reads_total %lld\n"
-                  "# TYPE siyu_store_read_seconds_total counter\nsiyu_store_read_seconds_total %f\n",
-                  static_cast<long long>(s.commits), static_cast<double>(s.commit_micros) / 1e6,
-                  static_cast<long long>(s.reads), static_cast<double>(s.read_micros) / 1e6);
+    std::snprintf(
+        buf, sizeof buf,
+        "# TYPE siyu_store_commits_total counter\nsiyu_store_commits_total %lld\n"
+        "# TYPE siyu_store_commit_seconds_total counter\n"
+        "siyu_store_commit_seconds_total %f\n"
+        "# TYPE siyu_store_disk_flushes_total counter\nsiyu_store_disk_flushes_total %lld\n"
+        "# TYPE siyu_store_reads_total counter\nsiyu_store_reads_total %lld\n"
+        "# TYPE siyu_store_read_seconds_total counter\nsiyu_store_read_seconds_total %f\n",
+        static_cast<long long>(s.commits), static_cast<double>(s.commit_micros) / 1e6,
+        static_cast<long long>(s.disk_flushes), static_cast<long long>(s.reads),
+        static_cast<double>(s.read_micros) / 1e6);
     const auto ix = services.indexes.stats();
     char more[512];
     std::snprintf(more, sizeof more,

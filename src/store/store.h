@@ -19,7 +19,7 @@ namespace siyu::store {
 struct StoreConfig {
   std::string backend = "sqlite";
   std::string data_dir;      // sqlite: directory holding siyu.db
-  bool durable = true;       // fsync on every commit (synchronous=FULL)
+  bool durable = true;       // a write returns once it is on disk (an fsync per group commit)
   int reader_connections = 4;
   /// Per-customer event index (docs/design/event-runs.md): unfiled event keys that make the
   /// writer file a run, and runs of one level merged into one of the next.
@@ -52,6 +52,7 @@ struct OrderResult {
 struct StoreStats {
   int64_t commits = 0;
   int64_t commit_micros = 0;
+  int64_t disk_flushes = 0;  // fsyncs acknowledging commits (several commits share one)
   int64_t reads = 0;
   int64_t read_micros = 0;
 };

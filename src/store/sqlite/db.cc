@@ -107,7 +107,9 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::string& path, bo
   std::unique_ptr<Connection> c(new Connection(db));
   sqlite3_busy_timeout(db, 10'000);
   SIYU_RETURN_IF_ERROR(c->exec("PRAGMA journal_mode=WAL"));
-  SIYU_RETURN_IF_ERROR(c->exec(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF"));
+  // A durable store flushes the WAL itself after each group commit, outside the writer's lock
+  // (WalSync); NORMAL still syncs the WAL's header and every checkpoint.
+  SIYU_RETURN_IF_ERROR(c->exec(durable ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=OFF"));
   SIYU_RETURN_IF_ERROR(c->exec("PRAGMA foreign_keys=ON"));
   SIYU_RETURN_IF_ERROR(c->exec("PRAGMA cache_size=-65536"));
   SIYU_RETURN_IF_ERROR(c->exec("PRAGMA temp_store=MEMORY"));
