@@ -94,37 +94,43 @@ Result<store::Identity> IdentityCodec::parse(const Json& j, const std::string& p
 Result<store::Identity> IdentityCodec::make(std::string_view type, std::string_view value,
                                             std::string_view app_id,
                                             const std::string& path) const {
-  const std::string pre = path.empty() ? "" : path + ".";
+  // Paths are built for errors only: valid identities on the ingest path build none.
+  const auto at = [&](const char* field) {
+    return path.empty() ? std::string(field) : path + "." + field;
+  };
   bool known = false;
   for (const char* t : kIdentityTypes) known = known || type == t;
   if (!known) {
     std::string list;
     for (const char* t : kIdentityTypes) list += (list.empty() ? "" : ", ") + std::string(t);
-    return invalid(pre + "type must be one of " + list, pre + "type");
+    return invalid(at("type") + " must be one of " + list, at("type"));
   }
   if (type == "wechat_openid" && app_id.empty()) {
-    return invalid(pre + "app_id is required for wechat_openid", pre + "app_id");
+    return invalid(at("app_id") + " is required for wechat_openid", at("app_id"));
   }
   if (type != "wechat_openid" && !app_id.empty()) {
-    return invalid(pre + "app_id is only allowed for wechat_openid", pre + "app_id");
+    return invalid(at("app_id") + " is only allowed for wechat_openid", at("app_id"));
   }
-  if (auto problem = text_problem(value, 256)) return invalid(pre + "value " + *problem, pre + "value");
+  if (auto problem = text_problem(value, 256)) {
+    return invalid(at("value") + " " + *problem, at("value"));
+  }
   store::Identity id;
   id.type = std::string(type);
   id.app_id = std::string(app_id);
   if (type == "phone" || type == "email") {
-    auto norm = type == "phone" ? normalize_phone(value, pre + "value")
-                                : normalize_email(value, pre + "value");
+    auto norm =
+        type == "phone" ? normalize_phone(value, at("value")) : normalize_email(value, at("value"));
     if (!norm) return norm.error();
-    id.key = vault_.blind_index(*norm, context(type));
-    id.seal_on_insert = [vault = &vault_, ctx = context(type), plain = *norm] {
+    std::string ctx = context(type);
+    id.key = vault_.blind_index(*norm, ctx);
+    id.display = type == "phone" ? mask_phone(*norm) : mask_email(*norm);
+    id.seal_on_insert = [vault = &vault_, ctx = std::move(ctx), plain = std::move(*norm)] {
       return vault->seal(plain, ctx);
     };
-    id.display = type == "phone" ? mask_phone(*norm) : mask_email(*norm);
     return id;
   }
   const std::string_view v = trim(value);
-  if (v.empty()) return invalid(pre + "value must not be empty", pre + "value");
+  if (v.empty()) return invalid(at("value") + " must not be empty", at("value"));
   id.key = std::string(v);
   id.display = id.key;
   return id;

@@ -43,31 +43,35 @@ class EventReader {
 
   Result<std::string_view> text(std::string_view key, size_t max_chars, bool required) const {
     auto el = member(key);
-    const std::string p = path_ + "." + std::string(key);
     if (!el) {
-      if (required) return invalid(p + " is required", p);
+      if (required) return problem(key, " is required");
       return std::string_view();
     }
     std::string_view s;
-    if (el->get_string().get(s) != simdjson::SUCCESS) return invalid(p + " must be a string", p);
-    if (auto problem = text_problem(s, max_chars)) return invalid(p + " " + *problem, p);
-    if (required && trim(s).empty()) return invalid(p + " must not be empty", p);
+    if (el->get_string().get(s) != simdjson::SUCCESS) return problem(key, " must be a string");
+    if (auto wrong = text_problem(s, max_chars)) return problem(key, " " + *wrong);
+    if (required && trim(s).empty()) return problem(key, " must not be empty");
     return s;
   }
 
   Result<int64_t> integer(std::string_view key, int64_t min, int64_t max) const {
     auto el = member(key);
     if (!el) return int64_t{0};
-    const std::string p = path_ + "." + std::string(key);
     int64_t v = 0;
     if (el->get_int64().get(v) != simdjson::SUCCESS) {
-      return invalid(p + (el->is_number() ? " is out of range" : " must be an integer"), p);
+      return problem(key, el->is_number() ? " is out of range" : " must be an integer");
     }
     if (v < min || v > max) {
-      return invalid(p + " must be between " + std::to_string(min) + " and " + std::to_string(max),
-                     p);
+      return problem(key,
+                     " must be between " + std::to_string(min) + " and " + std::to_string(max));
     }
     return v;
+  }
+
+  /// The error for member `key`, its path built only now: valid events build none.
+  Status problem(std::string_view key, const std::string& what) const {
+    const std::string p = path_ + "." + std::string(key);
+    return invalid(p + what, p);
   }
 
   const std::string& path() const { return path_; }
@@ -77,9 +81,11 @@ class EventReader {
   std::string path_;
 };
 
-Result<EpochMs> element_time(dom::element el, const std::string& path) {
+/// The event's `timestamp` member `el`; errors name `event_path`.timestamp.
+Result<EpochMs> element_time(dom::element el, const std::string& event_path) {
   int64_t ms = 0;
   if (el.get_int64().get(ms) == simdjson::SUCCESS) return ms;
+  const std::string path = event_path + ".timestamp";
   std::string_view s;
   if (el.get_string().get(s) == simdjson::SUCCESS) {
     auto t = parse_timestamp(s, 480);
@@ -192,7 +198,7 @@ Result<store::PendingEvent> parse_event(dom::element el, const customer::Identit
   }
   auto ts = r.member("timestamp");
   if (!ts) return invalid(path + ".timestamp is required", path + ".timestamp");
-  SIYU_ASSIGN_OR_RETURN(e.ts, element_time(*ts, path + ".timestamp"));
+  SIYU_ASSIGN_OR_RETURN(e.ts, element_time(*ts, path));
   if (e.ts < kEarliest || e.ts > now + kMsPerDay) {
     return invalid(path + ".timestamp is outside 2000-01-01 .. tomorrow", path + ".timestamp");
   }

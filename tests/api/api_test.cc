@@ -94,6 +94,40 @@ TEST_F(ApiTest, BadInputGetsClearErrorsAndChangesNothing) {
   EXPECT_EQ(call("POST", "/v1/events", key_a_, big).status, 413);
 }
 
+TEST_F(ApiTest, EventErrorsNameTheExactField) {
+  const std::string batch = R"([
+    {"type":"login","timestamp":1767319200000,"customer":{"id":1}},
+    {"event_id":"b","type":"login","timestamp":1767319200000,"amount":"9","customer":{"id":1}},
+    {"event_id":"c","type":"login","timestamp":"yesterday","customer":{"id":1}},
+    {"event_id":"d","type":"login","timestamp":1767319200000,"customer":{"type":"phone","value":"12"}},
+    {"event_id":"e","type":"login","timestamp":1767319200000,"customer":{"type":"wechat_openid","value":"o"}},
+    {"event_id":"f","type":"login","timestamp":1767319200000,"channel":7,"customer":{"id":1}},
+    {"event_id":"g","type":"login","timestamp":1767319200000,"customer":{"type":"fax","value":"1"}},
+    {"event_id":"h","type":"login","timestamp":1767319200000,"customer":{"type":"email","value":" "}}
+  ])";
+  auto r = call("POST", "/v1/events", key_a_, batch);
+  ASSERT_EQ(r.status, 400) << r.raw;
+  const std::vector<std::string> want = {"events[0].event_id",        "events[1].amount",
+                                         "events[2].timestamp",       "events[3].customer.value",
+                                         "events[4].customer.app_id", "events[5].channel",
+                                         "events[6].customer.type",   "events[7].customer.value"};
+  // Every event is invalid: the call fails with the first problem's field.
+  EXPECT_EQ(r.body["error"]["field"], want[0]) << r.raw;
+  // With one valid event added, each invalid one is reported by position with its field.
+  std::string with_valid = batch;
+  with_valid.insert(
+      with_valid.rfind(']'),
+      R"(,{"event_id":"ok","type":"login","timestamp":1767319200000,"customer":{"type":"phone","value":"13900001111"}})");
+  auto partial = call("POST", "/v1/events", key_a_, with_valid);
+  ASSERT_EQ(partial.status, 200) << partial.raw;
+  ASSERT_EQ(partial.body["errors"].size(), want.size()) << partial.raw;
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(partial.body["errors"][i]["field"], want[i]) << partial.raw;
+    EXPECT_EQ(partial.body["errors"][i]["message"].get<std::string>().rfind(want[i], 0), 0u)
+        << partial.raw;
+  }
+}
+
 TEST_F(ApiTest, EventsReportEachInvalidOneByPositionAndDeduplicate) {
   const std::string batch = R"([
     {"event_id":"e1","type":"login","timestamp":"2026-01-02T10:00:00+08:00","customer":{"type":"phone","value":"13900001111"}},
