@@ -3,7 +3,7 @@
 // entries staged in a transaction become visible to later transactions only after commit; a
 // transaction that moves or deletes identities (merge, erase) invalidates the whole cache at
 // commit, which starts a new epoch.
-// Callers outside the writer may look owners up ahead (find_shared); the writer takes such an
+// Callers outside the writer may look owners up ahead (find_all_shared); the writer takes such an
 // answer only if the epoch is unchanged (unchanged_since).
 #pragma once
 
@@ -19,7 +19,7 @@
 
 namespace siyu::store::sqlite {
 
-/// Owned by the writer and used under its lock, except find_shared and epoch_shared.
+/// Owned by the writer and used under its lock, except find_all_shared and epoch_shared.
 class IdentityCache {
  public:
   static std::string key_of(WorkspaceId ws, const std::string& type, const std::string& app_id,
@@ -43,19 +43,25 @@ class IdentityCache {
     if (it == committed_.end()) return std::nullopt;
     return it->second;
   }
-  /// The committed owner, for any thread; valid while epoch_shared() is unchanged.
-  std::optional<int64_t> find_shared(const std::string& k) const {
+  /// For any thread: the committed owner of each key (0 if unknown or the key is empty), valid
+  /// while epoch_shared() is unchanged. One hold of the lock for all: a hold per key makes
+  /// request threads bounce the lock's cache line between cores.
+  std::vector<int64_t> find_all_shared(const std::vector<std::string>& keys) const {
+    std::vector<int64_t> owners(keys.size(), 0);
     std::shared_lock lock(mu_);
-    auto it = committed_.find(k);
-    if (it == committed_.end()) return std::nullopt;
-    return it->second;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].empty()) continue;
+      auto it = committed_.find(keys[i]);
+      if (it != committed_.end()) owners[i] = it->second;
+    }
+    return owners;
   }
   /// The cache's epoch, for any thread: it changes whenever committed owners are dropped.
   uint64_t epoch_shared() const {
     std::shared_lock lock(mu_);
     return epoch_;
   }
-  /// Whether owners found by find_shared at `epoch` still hold in the open transaction.
+  /// Whether owners found by find_all_shared at `epoch` still hold in the open transaction.
   bool unchanged_since(uint64_t epoch) const { return epoch == epoch_ && !invalidated_; }
   /// Records an identity inserted (or read from the store) in the open transaction.
   void stage(std::string k, int64_t customer) { staged_.emplace_back(std::move(k), customer); }

@@ -767,17 +767,16 @@ class SqliteStore final : public Store {
     // Customers the writer already knows (by identity or id) are looked up here, on the
     // caller's thread; the writer takes them unless a merge or erase dropped the cache since.
     const uint64_t epoch = identities_.epoch_shared();
-    std::vector<int64_t> known(batch.size(), 0);
+    std::vector<std::string> keys(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
       const PendingEvent& p = batch[i];
-      std::string key;
       if (p.customer) {
-        key = IdentityCache::customer_key(ws, p.customer->value);
+        keys[i] = IdentityCache::customer_key(ws, p.customer->value);
       } else if (p.identity) {
-        key = IdentityCache::key_of(ws, p.identity->type, p.identity->app_id, p.identity->key);
+        keys[i] = IdentityCache::key_of(ws, p.identity->type, p.identity->app_id, p.identity->key);
       }
-      if (!key.empty()) known[i] = identities_.find_shared(key).value_or(0);
     }
+    const std::vector<int64_t> known = identities_.find_all_shared(keys);
     return write<IngestResult>([&](Connection& c) -> Result<IngestResult> {
       IngestResult out;
       out.outcomes.reserve(batch.size());
