@@ -1,5 +1,6 @@
 #include "rules/tag_engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -73,9 +74,20 @@ void TagEngine::touch(WorkspaceId ws, const std::vector<CustomerId>& customers) 
 void TagEngine::touch_events(WorkspaceId ws,
                              const std::vector<std::pair<CustomerId, std::string_view>>& events) {
   if (events.empty()) return;
-  Touched touched;
+  // By type, ids ascending: a bitmap takes sorted ids many at a time.
+  std::vector<std::pair<std::string_view, uint32_t>> sorted;
+  sorted.reserve(events.size());
   for (const auto& [customer, type] : events) {
-    touched.add_event(static_cast<uint32_t>(customer.value), type);
+    sorted.emplace_back(type, static_cast<uint32_t>(customer.value));
+  }
+  std::sort(sorted.begin(), sorted.end());
+  Touched touched;
+  std::vector<uint32_t> ids;
+  for (size_t i = 0; i < sorted.size();) {
+    ids.clear();
+    const std::string_view type = sorted[i].first;
+    for (; i < sorted.size() && sorted[i].first == type; ++i) ids.push_back(sorted[i].second);
+    touched.add_events(type, ids);
   }
   {
     std::lock_guard lock(mu_);

@@ -7,11 +7,11 @@ void Touched::add_any(const index::Bitmap& ids) {
   all_ |= ids;
 }
 
-void Touched::add_event(uint32_t id, std::string_view type) {
+void Touched::add_events(std::string_view type, std::span<const uint32_t> ids) {
   auto it = by_event_type_.find(type);
   if (it == by_event_type_.end()) it = by_event_type_.try_emplace(std::string(type)).first;
-  it->second.add(id);
-  all_.add(id);
+  it->second.addMany(ids.size(), ids.data());
+  all_.addMany(ids.size(), ids.data());
 }
 
 void Touched::merge(const Touched& other) {

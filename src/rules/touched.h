@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,8 +20,8 @@ class Touched {
  public:
   /// Customers whose facts changed in any way.
   void add_any(const index::Bitmap& ids);
-  /// A customer whose only change is an event of `type`.
-  void add_event(uint32_t id, std::string_view type);
+  /// Customers (ids in increasing order) whose only change is an event of `type`.
+  void add_events(std::string_view type, std::span<const uint32_t> ids);
   /// Everything `other` holds, too.
   void merge(const Touched& other);
 

@@ -133,6 +133,43 @@ TEST_F(TagEngineApiTest, RuleTagsFollowBehaviourSoonAfterIngestion) {
   EXPECT_EQ(twice.status, 409);
 }
 
+TEST_F(TagEngineApiTest, OneBatchOfSeveralTypesReachesTheRulesOfEachType) {
+  for (const auto& [name, type] : {std::pair{"看过", "view"}, std::pair{"买过", "order_paid"}}) {
+    auto rule =
+        call("POST", "/v1/rules", key_a_,
+             std::string(R"({"name":")") + name + R"(","tag":")" + name +
+                 R"(","enabled":true,"expression":{"event":")" + type + R"(","within_days":1}})");
+    ASSERT_EQ(rule.status, 201) << rule.raw;
+  }
+  // Known customers: a new one is re-checked by every rule, whatever its events.
+  for (const char* user : {"u1", "u2", "u3"}) event(std::string("seed-") + user, "login", user, 0);
+  EXPECT_EQ(sweep()["rules"], 2);
+  // The sweeper takes the seeds' customers (touched in any way) 100 ms after them; the batch
+  // must come later so that only its events touch them.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // One batch: u1 views, u2 pays, u3 both; only the background sweeper sees them.
+  std::string batch = "[";
+  const auto add = [&](const std::string& id, const std::string& type, const std::string& user) {
+    batch += std::string(batch.size() > 1 ? "," : "") + R"({"event_id":")" + id + R"(","type":")" +
+             type + R"(","timestamp":)" + std::to_string(clock_.now_ms()) +
+             R"(,"customer":{"type":"app_user_id","value":")" + user + R"("}})";
+  };
+  add("v1", "view", "u1");
+  add("p2", "order_paid", "u2");
+  add("v3", "view", "u3");
+  add("p3", "order_paid", "u3");
+  batch += "]";
+  ASSERT_EQ(call("POST", "/v1/events", key_a_, batch).status, 200);
+  const auto start = std::chrono::steady_clock::now();
+  while ((count(R"({"tag":"看过"})") < 2 || count(R"({"tag":"买过"})") < 2) &&
+         std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(count(R"({"tag":"看过"})"), 2);
+  EXPECT_EQ(count(R"({"tag":"买过"})"), 2);
+  EXPECT_EQ(count(R"({"and":[{"tag":"看过"},{"tag":"买过"}]})"), 1);
+}
+
 TEST_F(TagEngineApiTest, TagsExpireAndBulkCsvTagsByPhone) {
   for (const char* phone : {"13800000001", "13800000002", "13800000003"}) {
     ASSERT_EQ(call("POST", "/v1/customers", key_a_, std::string(R"({"phone":")") + phone + R"("})").status, 201);
@@ -338,7 +375,8 @@ TEST_F(TagEngineApiTest, CustomersWhoOnlyHadEventsAreRecheckedWhereTheirTypesAre
   ASSERT_TRUE(own->ingest_events(ws, batch, clock_.now_ms()).has_value());
   ASSERT_TRUE(indexes.refresh(ws, {people[0].id}).is_ok());
   rules::Touched touched;
-  touched.add_event(static_cast<uint32_t>(people[0].id.value), "view");
+  const std::vector<uint32_t> viewer = {static_cast<uint32_t>(people[0].id.value)};
+  touched.add_events("view", viewer);
   const auto entered = [&](int64_t segment) { return own->segment_changes(ws, segment, 0, 10)->size(); };
   ASSERT_TRUE(engine.sweep_touched(ws, touched).has_value());
   EXPECT_EQ(entered(viewers), 1U);
