@@ -265,21 +265,7 @@ void CustomerIndex::set_activity(uint32_t id, const std::vector<DayActivity>& ac
       type = type_id(a.type);
     }
     const auto day = static_cast<uint32_t>(std::clamp(a.day, 0, int32_t{UINT16_MAX}));
-    // Counts above a cell's 63 and amounts beyond int32 continue in further cells.
-    uint32_t count = a.count;
-    int64_t amount = a.amount;
-    do {
-      const uint32_t c = std::min(count, ActivityCell::kMaxCount);
-      const auto part = static_cast<int32_t>(std::clamp<int64_t>(amount, INT32_MIN, INT32_MAX));
-      ActivityCell cell{};
-      cell.day = day & 0xFFFFU;
-      cell.type = type & ActivityCell::kMaxType;
-      cell.count = c & ActivityCell::kMaxCount;
-      cell.amount = part;
-      cells.push_back(cell);
-      count -= c;
-      amount -= part;
-    } while (count > 0 || amount != 0);
+    insert_cells(cells, cells.size(), type, day, a.count, a.amount);
     last = std::max(last, a.day);
   }
   std::sort(cells.begin(), cells.end(), cell_before);
@@ -406,6 +392,12 @@ void CustomerIndex::top_up(std::vector<ActivityCell>& cells, size_t first, size_
     count -= c;
     amount = sum - part;
   }
+  insert_cells(cells, end, type, day, count, amount);
+}
+
+void CustomerIndex::insert_cells(std::vector<ActivityCell>& cells, size_t at, uint16_t type,
+                                 uint32_t day, uint32_t count, int64_t amount) {
+  // Counts above a cell's 63 and amounts beyond int32 continue in further cells.
   while (count > 0 || amount != 0) {
     const uint32_t c = std::min(count, ActivityCell::kMaxCount);
     const auto part = static_cast<int32_t>(std::clamp<int64_t>(amount, INT32_MIN, INT32_MAX));
@@ -414,7 +406,7 @@ void CustomerIndex::top_up(std::vector<ActivityCell>& cells, size_t first, size_
     cell.type = type & ActivityCell::kMaxType;
     cell.count = c & ActivityCell::kMaxCount;
     cell.amount = part;
-    cells.insert(cells.begin() + static_cast<ptrdiff_t>(end++), cell);
+    cells.insert(cells.begin() + static_cast<ptrdiff_t>(at++), cell);
     count -= c;
     amount -= part;
   }

@@ -133,6 +133,10 @@ class CustomerIndex {
   /// the last of them takes what fits, further cells are inserted after it.
   static void top_up(std::vector<ActivityCell>& cells, size_t first, size_t end, uint16_t type,
                      uint32_t day, uint32_t count, int64_t amount);
+  /// Inserts cells holding `count` events and `amount` of the (type, day) at `at`, as many as
+  /// a cell's 63 events and int32 amount need (none for nothing).
+  static void insert_cells(std::vector<ActivityCell>& cells, size_t at, uint16_t type, uint32_t day,
+                           uint32_t count, int64_t amount);
   /// Adds `id` to the levels its count reaches on going from `from` to `to` events.
   void raise_level(uint16_t type, bool week, int32_t key, uint32_t from, uint32_t to, uint32_t id);
   /// Adds (or removes) `id` to the day and week levels of `cells` (sorted).

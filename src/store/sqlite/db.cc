@@ -46,6 +46,10 @@ Statement& Statement::bind_null(int i) {
 Statement& Statement::bind_opt(int i, const std::optional<int64_t>& v) {
   return v ? bind(i, *v) : bind_null(i);
 }
+Statement& Statement::bind_kept_or_null(int i, std::string_view v) {
+  return v.empty() ? bind_null(i) : bind_kept(i, v);
+}
+
 Statement& Statement::bind_text_or_null(int i, std::string_view v) {
   return v.empty() ? bind_null(i) : bind(i, v);
 }

@@ -34,6 +34,8 @@ class Statement {
   Statement& bind_text_or_null(int i, std::string_view v);
   /// Binds text without copying it: `v` must stay unchanged until the statement has run.
   Statement& bind_kept(int i, std::string_view v);
+  /// bind_kept, or NULL for empty text.
+  Statement& bind_kept_or_null(int i, std::string_view v);
 
   /// Steps once: true when a row is available, false when done. Errors are returned as
   /// a Status through `status()` after a false return.

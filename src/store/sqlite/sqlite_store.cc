@@ -2956,20 +2956,19 @@ class SqliteStore final : public Store {
                  "channel, campaign, content, staff, properties, received_at, seq) VALUES "
                  "(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (workspace_id, event_id) DO NOTHING");
     // The event outlives the statement's run: its text is bound without copies.
-    const auto text = [&](int i, std::string_view v) {
-      if (v.empty()) {
-        s->bind_null(i);
-      } else {
-        s->bind_kept(i, v);
-      }
-    };
-    s->bind(1, ws.value).bind_kept(2, e.event_id).bind(3, e.customer.value).bind_kept(4, e.type);
-    s->bind(5, e.ts).bind(6, e.amount).bind(12, e.received_at).bind(13, next_event_seq_);
-    text(7, e.channel);
-    text(8, e.campaign);
-    text(9, e.content);
-    text(10, e.staff);
-    text(11, e.properties_json == "{}" ? std::string_view() : e.properties_json);
+    s->bind(1, ws.value)
+        .bind_kept(2, e.event_id)
+        .bind(3, e.customer.value)
+        .bind_kept(4, e.type)
+        .bind(5, e.ts)
+        .bind(6, e.amount)
+        .bind_kept_or_null(7, e.channel)
+        .bind_kept_or_null(8, e.campaign)
+        .bind_kept_or_null(9, e.content)
+        .bind_kept_or_null(10, e.staff)
+        .bind_kept_or_null(11, e.properties_json == "{}" ? std::string_view() : e.properties_json)
+        .bind(12, e.received_at)
+        .bind(13, next_event_seq_);
     SIYU_RETURN_IF_ERROR(s->run());
     if (c.changes() == 0) return false;
     e.seq = next_event_seq_++;
