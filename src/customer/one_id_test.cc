@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "core/clock.h"
 #include "customer/customer_service.h"
@@ -118,6 +119,31 @@ TEST_F(OneIdTest, IdentityFirstSeenInAnEventIsSealedAtRest) {
   ASSERT_EQ(ids->size(), 1u);
   EXPECT_EQ((*ids)[0].sealed.find("13700001234"), std::string::npos);
   EXPECT_EQ(*codec.unseal((*ids)[0].sealed, "phone"), "13700001234");
+}
+
+TEST_F(OneIdTest, CustomerFirstSeenInAnEventIsStoredLikeAnEmptyAnonymousOne) {
+  const IdentityCodec codec(vault_, ws_);
+  std::vector<store::PendingEvent> batch = {
+      event_for("e1", "login", *codec.make("wechat_unionid", "u-new", "", "p"), 1)};
+  ASSERT_TRUE(store_->ingest_events(ws_, batch, 10).has_value());
+  store::Customer empty;
+  empty.workspace = ws_;
+  empty.anonymous = true;
+  empty.created_at = empty.updated_at = 10;
+  const auto created = store_->create_customer(empty, {});
+  ASSERT_TRUE(created.has_value());
+  const auto from_event = store_->customer(ws_, batch[0].event.customer);
+  const auto from_create = store_->customer(ws_, created->id);
+  ASSERT_TRUE(from_event.has_value() && from_create.has_value());
+  const auto stored = [](const store::Customer& c) {
+    return std::tuple(c.name, c.gender, c.birthday, c.city, c.phone_sealed, c.phone_masked,
+                      c.email_sealed, c.email_masked, c.custom_json, c.owner_staff, c.channel,
+                      c.campaign, c.content, c.referrer_staff, c.referrer_partner, c.layer,
+                      c.anonymous, c.merged_into, c.erased_at, c.created_at, c.updated_at);
+  };
+  EXPECT_NE(from_event->id, from_create->id);
+  EXPECT_TRUE(stored(*from_event) == stored(*from_create));
+  EXPECT_TRUE(from_event->anonymous);
 }
 
 TEST_F(OneIdTest, ConcurrentWritersAreCommittedTogetherAndAFailureChangesNothingElse) {

@@ -65,7 +65,8 @@ struct Identity {
   CustomerId customer;
   EpochMs created_at = 0;
   /// For personal types: produces `sealed` when the store inserts the identity for the first
-  /// time, so events of known people skip encryption. The store calls it inside the write.
+  /// time, so events of known people skip encryption. The store calls it for identities it
+  /// does not know yet, before or during the write.
   std::function<std::string()> seal_on_insert;
 };
 

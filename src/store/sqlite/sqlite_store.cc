@@ -777,6 +777,14 @@ class SqliteStore final : public Store {
       }
     }
     const std::vector<int64_t> known = identities_.find_all_shared(keys);
+    // Identities the cache does not know may be new: their personal values are sealed here,
+    // on the caller's thread, instead of in the writer when the identity is inserted.
+    for (size_t i = 0; i < batch.size(); ++i) {
+      std::optional<Identity>& identity = batch[i].identity;
+      if (known[i] == 0 && identity && identity->sealed.empty() && identity->seal_on_insert) {
+        identity->sealed = identity->seal_on_insert();
+      }
+    }
     return write<IngestResult>([&](Connection& c) -> Result<IngestResult> {
       IngestResult out;
       out.outcomes.reserve(batch.size());
@@ -2796,6 +2804,18 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  /// Inserts a customer known only by an identity (an event or order of someone new): every
+  /// attribute takes its column's default, as insert_customer would write an empty Customer.
+  Result<CustomerId> insert_anonymous_customer(Connection& c, WorkspaceId ws, EpochMs at) {
+    SIYU_ASSIGN_OR_RETURN(const CustomerId id, take_customer_id(c, ws));
+    SIYU_PREPARE(s, c,
+                 "INSERT INTO customers (workspace_id, id, anonymous, created_at, updated_at) "
+                 "VALUES (?,?,1,?,?)");
+    s->bind(1, ws.value).bind(2, id.value).bind(3, at).bind(4, at);
+    SIYU_RETURN_IF_ERROR(s->run());
+    return id;
+  }
+
   Status insert_identity(Connection& c, WorkspaceId ws, const Identity& i) {
     SIYU_PREPARE(s, c,
                  "INSERT INTO identities (workspace_id, type, app_id, key, sealed, display, "
@@ -2858,17 +2878,13 @@ class SqliteStore final : public Store {
     SIYU_ASSERT(identity.has_value(), "subject needs a customer id or an identity");
     SIYU_ASSIGN_OR_RETURN(auto owner, identity_owner(c, ws, *identity));
     if (owner) return owner;
-    Customer fresh;
-    fresh.workspace = ws;
-    fresh.anonymous = true;
-    fresh.created_at = fresh.updated_at = at;
-    SIYU_ASSIGN_OR_RETURN(Customer made, insert_customer(c, fresh));
+    SIYU_ASSIGN_OR_RETURN(const CustomerId made, insert_anonymous_customer(c, ws, at));
     Identity i = *identity;
-    i.customer = made.id;
+    i.customer = made;
     i.created_at = at;
     SIYU_RETURN_IF_ERROR(insert_identity(c, ws, i));
     ++created;
-    return std::optional<CustomerId>(made.id);
+    return std::optional<CustomerId>(made);
   }
 
   static Status exec_bound(Connection& c, const char* sql, WorkspaceId ws, int64_t a, int64_t b) {
