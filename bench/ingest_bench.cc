@@ -5,6 +5,7 @@
 // usage: siyu_ingest_bench [--events 200000] [--clients 2] [--csv FILE] [--durable on|off]
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
   std::atomic<size_t> next{0};
   std::atomic<int64_t> accepted{0};
   std::atomic<bool> failed{false};
+  std::vector<double> latency_ms(batches.size());  // each batch's request, by batch
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
   for (int c = 0; c < clients; ++c) {
@@ -118,7 +120,11 @@ int main(int argc, char** argv) {
       cl.set_bearer_token_auth(key);
       cl.set_read_timeout(60, 0);
       for (size_t b = next++; b < batches.size(); b = next++) {
+        const auto sent = std::chrono::steady_clock::now();
         auto r = cl.Post("/v1/events", batches[b], "application/json");
+        latency_ms[b] =
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent)
+                .count();
         if (!r || r->status != 200) {
           failed = true;
           return;
@@ -129,6 +135,9 @@ int main(int argc, char** argv) {
   }
   for (auto& w : workers) w.join();
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::sort(latency_ms.begin(), latency_ms.end());
+  const double p99_ms = latency_ms[latency_ms.size() * 99 / 100];
+  const double max_ms = latency_ms.back();
   server.stop();
   serving.join();
   std::error_code ec;
@@ -141,8 +150,10 @@ int main(int argc, char** argv) {
   const store::StoreStats stats = db.stats();
   std::printf(
       "{\"events\":%lld,\"seconds\":%.3f,\"events_per_second\":%.0f,\"clients\":%d,"
-      "\"commits\":%lld,\"writer_busy_seconds\":%.3f}\n",
+      "\"commits\":%lld,\"writer_busy_seconds\":%.3f,\"batch_p99_ms\":%.1f,"
+      "\"batch_max_ms\":%.1f}\n",
       static_cast<long long>(total), secs, static_cast<double>(total) / secs, clients,
-      static_cast<long long>(stats.commits), static_cast<double>(stats.commit_micros) / 1e6);
+      static_cast<long long>(stats.commits), static_cast<double>(stats.commit_micros) / 1e6, p99_ms,
+      max_ms);
   return 0;
 }

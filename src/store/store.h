@@ -22,9 +22,11 @@ struct StoreConfig {
   bool durable = true;       // a write returns once it is on disk (an fsync per group commit)
   int reader_connections = 4;
   /// Per-customer event index (docs/design/event-runs.md): unfiled event keys that make the
-  /// writer file a run, and runs of one level merged into one of the next.
+  /// writer file a run, runs of one level merged into one of the next, and the keys a merge
+  /// moves on by after a group commit.
   size_t event_keys_file_at = 65'536;
   size_t event_runs_per_level = 8;
+  size_t event_merge_slice = 65'536;
 };
 
 /// Result of resolving a set of identities to one customer.

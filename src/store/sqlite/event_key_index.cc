@@ -62,6 +62,29 @@ class RunCursor {
     if (keys_.empty()) return internal_error("an event key block is empty");
     return true;
   }
+  /// Moves to the first key of a customer after (`ws`, `customer`); false if there is none.
+  Result<bool> next_after(Connection& c, int64_t ws, int64_t customer) {
+    // From the block that may hold the customer: the last starting at or before it.
+    SIYU_PREPARE(s, c,
+                 "SELECT workspace_id, first_customer FROM event_run_blocks WHERE run=?1 AND "
+                 "(workspace_id, first_customer) <= (?2, ?3) ORDER BY workspace_id DESC, "
+                 "first_customer DESC LIMIT 1");
+    s->bind(1, run_).bind(2, ws).bind(3, customer);
+    if (s->step()) {
+      ws_ = s->int_at(0);
+      first_ = s->int_at(1) - 1;
+    }
+    const Status st = s->status();
+    s->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    keys_.clear();
+    pos_ = 0;
+    for (;;) {
+      SIYU_ASSIGN_OR_RETURN(const bool any, next(c));
+      if (!any) return false;
+      if (std::pair(ws_, key().customer) > std::pair(ws, customer)) return true;
+    }
+  }
   int64_t ws() const { return ws_; }
   EventKey& key() { return keys_[pos_]; }
   const EventKey& key() const { return keys_[pos_]; }
@@ -155,6 +178,29 @@ Result<std::set<std::pair<int64_t, int64_t>>> drops(Connection& c, std::optional
   return out;
 }
 
+/// Deletes blocks of runs a merge retired, up to `budget` keys' worth (a block counts as
+/// kBlockWork keys), and the runs left without blocks. Returns the work done, 0 when none.
+Result<size_t> delete_retired_blocks(Connection& c, size_t budget) {
+  constexpr size_t kBlockWork = 256;
+  SIYU_PREPARE(retired, c, "SELECT id FROM event_runs WHERE state=2 ORDER BY id LIMIT 1");
+  SIYU_ASSIGN_OR_RETURN(const std::optional<int64_t> run, optional_scalar(*retired));
+  if (!run) return size_t{0};
+  const size_t limit = std::max<size_t>(1, budget / kBlockWork);
+  SIYU_PREPARE(blocks, c,
+               "DELETE FROM event_run_blocks WHERE (run, workspace_id, first_customer) IN (SELECT "
+               "run, workspace_id, first_customer FROM event_run_blocks WHERE run=?1 ORDER BY "
+               "workspace_id, first_customer LIMIT ?2)");
+  blocks->bind(1, *run).bind(2, static_cast<int64_t>(limit));
+  SIYU_RETURN_IF_ERROR(blocks->run());
+  const auto deleted = static_cast<size_t>(c.changes());
+  if (deleted < limit) {
+    SIYU_PREPARE(gone, c, "DELETE FROM event_runs WHERE id=?");
+    gone->bind(1, *run);
+    SIYU_RETURN_IF_ERROR(gone->run());
+  }
+  return std::max<size_t>(deleted, 1) * kBlockWork;
+}
+
 }  // namespace
 
 Status EventKeyIndex::open(Connection& writer) {
@@ -181,11 +227,10 @@ Status EventKeyIndex::open(Connection& writer) {
     SIYU_RETURN_IF_ERROR(set_filed_through(writer, last));
     SIYU_RETURN_IF_ERROR(tx.commit());
   }
-  for (;;) {
+  for (bool more = true; more;) {
     Transaction tx(writer);
     SIYU_RETURN_IF_ERROR(tx.begin_status());
-    SIYU_ASSIGN_OR_RETURN(const bool merged, merge_a_level(writer));
-    if (!merged) break;
+    SIYU_ASSIGN_OR_RETURN(more, merge_step(writer));
     SIYU_RETURN_IF_ERROR(tx.commit());
   }
   wrote_run_ = false;
@@ -259,24 +304,68 @@ Status EventKeyIndex::file_all(Connection& c, int64_t through) {
   return Status::ok();
 }
 
-Result<bool> EventKeyIndex::merge_a_level(Connection& c) {
+Result<bool> EventKeyIndex::merge_step(Connection& c) {
+  size_t budget = merge_slice_;
+  while (budget > 0) {
+    SIYU_ASSIGN_OR_RETURN(const size_t deleted, delete_retired_blocks(c, budget));
+    if (deleted > 0) {
+      budget -= std::min(budget, deleted);
+      continue;
+    }
+    SIYU_PREPARE(building, c, "SELECT id FROM event_runs WHERE state=1");
+    SIYU_ASSIGN_OR_RETURN(std::optional<int64_t> run, optional_scalar(*building));
+    if (!run) {
+      SIYU_ASSIGN_OR_RETURN(run, start_merge(c));
+      if (!run) {
+        merge_due_ = false;
+        return false;
+      }
+    }
+    SIYU_ASSIGN_OR_RETURN(const size_t merged, merge_slice(c, *run, budget));
+    budget -= std::min(budget, std::max<size_t>(merged, 1));
+  }
+  return true;
+}
+
+Result<std::optional<int64_t>> EventKeyIndex::start_merge(Connection& c) {
   SIYU_PREPARE(full, c,
-               "SELECT level FROM event_runs GROUP BY level HAVING count(*) >= ? ORDER BY level "
-               "LIMIT 1");
+               "SELECT level FROM event_runs WHERE state=0 GROUP BY level HAVING count(*) >= ? "
+               "ORDER BY level LIMIT 1");
   full->bind(1, static_cast<int64_t>(runs_per_level_));
   SIYU_ASSIGN_OR_RETURN(const std::optional<int64_t> level, optional_scalar(*full));
-  if (!level) {
-    merge_due_ = false;
-    return false;
+  if (!level) return std::optional<int64_t>();
+  SIYU_PREPARE(create, c, "INSERT INTO event_runs (level, keys, state) VALUES (?, 0, 1)");
+  create->bind(1, *level + 1);
+  SIYU_RETURN_IF_ERROR(create->run());
+  const int64_t run = c.last_insert_rowid();
+  SIYU_PREPARE(inputs, c, "UPDATE event_runs SET merging_into=? WHERE state=0 AND level=?");
+  inputs->bind(1, run).bind(2, *level);
+  SIYU_RETURN_IF_ERROR(inputs->run());
+  return std::optional<int64_t>(run);
+}
+
+Result<size_t> EventKeyIndex::merge_slice(Connection& c, int64_t run, size_t budget) {
+  SIYU_PREPARE(state, c,
+               "SELECT coalesce(after_workspace, ?2), coalesce(after_customer, ?2), level, keys "
+               "FROM event_runs WHERE id=?1");
+  state->bind(1, run).bind(2, INT64_MIN);
+  if (!state->step()) {
+    const Status st = state->status();
+    state->reset();
+    SIYU_RETURN_IF_ERROR(st);
+    return internal_error("the building event run is missing");
   }
-  SIYU_PREPARE(listed, c, "SELECT id FROM event_runs WHERE level=? ORDER BY id");
-  listed->bind(1, *level);
+  const std::pair<int64_t, int64_t> after{state->int_at(0), state->int_at(1)};
+  const int64_t level = state->int_at(2), merged_before = state->int_at(3);
+  state->reset();
+  SIYU_PREPARE(listed, c, "SELECT id FROM event_runs WHERE merging_into=? ORDER BY id");
+  listed->bind(1, run);
   SIYU_ASSIGN_OR_RETURN(const std::vector<int64_t> inputs,
                         all<int64_t>(*listed, [](const Statement& r) { return r.int_at(0); }));
   SIYU_ASSIGN_OR_RETURN(const auto dropped, drops(c, std::nullopt, 0, 0));
 
   std::vector<RunCursor> cursors;
-  for (int64_t run : inputs) cursors.emplace_back(run);
+  for (int64_t input : inputs) cursors.emplace_back(input);
   const auto later = [&](size_t a, size_t b) {
     const RunCursor &x = cursors[a], &y = cursors[b];
     if (x.ws() != y.ws()) return x.ws() > y.ws();
@@ -284,33 +373,46 @@ Result<bool> EventKeyIndex::merge_a_level(Connection& c) {
   };
   std::priority_queue<size_t, std::vector<size_t>, decltype(later)> heads(later);
   for (size_t i = 0; i < cursors.size(); ++i) {
-    SIYU_ASSIGN_OR_RETURN(const bool any, cursors[i].next(c));
+    SIYU_ASSIGN_OR_RETURN(const bool any, cursors[i].next_after(c, after.first, after.second));
     if (any) heads.push(i);
   }
-  SIYU_ASSIGN_OR_RETURN(const int64_t run, new_run(c, *level + 1));
+  // A slice ends at a customer boundary: a customer's keys stay in one block of the run.
   RunWriter w(c, run);
+  size_t read = 0;
+  std::pair<int64_t, int64_t> last = after;
   while (!heads.empty()) {
     const size_t i = heads.top();
-    heads.pop();
     RunCursor& cur = cursors[i];
-    if (!dropped.contains({cur.ws(), cur.key().customer})) {
-      SIYU_RETURN_IF_ERROR(w.add(cur.ws(), std::move(cur.key())));
-    }
+    const std::pair<int64_t, int64_t> at{cur.ws(), cur.key().customer};
+    if (read >= budget && at != last) break;
+    heads.pop();
+    last = at;
+    ++read;
+    if (!dropped.contains(at)) SIYU_RETURN_IF_ERROR(w.add(cur.ws(), std::move(cur.key())));
     SIYU_ASSIGN_OR_RETURN(const bool more, cur.next(c));
     if (more) heads.push(i);
   }
   SIYU_ASSIGN_OR_RETURN(const size_t written, w.finish());
-  SIYU_RETURN_IF_ERROR(set_run_size(
-      c, run, std::max(*level + 1, level_for(written, file_at_, runs_per_level_)), written));
-  SIYU_PREPARE(blocks, c, "DELETE FROM event_run_blocks WHERE run=?");
-  SIYU_PREPARE(runs, c, "DELETE FROM event_runs WHERE id=?");
-  for (int64_t input : inputs) {
-    blocks->bind(1, input);
-    SIYU_RETURN_IF_ERROR(blocks->run());
-    runs->bind(1, input);
-    SIYU_RETURN_IF_ERROR(runs->run());
+  const auto keys = merged_before + static_cast<int64_t>(written);
+  if (!heads.empty()) {
+    SIYU_PREPARE(advance, c,
+                 "UPDATE event_runs SET keys=?, after_workspace=?, after_customer=? WHERE id=?");
+    advance->bind(1, keys).bind(2, last.first).bind(3, last.second).bind(4, run);
+    SIYU_RETURN_IF_ERROR(advance->run());
+    return read;
   }
-  return true;
+  // The last slice: the merged run replaces its inputs for readers.
+  SIYU_PREPARE(finish, c,
+               "UPDATE event_runs SET state=0, level=?, keys=?, after_workspace=NULL, "
+               "after_customer=NULL WHERE id=?");
+  finish->bind(1, std::max(level, level_for(static_cast<size_t>(keys), file_at_, runs_per_level_)))
+      .bind(2, keys)
+      .bind(3, run);
+  SIYU_RETURN_IF_ERROR(finish->run());
+  SIYU_PREPARE(retire, c, "UPDATE event_runs SET state=2, merging_into=NULL WHERE merging_into=?");
+  retire->bind(1, run);
+  SIYU_RETURN_IF_ERROR(retire->run());
+  return read;
 }
 
 Result<std::vector<int64_t>> EventKeyIndex::move(Connection& c, WorkspaceId ws, int64_t from,
@@ -384,7 +486,7 @@ Result<std::vector<EventKey>> EventKeyIndex::range_keys(Connection& c, const Vie
                "SELECT r.id, b.keys FROM event_runs r CROSS JOIN event_run_blocks b ON b.run=r.id "
                "AND b.workspace_id=?1 AND b.first_customer BETWEEN coalesce((SELECT "
                "max(first_customer) FROM event_run_blocks WHERE run=r.id AND workspace_id=?1 AND "
-               "first_customer<=?2), ?2) AND ?3 ORDER BY r.id, b.first_customer");
+               "first_customer<=?2), ?2) AND ?3 WHERE r.state=0 ORDER BY r.id, b.first_customer");
   s->bind(1, ws.value).bind(2, lo).bind(3, hi);
   std::vector<std::vector<EventKey>> runs;
   int64_t run = -1;

@@ -31,12 +31,14 @@ class EventKeyIndex {
   };
 
   /// `file_at`: unfiled keys that make the writer file a run; `runs_per_level`: runs of one
-  /// level merged into one of the next.
-  explicit EventKeyIndex(size_t file_at = 65'536, size_t runs_per_level = 8)
-      : file_at_(file_at), runs_per_level_(runs_per_level) {}
+  /// level merged into one of the next; `merge_slice`: keys one merge step may merge.
+  explicit EventKeyIndex(size_t file_at = 65'536, size_t runs_per_level = 8,
+                         size_t merge_slice = 65'536)
+      : file_at_(file_at), runs_per_level_(runs_per_level), merge_slice_(merge_slice) {}
 
   /// At open, on the writer: files the keys of events beyond filed_through in runs of at most
-  /// `file_at` × runs_per_level keys, each in a transaction of its own. Nothing stays unfiled.
+  /// `file_at` × runs_per_level keys, each in a transaction of its own, then finishes every
+  /// merge. Nothing stays unfiled.
   Status open(Connection& writer);
 
   // ------------------------------------------------------------ the writer, under its lock
@@ -46,15 +48,19 @@ class EventKeyIndex {
   View writer_view() const;
   /// Whether enough keys wait to be filed.
   bool wants_filing() const;
-  /// Whether runs were written since a level was last found with too many runs (a merge of
-  /// customers writes small runs of its own, besides the filings of wants_filing).
+  /// Whether merge work may be waiting: runs were written since merge_step last found none
+  /// (a merge of customers writes small runs of its own, besides the filings of
+  /// wants_filing), or a merge is under way.
   bool wants_merging() const { return merge_due_; }
   /// Writes every unfiled key with seq ≤ `through` as a run, in the open transaction, and
   /// moves filed_through there. `through` is the newest seq given out.
   Status file_all(Connection& c, int64_t through);
-  /// Merges the runs of the lowest level that has too many into one run of the next level,
-  /// in the open transaction; false (and no merge due) when no level has too many.
-  Result<bool> merge_a_level(Connection& c);
+  /// Does up to `merge_slice` keys' worth of merge work in the open transaction: continues
+  /// the merge under way, or starts merging the runs of the lowest level that has too many
+  /// into one run of the next level, and deletes the blocks of runs a merge retired. A merge
+  /// becomes visible to readers whole, in the transaction of its last slice. Returns whether
+  /// work may remain (false, and no merge due, when none is left).
+  Result<bool> merge_step(Connection& c);
   /// Moves the keys of customer `from` onto `to` (a merge of customers) in the open
   /// transaction, after file_all; returns the seqs of the events moved, whose rows the
   /// caller moves.
@@ -77,10 +83,17 @@ class EventKeyIndex {
   static std::vector<EventKey> unfiled_keys(const View& v, int64_t through, int64_t ws, int64_t lo,
                                             int64_t hi);
   Status write_run(Connection& c, std::vector<std::pair<int64_t, EventKey>>& keys);
+  /// Starts merging the lowest level with too many runs: the merged run, building, and its
+  /// inputs marked. Nullopt when no level has too many.
+  Result<std::optional<int64_t>> start_merge(Connection& c);
+  /// Merges the next keys of the building run `run` (at least `budget`, up to a customer
+  /// boundary), finishing the merge when its inputs are exhausted. Returns the keys read.
+  Result<size_t> merge_slice(Connection& c, int64_t run, size_t budget);
   void drop_filed(int64_t through);
 
   const size_t file_at_;
   const size_t runs_per_level_;
+  const size_t merge_slice_;
   Chunk staged_;                                 // writer only
   std::optional<int64_t> filed_in_transaction_;  // writer only
   bool wrote_run_ = false;                       // writer only: in the open transaction

@@ -201,8 +201,8 @@ class SqliteStore final : public Store {
     if (ec) return internal_error("cannot create data directory " + config.data_dir);
     ::chmod(config.data_dir.c_str(), 0700);
     const std::string path = config.data_dir + "/siyu.db";
-    auto store = std::unique_ptr<SqliteStore>(
-        new SqliteStore(config.event_keys_file_at, config.event_runs_per_level));
+    auto store = std::unique_ptr<SqliteStore>(new SqliteStore(
+        config.event_keys_file_at, config.event_runs_per_level, config.event_merge_slice));
     store->path_ = path;
     store->durable_ = config.durable;
     store->wal_ = std::make_unique<WalSync>(path + "-wal", config.durable);
@@ -2476,8 +2476,8 @@ class SqliteStore final : public Store {
   }
 
  private:
-  SqliteStore(size_t event_keys_file_at, size_t event_runs_per_level)
-      : keys_(event_keys_file_at, event_runs_per_level) {}
+  SqliteStore(size_t event_keys_file_at, size_t event_runs_per_level, size_t event_merge_slice)
+      : keys_(event_keys_file_at, event_runs_per_level, event_merge_slice) {}
 
  public:
   ~SqliteStore() override {
@@ -2640,9 +2640,10 @@ class SqliteStore final : public Store {
     return Status::ok();
   }
 
-  /// Files the unfiled event keys as a run when enough wait, then merges any level that has
-  /// too many runs, each in a transaction of its own. A failure leaves the keys unfiled (or the
-  /// runs unmerged) for the next try.
+  /// Files the unfiled event keys as a run when enough wait, then does one bounded step of
+  /// merge work (EventKeyIndex::merge_step), each in a transaction of its own, so a group
+  /// commit never waits for a whole merge. A failure leaves the keys unfiled (or the merge
+  /// where it was) for the next try.
   void file_event_keys() {
     if (keys_.wants_filing()) {
       Transaction tx(*writer_);
@@ -2655,11 +2656,11 @@ class SqliteStore final : public Store {
         return;
       }
     }
-    for (bool merged = true; merged;) {
+    if (keys_.wants_merging()) {
       Transaction tx(*writer_);
-      Result<bool> r = tx.begin_status().is_ok() ? keys_.merge_a_level(*writer_)
-                                                 : Result<bool>(tx.begin_status());
-      merged = r.has_value() && *r && tx.commit().is_ok();
+      Status st = tx.begin_status();
+      if (st.is_ok()) st = keys_.merge_step(*writer_).status();
+      if (st.is_ok()) st = tx.commit();
       writer_->reset_all();
     }
   }
