@@ -7,10 +7,12 @@
 // answer only if the epoch is unchanged (unchanged_since).
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
-#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -22,22 +24,26 @@ namespace siyu::store::sqlite {
 /// Owned by the writer and used under its lock, except find_all_shared and epoch_shared.
 class IdentityCache {
  public:
-  static std::string key_of(WorkspaceId ws, const std::string& type, const std::string& app_id,
-                            const std::string& key) {
-    std::string k = std::to_string(ws.value);
-    k.reserve(k.size() + type.size() + app_id.size() + key.size() + 3);
-    k.append(1, '\x1f').append(type).append(1, '\x1f').append(app_id).append(1, '\x1f').append(key);
-    return k;
-  }
+  /// What the cache is keyed by: a 128-bit keyed hash (SipHash-2-4 with a secret drawn per
+  /// cache) of a workspace and an identity or a customer id. Two subjects share a key as
+  /// rarely as two random 128-bit values coincide, and no input can be made to.
+  struct Key {
+    uint64_t a = 0, b = 0;  // {0, 0}: no subject
+    bool empty() const { return a == 0 && b == 0; }
+    bool operator==(const Key&) const = default;
+  };
 
+  IdentityCache();
+
+  /// The key of an identity of workspace `ws`.
+  Key key_of(WorkspaceId ws, std::string_view type, std::string_view app_id,
+             std::string_view key) const;
   /// The key under which a customer id maps to the live customer it names (itself, or the
   /// survivor of a merge).
-  static std::string customer_key(WorkspaceId ws, int64_t id) {
-    return std::to_string(ws.value) + "\x1f#\x1f" + std::to_string(id);
-  }
+  Key customer_key(WorkspaceId ws, int64_t id) const;
 
   /// The committed owner, unless this transaction invalidated the cache.
-  std::optional<int64_t> find(const std::string& k) const {
+  std::optional<int64_t> find(const Key& k) const {
     if (invalidated_) return std::nullopt;
     auto it = committed_.find(k);
     if (it == committed_.end()) return std::nullopt;
@@ -46,7 +52,7 @@ class IdentityCache {
   /// For any thread: the committed owner of each key (0 if unknown or the key is empty), valid
   /// while epoch_shared() is unchanged. One hold of the lock for all: a hold per key makes
   /// request threads bounce the lock's cache line between cores.
-  std::vector<int64_t> find_all_shared(const std::vector<std::string>& keys) const {
+  std::vector<int64_t> find_all_shared(const std::vector<Key>& keys) const {
     std::vector<int64_t> owners(keys.size(), 0);
     std::shared_lock lock(mu_);
     for (size_t i = 0; i < keys.size(); ++i) {
@@ -64,7 +70,7 @@ class IdentityCache {
   /// Whether owners found by find_all_shared at `epoch` still hold in the open transaction.
   bool unchanged_since(uint64_t epoch) const { return epoch == epoch_ && !invalidated_; }
   /// Records an identity inserted (or read from the store) in the open transaction.
-  void stage(std::string k, int64_t customer) { staged_.emplace_back(std::move(k), customer); }
+  void stage(const Key& k, int64_t customer) { staged_.emplace_back(k, customer); }
   /// The open transaction moved or deleted identities.
   void invalidate() { invalidated_ = true; }
 
@@ -74,7 +80,7 @@ class IdentityCache {
       committed_.clear();
       ++epoch_;
     } else {
-      for (auto& [k, v] : staged_) committed_.insert_or_assign(std::move(k), v);
+      for (const auto& [k, v] : staged_) committed_.insert_or_assign(k, v);
     }
     staged_.clear();
     invalidated_ = false;
@@ -85,12 +91,19 @@ class IdentityCache {
   }
 
  private:
+  struct KeyHash {
+    size_t operator()(const Key& k) const { return static_cast<size_t>(k.a); }
+  };
+  /// The keyed hash of `bytes`.
+  Key hash(std::string_view bytes) const;
+
   static constexpr size_t kMaxEntries = 4'000'000;
+  std::array<unsigned char, 16> secret_{};
   mutable std::shared_mutex
       mu_;  // other threads read committed_ and epoch_; the writer changes them under it
-  std::unordered_map<std::string, int64_t> committed_;
+  std::unordered_map<Key, int64_t, KeyHash> committed_;
   uint64_t epoch_ = 0;
-  std::vector<std::pair<std::string, int64_t>> staged_;
+  std::vector<std::pair<Key, int64_t>> staged_;
   bool invalidated_ = false;
 };
 

@@ -767,13 +767,13 @@ class SqliteStore final : public Store {
     // Customers the writer already knows (by identity or id) are looked up here, on the
     // caller's thread; the writer takes them unless a merge or erase dropped the cache since.
     const uint64_t epoch = identities_.epoch_shared();
-    std::vector<std::string> keys(batch.size());
+    std::vector<IdentityCache::Key> keys(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
       const PendingEvent& p = batch[i];
       if (p.customer) {
-        keys[i] = IdentityCache::customer_key(ws, p.customer->value);
+        keys[i] = identities_.customer_key(ws, p.customer->value);
       } else if (p.identity) {
-        keys[i] = IdentityCache::key_of(ws, p.identity->type, p.identity->app_id, p.identity->key);
+        keys[i] = identities_.key_of(ws, p.identity->type, p.identity->app_id, p.identity->key);
       }
     }
     const std::vector<int64_t> known = identities_.find_all_shared(keys);
@@ -2830,14 +2830,14 @@ class SqliteStore final : public Store {
         .bind(7, i.customer.value)
         .bind(8, i.created_at);
     SIYU_RETURN_IF_ERROR(s->run());
-    identities_.stage(IdentityCache::key_of(ws, i.type, i.app_id, i.key), i.customer.value);
+    identities_.stage(identities_.key_of(ws, i.type, i.app_id, i.key), i.customer.value);
     return Status::ok();
   }
 
   /// The live customer an identity belongs to, if any.
   Result<std::optional<CustomerId>> identity_owner(Connection& c, WorkspaceId ws,
                                                    const Identity& i) {
-    std::string cache_key = IdentityCache::key_of(ws, i.type, i.app_id, i.key);
+    const IdentityCache::Key cache_key = identities_.key_of(ws, i.type, i.app_id, i.key);
     if (auto hit = identities_.find(cache_key)) return std::optional<CustomerId>(CustomerId(*hit));
     SIYU_PREPARE(s, c,
                  "SELECT customer_id FROM identities WHERE workspace_id=? AND type=? AND app_id=? "
@@ -2848,13 +2848,13 @@ class SqliteStore final : public Store {
     Status st = s->status();
     s->reset();
     SIYU_RETURN_IF_ERROR(st);
-    if (out) identities_.stage(std::move(cache_key), out->value);
+    if (out) identities_.stage(cache_key, out->value);
     return out;
   }
 
   /// Follows merged_into to the surviving customer; nullopt when missing or erased.
   Result<std::optional<CustomerId>> live_customer(Connection& c, WorkspaceId ws, CustomerId id) {
-    std::string cache_key = IdentityCache::customer_key(ws, id.value);
+    const IdentityCache::Key cache_key = identities_.customer_key(ws, id.value);
     if (auto hit = identities_.find(cache_key)) return std::optional<CustomerId>(CustomerId(*hit));
     SIYU_PREPARE(s, c,
                  "SELECT coalesce(merged_into, id), erased_at FROM customers WHERE workspace_id=? "
@@ -2865,7 +2865,7 @@ class SqliteStore final : public Store {
     Status st = s->status();
     s->reset();
     SIYU_RETURN_IF_ERROR(st);
-    if (out) identities_.stage(std::move(cache_key), out->value);
+    if (out) identities_.stage(cache_key, out->value);
     return out;
   }
 
