@@ -8,8 +8,10 @@
 #include "api/request.h"
 #include "api/routes.h"
 #include "api/server.h"
+#include "core/cores.h"
 #include "core/text.h"
 #include "core/time_format.h"
+#include "core/work_slots.h"
 #include "ingest/ingest.h"
 #include "io/csv.h"
 #include "segment/evaluate.h"
@@ -118,7 +120,7 @@ constexpr std::array<std::string_view, 8> kChannelKinds = {
 
 class Handlers {
  public:
-  explicit Handlers(Services& s) : s_(s) {}
+  explicit Handlers(Services& s) : s_(s), parsers_(std::max<size_t>(1, machine_cores() - 1)) {}
 
   Status audit(const Principal& who, const std::string& action, const std::string& target,
                const Json& detail = Json::object()) {
@@ -740,9 +742,9 @@ class Handlers {
       return Status(ErrorCode::kPayloadTooLarge, "event batch is larger than 8 MiB");
     }
     const customer::IdentityCodec codec(s_.vault, who.workspace);
-    SIYU_ASSIGN_OR_RETURN(ingest::ParsedEvents parsed,
-                          ingest::parse_event_batch(req.body, wants_ndjson(req), codec,
-                                                    s_.clock.now_ms()));
+    SIYU_ASSIGN_OR_RETURN(ingest::ParsedEvents parsed, parsers_.run([&] {
+      return ingest::parse_event_batch(req.body, wants_ndjson(req), codec, s_.clock.now_ms());
+    }));
     if (parsed.events.empty() && parsed.errors.empty()) return invalid("batch holds no events");
     int64_t stored = 0, duplicates = 0;
     std::vector<ingest::ItemError> errors = std::move(parsed.errors);
@@ -1184,6 +1186,10 @@ class Handlers {
 
  private:
   Services& s_;
+  // Event batches parse on at most cores − 1 request threads at once: the store's writer runs
+  // on a request thread too, and with every request thread parsing it queued for a core
+  // (ingest 1,000,000 events: 196k → 212k events/s, three alternated pairs).
+  WorkSlots parsers_;
 };
 
 }  // namespace

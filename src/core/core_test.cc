@@ -1,8 +1,15 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
 #include "core/json.h"
 #include "core/text.h"
 #include "core/time_format.h"
+#include "core/work_slots.h"
 
 namespace siyu {
 namespace {
@@ -78,4 +85,29 @@ TEST(JsonTest, MalformedJsonIsInvalidArgument) {
 }
 
 }  // namespace
+TEST(WorkSlotsTest, NoMoreThreadsInsideThanSlotsAndResultsComeBack) {
+  WorkSlots slots(2);
+  std::atomic<int> inside = 0, most = 0, sum = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 3; ++i) {
+        sum += slots.run([&] {
+          const int now = ++inside;
+          int seen = most.load();
+          while (now > seen && !most.compare_exchange_weak(seen, now)) {
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          --inside;
+          return t;
+        });
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_LE(most.load(), 2);
+  EXPECT_GE(most.load(), 1);
+  EXPECT_EQ(sum.load(), 3 * (0 + 1 + 2 + 3 + 4 + 5));
+}
+
 }  // namespace siyu
