@@ -118,9 +118,12 @@ Result<store::Identity> IdentityCodec::make(std::string_view type, std::string_v
   id.type = std::string(type);
   id.app_id = std::string(app_id);
   if (type == "phone" || type == "email") {
-    auto norm =
-        type == "phone" ? normalize_phone(value, at("value")) : normalize_email(value, at("value"));
-    if (!norm) return norm.error();
+    // Normalized against the bare field name, whose message the path then prefixes.
+    auto norm = type == "phone" ? normalize_phone(value, "value") : normalize_email(value, "value");
+    if (!norm) {
+      const std::string& message = norm.error().message();
+      return invalid(path.empty() ? message : path + "." + message, at("value"));
+    }
     std::string ctx = context(type);
     id.key = vault_.blind_index(*norm, ctx);
     id.display = type == "phone" ? mask_phone(*norm) : mask_email(*norm);
