@@ -236,7 +236,7 @@ struct Server::Impl {
 
   std::string store_metrics() const {
     const store::StoreStats s = deps.store.stats();
-    char buf[512];
+    char buf[1024];
     std::snprintf(
         buf, sizeof buf,
         "# TYPE siyu_store_commits_total counter\nsiyu_store_commits_total %lld\n"
@@ -244,10 +244,14 @@ struct Server::Impl {
         "siyu_store_commit_seconds_total %f\n"
         "# TYPE siyu_store_disk_flushes_total counter\nsiyu_store_disk_flushes_total %lld\n"
         "# TYPE siyu_store_reads_total counter\nsiyu_store_reads_total %lld\n"
-        "# TYPE siyu_store_read_seconds_total counter\nsiyu_store_read_seconds_total %f\n",
+        "# TYPE siyu_store_read_seconds_total counter\nsiyu_store_read_seconds_total %f\n"
+        "# HELP siyu_store_tag_log_rows Tag operations not yet applied to the tag tables.\n"
+        "# TYPE siyu_store_tag_log_rows gauge\nsiyu_store_tag_log_rows %lld\n"
+        "# TYPE siyu_store_tag_holders_bytes gauge\nsiyu_store_tag_holders_bytes %lld\n",
         static_cast<long long>(s.commits), static_cast<double>(s.commit_micros) / 1e6,
         static_cast<long long>(s.disk_flushes), static_cast<long long>(s.reads),
-        static_cast<double>(s.read_micros) / 1e6);
+        static_cast<double>(s.read_micros) / 1e6, static_cast<long long>(s.tag_log_rows),
+        static_cast<long long>(s.tag_holders_bytes));
     const auto ix = services.indexes.stats();
     char more[512];
     std::snprintf(more, sizeof more,

@@ -27,6 +27,10 @@ struct StoreConfig {
   size_t event_keys_file_at = 65'536;
   size_t event_runs_per_level = 8;
   size_t event_merge_slice = 65'536;
+  /// Tag log (docs/design/tag-log.md): customer changes the applier moves into the tag tables
+  /// per step, and whether it runs in the background (off, only readers and restarts apply it).
+  size_t tag_apply_step = 16'384;
+  bool apply_tags_in_background = true;
 };
 
 /// Result of resolving a set of identities to one customer.
@@ -57,6 +61,8 @@ struct StoreStats {
   int64_t disk_flushes = 0;  // fsyncs acknowledging commits (several commits share one)
   int64_t reads = 0;
   int64_t read_micros = 0;
+  int64_t tag_log_rows = 0;       // tag operations appended and not yet applied to the tables
+  int64_t tag_holders_bytes = 0;  // the writer's in-memory tag holders
 };
 
 /// Thread-safe. Errors: kNotFound for missing objects of the workspace, kConflict for a

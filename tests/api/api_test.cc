@@ -493,6 +493,7 @@ TEST_F(ApiTest, OpenApiDescribesMetricsAndHealth) {
             std::string::npos)
       << metrics.raw;
   EXPECT_NE(metrics.raw.find("siyu_store_commits_total"), std::string::npos);
+  EXPECT_NE(metrics.raw.find("siyu_store_tag_log_rows "), std::string::npos);
 }
 
 }  // namespace

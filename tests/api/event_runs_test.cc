@@ -303,6 +303,7 @@ TEST_F(EventRunsTest, AStoreFromSchema14FilesItsEventsWhenItOpens) {
   store_.reset();
   const char* to_version_14 =
       "DROP TABLE event_runs; DROP TABLE event_run_blocks; DROP TABLE event_run_drops;"
+      "DROP TABLE tag_log;"
       "DELETE FROM store_counters WHERE name='events_filed_through';"
       "CREATE INDEX events_by_customer ON events(workspace_id, customer_id, ts, type, amount);"
       "DELETE FROM schema_migrations WHERE version>=15;";

@@ -4,6 +4,8 @@
 #include <queue>
 #include <unordered_map>
 
+#include "store/sqlite/varint.h"
+
 namespace siyu::store::sqlite::event_keys {
 namespace {
 
@@ -12,45 +14,11 @@ namespace {
 // zigzag ts (a step from the key before within a customer, else absolute), zigzag seq step
 // from the key before, zigzag amount.
 
-void put_varint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
 uint64_t zigzag(int64_t v) {
   return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
 }
 
 int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : bytes_(bytes) {}
-
-  bool varint(uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64 && pos_ < bytes_.size(); shift += 7) {
-      const auto byte = static_cast<uint8_t>(bytes_[pos_++]);
-      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if ((byte & 0x80) == 0) return true;
-    }
-    return false;
-  }
-  bool text(std::string& s, uint64_t n) {
-    if (n > bytes_.size() - pos_) return false;
-    s.assign(bytes_.substr(pos_, n));
-    pos_ += n;
-    return true;
-  }
-  bool done() const { return pos_ == bytes_.size(); }
-
- private:
-  std::string_view bytes_;
-  size_t pos_ = 0;
-};
 
 /// Builds one block key by key.
 class BlockWriter {
@@ -111,7 +79,7 @@ std::vector<Block> encode_blocks(std::span<const EventKey> sorted, size_t target
 
 Result<std::vector<EventKey>> decode_block(std::string_view bytes) {
   const Status broken = internal_error("an event key block is damaged");
-  Reader r(bytes);
+  VarintReader r(bytes);
   uint64_t type_count = 0;
   if (!r.varint(type_count) || type_count > bytes.size()) return broken;
   std::vector<std::string> types(type_count);

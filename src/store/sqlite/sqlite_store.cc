@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <iostream>
 #include <mutex>
 #include <shared_mutex>
 #include <span>
@@ -26,6 +27,8 @@
 #include "store/sqlite/journey_sql.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/segment_feed_sql.h"
+#include "store/sqlite/tag_holders.h"
+#include "store/sqlite/tag_log.h"
 #include "store/sqlite/wal_sync.h"
 #include "store/store.h"
 
@@ -214,6 +217,8 @@ class SqliteStore final : public Store {
       SIYU_ASSIGN_OR_RETURN(store->next_event_seq_, scalar(*q));
     }
     SIYU_RETURN_IF_ERROR(store->keys_.open(*store->writer_));
+    SIYU_RETURN_IF_ERROR(store->apply_whole_tag_log());
+    store->tag_apply_step_ = std::max<size_t>(1, config.tag_apply_step);
     for (int i = 0; i < std::max(1, config.reader_connections); ++i) {
       SIYU_ASSIGN_OR_RETURN(auto reader, Connection::open(path, config.durable));
       SIYU_RETURN_IF_ERROR(reader->exec("PRAGMA query_only=ON"));
@@ -222,6 +227,9 @@ class SqliteStore final : public Store {
     }
     SIYU_ASSIGN_OR_RETURN(store->checkpointer_, Connection::open(path, config.durable));
     store->checkpoint_thread_ = std::thread([s = store.get()] { s->checkpoint_loop(); });
+    if (config.apply_tags_in_background) {
+      store->tag_apply_thread_ = std::thread([s = store.get()] { s->tag_apply_loop(); });
+    }
     return store;
   }
 
@@ -534,6 +542,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Customer>> customers(WorkspaceId ws, const CustomerFilter& f) override {
+    if (f.tag) SIYU_RETURN_IF_ERROR(settle_tags(ws));
     return read<std::vector<Customer>>([&](Connection& c) -> Result<std::vector<Customer>> {
       std::string sql = std::string("SELECT ") + kCustomerCols +
                         " FROM customers WHERE workspace_id=?1 AND merged_into IS NULL AND "
@@ -597,6 +606,12 @@ class SqliteStore final : public Store {
         return not_found("customer " + std::to_string(id.value) + " not found");
       }
       identities_.invalidate();
+      SIYU_RETURN_IF_ERROR(drain_tags(c, ws));
+      if (holds_tags_of(ws, id)) {
+        const auto held = static_cast<uint32_t>(id.value);
+        for (const std::string& tag : tag_holders_.tags_of(ws, held))
+          tag_holders_.remove(ws, tag, held);
+      }
       static constexpr const char* kErase[] = {
           "DELETE FROM identities WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?2",
@@ -952,45 +967,22 @@ class SqliteStore final : public Store {
   Status add_tag(WorkspaceId ws, const Tag& t) override {
     return write_status([&](Connection& c) -> Status {
       SIYU_RETURN_IF_ERROR(require_live(c, ws, t.customer));
-      return put_tag(c, ws, t.customer, t.tag, t.added_by, t.added_at, t.expires_at).status();
+      return change_tag(c, ws, {t.customer.value}, t.tag, false, t.added_by, t.added_at,
+                        t.expires_at)
+          .status();
     });
-  }
-
-  /// Adds a tag with history, or moves the expiry of one the customer has; true when added.
-  Result<bool> put_tag(Connection& c, WorkspaceId ws, CustomerId cust, const std::string& tag,
-                       const std::string& by, EpochMs at, std::optional<EpochMs> expires_at) {
-    SIYU_PREPARE(s, c,
-                 "INSERT INTO customer_tags (workspace_id, customer_id, tag, added_by, added_at, "
-                 "expires_at) VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING");
-    s->bind(1, ws.value).bind(2, cust.value).bind(3, tag).bind(4, by).bind(5, at).bind_opt(
-        6, expires_at);
-    SIYU_RETURN_IF_ERROR(s->run());
-    if (c.changes() == 0) {
-      SIYU_PREPARE(u, c,
-                   "UPDATE customer_tags SET expires_at=? WHERE workspace_id=? AND customer_id=? "
-                   "AND tag=?");
-      u->bind_opt(1, expires_at).bind(2, ws.value).bind(3, cust.value).bind(4, tag);
-      SIYU_RETURN_IF_ERROR(u->run());
-      return false;
-    }
-    SIYU_RETURN_IF_ERROR(tag_history(c, ws, cust, tag, "add", by, at));
-    return true;
   }
 
   Status remove_tag(WorkspaceId ws, CustomerId cust, const std::string& tag, const std::string& by,
                     EpochMs at) override {
     return write_status([&](Connection& c) -> Status {
       SIYU_RETURN_IF_ERROR(require_live(c, ws, cust));
-      SIYU_PREPARE(s, c,
-                   "DELETE FROM customer_tags WHERE workspace_id=? AND customer_id=? AND tag=?");
-      s->bind(1, ws.value).bind(2, cust.value).bind(3, tag);
-      SIYU_RETURN_IF_ERROR(s->run());
-      if (c.changes() == 0) return Status::ok();
-      return tag_history(c, ws, cust, tag, "remove", by, at);
+      return change_tag(c, ws, {cust.value}, tag, true, by, at, std::nullopt).status();
     });
   }
 
   Result<std::vector<Tag>> tags(WorkspaceId ws, CustomerId cust) override {
+    SIYU_RETURN_IF_ERROR(settle_tags(ws));
     return read<std::vector<Tag>>([&](Connection& c) -> Result<std::vector<Tag>> {
       SIYU_PREPARE(s, c,
                    "SELECT customer_id, tag, added_by, added_at, expires_at FROM customer_tags "
@@ -1078,45 +1070,23 @@ class SqliteStore final : public Store {
   Result<int64_t> bulk_tag(WorkspaceId ws, const std::vector<CustomerId>& ids,
                            const std::string& tag, bool remove, const std::string& by,
                            EpochMs at, std::optional<EpochMs> expires_at) override {
+    std::vector<int64_t> sorted;
+    sorted.reserve(ids.size());
+    for (CustomerId id : ids) sorted.push_back(id.value);
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
     return write<int64_t>([&](Connection& c) -> Result<int64_t> {
-      int64_t changed = 0;
-      for (CustomerId id : ids) {
-        SIYU_ASSIGN_OR_RETURN(auto live, live_customer(c, ws, id));
-        if (!live || *live != id) continue;
-        if (!remove) {
-          SIYU_ASSIGN_OR_RETURN(bool added, put_tag(c, ws, id, tag, by, at, expires_at));
-          changed += added ? 1 : 0;
-          continue;
-        }
-        SIYU_PREPARE(s, c,
-                     "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?2 AND tag=?3");
-        s->bind(1, ws.value).bind(2, id.value).bind(3, tag);
-        SIYU_RETURN_IF_ERROR(s->run());
-        if (c.changes() == 0) continue;
-        ++changed;
-        SIYU_RETURN_IF_ERROR(tag_history(c, ws, id, tag, "remove", by, at));
-      }
-      return changed;
+      return change_tag(c, ws, sorted, tag, remove, by, at, expires_at);
     });
   }
 
   Result<std::vector<CustomerId>> tagged_among(WorkspaceId ws, const std::string& tag,
                                                const std::vector<CustomerId>& ids) override {
-    const std::string json = json_of_ids(ids);
-    return read<std::vector<CustomerId>>([&](Connection& c) -> Result<std::vector<CustomerId>> {
-      SIYU_PREPARE(s, c,
-                   "SELECT t.customer_id FROM customer_tags t JOIN customers c ON "
-                   "c.workspace_id=t.workspace_id AND c.id=t.customer_id WHERE t.workspace_id=?1 AND "
-                   "t.tag=?3 AND t.customer_id IN (SELECT value FROM json_each(?2)) AND "
-                   "c.merged_into IS NULL AND c.erased_at IS NULL ORDER BY t.customer_id");
-      s->bind(1, ws.value).bind(2, json).bind(3, tag);
-      std::vector<CustomerId> out;
-      while (s->step()) out.emplace_back(s->int_at(0));
-      Status st = s->status();
-      s->reset();
-      SIYU_RETURN_IF_ERROR(st);
-      return out;
-    });
+    if (auto held = tag_holders_.holders_among(ws, tag, ids)) return std::move(*held);
+    SIYU_RETURN_IF_ERROR(write_status([&](Connection& c) { return load_tag_holders(c, ws); }));
+    if (auto held = tag_holders_.holders_among(ws, tag, ids)) return std::move(*held);
+    return internal_error("the tag holders of workspace " + std::to_string(ws.value) +
+                          " did not load");
   }
 
   Result<std::vector<CustomerId>> expire_tags(WorkspaceId ws, EpochMs now) override {
@@ -1126,10 +1096,13 @@ class SqliteStore final : public Store {
                                          "SELECT 1 FROM customer_tags WHERE workspace_id=? AND "
                                          "expires_at IS NOT NULL AND expires_at<=? LIMIT 1");
                             s->bind(1, ws.value).bind(2, now);
-                            return has_row(*s);
+                            SIYU_ASSIGN_OR_RETURN(const bool in_table, has_row(*s));
+                            if (in_table) return true;
+                            return tag_log::expiry_due(c, ws, now);
                           }));
     if (!due) return std::vector<CustomerId>();
     return write<std::vector<CustomerId>>([&](Connection& c) -> Result<std::vector<CustomerId>> {
+      SIYU_RETURN_IF_ERROR(drain_tags(c, ws));
       SIYU_PREPARE(s, c,
                    "DELETE FROM customer_tags WHERE workspace_id=? AND expires_at IS NOT NULL AND "
                    "expires_at<=? RETURNING customer_id, tag");
@@ -1141,7 +1114,8 @@ class SqliteStore final : public Store {
       SIYU_RETURN_IF_ERROR(st);
       std::vector<CustomerId> out;
       for (const auto& [id, tag] : gone) {
-        SIYU_RETURN_IF_ERROR(tag_history(c, ws, id, tag, "remove", "expiry", now));
+        SIYU_RETURN_IF_ERROR(tag_log::record_history(c, ws, id, tag, "remove", "expiry", now));
+        if (holds_tags_of(ws, id)) tag_holders_.remove(ws, tag, static_cast<uint32_t>(id.value));
         out.push_back(id);
       }
       return out;
@@ -1243,6 +1217,7 @@ class SqliteStore final : public Store {
   Result<std::vector<CustomerId>> delete_tag(WorkspaceId ws, const std::string& name,
                                              const std::string& by, EpochMs at) override {
     return write<std::vector<CustomerId>>([&](Connection& c) -> Result<std::vector<CustomerId>> {
+      SIYU_RETURN_IF_ERROR(drain_tags(c, ws));
       SIYU_PREPARE(d, c, "DELETE FROM tag_defs WHERE workspace_id=? AND name=?");
       d->bind(1, ws.value).bind(2, name);
       SIYU_RETURN_IF_ERROR(d->run());
@@ -1256,7 +1231,10 @@ class SqliteStore final : public Store {
       s->reset();
       SIYU_RETURN_IF_ERROR(st);
       if (!defined && out.empty()) return not_found("tag \"" + name + "\" not found");
-      for (CustomerId id : out) SIYU_RETURN_IF_ERROR(tag_history(c, ws, id, name, "remove", by, at));
+      for (CustomerId id : out) {
+        SIYU_RETURN_IF_ERROR(tag_log::record_history(c, ws, id, name, "remove", by, at));
+      }
+      if (tag_holders_.loaded(ws)) tag_holders_.drop_tag(ws, name);
       return out;
     });
   }
@@ -1445,6 +1423,7 @@ class SqliteStore final : public Store {
   // ---------------------------------------------------------------- index feeds
   Result<FactsSnapshot> customer_facts(WorkspaceId ws, const std::vector<CustomerId>& ids,
                                        EpochMs activity_since, bool with_properties) override {
+    SIYU_RETURN_IF_ERROR(settle_tags(ws));
     FactSelection selection;
     selection.listed_ids = sorted_ids(ids);
     selection.listed = Json(selection.listed_ids).dump();
@@ -1679,6 +1658,7 @@ class SqliteStore final : public Store {
     if (parts < 1 || parts > kMaxScanParts) {
       return invalid("a scan reads in 1 to " + std::to_string(kMaxScanParts) + " parts");
     }
+    SIYU_RETURN_IF_ERROR(settle_tags(ws));
     const auto start = Clock::now();
     // Connections of its own: the readers stay free for requests during a minute-long scan.
     std::vector<std::unique_ptr<Connection>> owned;
@@ -1836,6 +1816,7 @@ class SqliteStore final : public Store {
   // ---------------------------------------------------------------- timeline
   Result<std::vector<TimelineItem>> timeline(WorkspaceId ws, CustomerId cust,
                                              std::optional<EpochMs> before, int limit) override {
+    SIYU_RETURN_IF_ERROR(settle_tags(ws));
     return read<std::vector<TimelineItem>>(
         [&](Connection& c, const EventKeyIndex::View& view) -> Result<std::vector<TimelineItem>> {
           // Of the events, only the `limit` newest before `before` can be among the items.
@@ -2315,8 +2296,13 @@ class SqliteStore final : public Store {
   }
 
   StoreStats stats() const override {
-    return {commits_.load(), commit_micros_.load(), static_cast<int64_t>(wal_->flushes()),
-            reads_.load(), read_micros_.load()};
+    return {commits_.load(),
+            commit_micros_.load(),
+            static_cast<int64_t>(wal_->flushes()),
+            reads_.load(),
+            read_micros_.load(),
+            tag_log_rows_.load(),
+            static_cast<int64_t>(tag_holders_.memory_bytes())};
   }
 
   // ---------------------------------------------------------------- journeys and outbox
@@ -2482,11 +2468,12 @@ class SqliteStore final : public Store {
  public:
   ~SqliteStore() override {
     {
-      std::lock_guard lock(checkpoint_mu_);
+      std::lock_guard lock(background_mu_);
       stopping_ = true;
     }
-    checkpoint_cv_.notify_all();
+    background_cv_.notify_all();
     if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+    if (tag_apply_thread_.joinable()) tag_apply_thread_.join();
     // Fold the whole log into the database file so the next start reads no WAL.
     if (checkpointer_) (void)checkpointer_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
@@ -2499,9 +2486,9 @@ class SqliteStore final : public Store {
   /// every page read would search a larger WAL index: past kWalRestartFrames the checkpoint
   /// waits for the writer once, so the next transaction writes the log from its start.
   void checkpoint_loop() {
-    std::unique_lock lock(checkpoint_mu_);
+    std::unique_lock lock(background_mu_);
     while (!stopping_) {
-      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(200));
+      background_cv_.wait_for(lock, std::chrono::milliseconds(200));
       if (stopping_) break;
       lock.unlock();
       const auto frames = wal_frames("PRAGMA wal_checkpoint(PASSIVE)");
@@ -2511,6 +2498,40 @@ class SqliteStore final : public Store {
   }
 
   static constexpr int64_t kWalRestartFrames = 65'536;  // 256 MiB of 4 KiB pages
+
+  /// Applies the tag log in the background (docs/design/tag-log.md): step after step while the
+  /// writer has had no other job for kTagApplyIdle, else one step after four steps' time, so
+  /// the applier takes at most a fifth of a busy writer and a burst of tag changes is appended
+  /// at nearly full speed and applied after it.
+  void tag_apply_loop() {
+    std::unique_lock lock(background_mu_);
+    auto next_step = Clock::now();
+    while (!stopping_) {
+      background_cv_.wait_for(lock, kTagApplyIdle);
+      if (stopping_) break;
+      if (tag_log_rows_.load() == 0) continue;
+      const auto now = Clock::now();
+      const bool idle =
+          now.time_since_epoch() - std::chrono::nanoseconds(last_job_at_.load()) >= kTagApplyIdle;
+      if (!idle && now < next_step) continue;
+      lock.unlock();
+      WriteJob job;
+      job.background = true;
+      job.run = [this](Connection& c) -> Status {
+        SIYU_ASSIGN_OR_RETURN(tag_log::Applied applied,
+                              tag_log::apply(c, std::nullopt, tag_apply_step_));
+        staged_tag_rows_ -= static_cast<int64_t>(applied.rows);
+        return Status::ok();
+      };
+      submit(job);
+      if (!job.status.is_ok()) std::cerr << "store: tag log: " << job.status.message() << "\n";
+      const auto took = Clock::now() - now;
+      next_step = Clock::now() + 4 * took;
+      lock.lock();
+    }
+  }
+
+  static constexpr auto kTagApplyIdle = std::chrono::milliseconds(20);
 
   /// Runs a checkpoint pragma and returns the WAL's size in frames, or nullopt on failure.
   std::optional<int64_t> wal_frames(const char* pragma) {
@@ -2566,6 +2587,7 @@ class SqliteStore final : public Store {
     std::function<Status(Connection&)> run;
     Status status;
     bool done = false;
+    bool background = false;  // the tag applier's, which does not count as the writer busy
   };
 
   /// Runs `f` in a write transaction and returns once it is durably committed. Concurrent
@@ -2590,6 +2612,7 @@ class SqliteStore final : public Store {
   /// under the writer's lock, lets the next leader start and then flushes the WAL, so one
   /// group's writes run while the one before reaches the disk.
   void submit(WriteJob& job) {
+    if (!job.background) last_job_at_.store(Clock::now().time_since_epoch().count());
     std::unique_lock lock(queue_mu_);
     queue_.push_back(&job);
     while (!job.done) {
@@ -2690,6 +2713,9 @@ class SqliteStore final : public Store {
       return true;
     }
     identities_.commit();
+    tag_holders_.commit();
+    tag_log_rows_.fetch_add(staged_tag_rows_);
+    staged_tag_rows_ = 0;
     commits_.fetch_add(1);
     for (EventsCommitted& notice : committed_events_) events_listener_(std::move(notice));
     committed_events_.clear();
@@ -2699,6 +2725,8 @@ class SqliteStore final : public Store {
   /// Drops what the writer keeps in memory of a transaction that rolled back.
   void forget_transaction() {
     identities_.rollback();
+    tag_holders_.rollback();
+    staged_tag_rows_ = 0;
     keys_.rollback();
     committed_events_.clear();
     customer_counters_.clear();
@@ -2888,6 +2916,117 @@ class SqliteStore final : public Store {
     return std::optional<CustomerId>(made);
   }
 
+  // ---------------------------------------------------------------- tag internals
+  /// Appends to the tag log what tagging (or untagging) `ids` — increasing — really changes and
+  /// stages it in the holders; returns how many live customers of `ws` gained or lost the tag.
+  /// Ids of no live customer of `ws` are skipped.
+  Result<int64_t> change_tag(Connection& c, WorkspaceId ws, const std::vector<int64_t>& ids,
+                             const std::string& tag, bool remove, const std::string& by, EpochMs at,
+                             std::optional<EpochMs> expires_at) {
+    SIYU_RETURN_IF_ERROR(load_tag_holders(c, ws));
+    tag_log::Entry changed{ws, tag, remove ? tag_log::Op::kRemove : tag_log::Op::kAdd,
+                           by, at,  remove ? std::nullopt : expires_at,
+                           {}};
+    tag_log::Entry expiry = changed;
+    expiry.op = tag_log::Op::kExpiry;
+    for (int64_t value : ids) {
+      if (value <= 0 || value > UINT32_MAX) continue;  // the holders' (and index's) ids are 32-bit
+      SIYU_ASSIGN_OR_RETURN(auto live, live_customer(c, ws, CustomerId(value)));
+      if (!live || live->value != value) continue;
+      const auto id = static_cast<uint32_t>(value);
+      const bool held = tag_holders_.holds(ws, tag, id);
+      if (remove) {
+        if (!held) continue;
+        tag_holders_.remove(ws, tag, id);
+        changed.ids.push_back(value);
+        continue;
+      }
+      if (!held) {
+        changed.ids.push_back(value);
+      } else if (expires_at || tag_holders_.expiring(ws, tag, id)) {
+        expiry.ids.push_back(value);  // as before: adding again sets the expiry, or clears it
+      } else {
+        continue;
+      }
+      tag_holders_.add(ws, tag, id, expires_at.has_value());
+    }
+    for (const tag_log::Entry* e : {&changed, &expiry}) {
+      if (e->ids.empty()) continue;
+      SIYU_RETURN_IF_ERROR(tag_log::append(c, *e));
+      ++staged_tag_rows_;
+    }
+    return static_cast<int64_t>(changed.ids.size());
+  }
+
+  /// Loads who holds which tag in `ws` unless loaded: its pending log applied first, then
+  /// every tag of its live customers.
+  Status load_tag_holders(Connection& c, WorkspaceId ws) {
+    if (tag_holders_.loaded(ws)) return Status::ok();
+    SIYU_RETURN_IF_ERROR(drain_tags(c, ws));
+    SIYU_PREPARE(s, c,
+                 "SELECT t.customer_id, t.tag, t.expires_at IS NOT NULL FROM customer_tags t "
+                 "JOIN customers c ON c.workspace_id=t.workspace_id AND c.id=t.customer_id WHERE "
+                 "t.workspace_id=? AND c.merged_into IS NULL AND c.erased_at IS NULL ORDER BY "
+                 "t.tag");
+    s->bind(1, ws.value);
+    tag_holders_.start_load(ws);
+    while (s->step()) {
+      const int64_t id = s->int_at(0);
+      if (id <= 0 || id > UINT32_MAX) continue;
+      tag_holders_.load_held(ws, s->view_at(1), static_cast<uint32_t>(id), s->int_at(2) != 0);
+    }
+    Status st = s->status();
+    s->reset();
+    return st;
+  }
+
+  /// Applies the pending tag log of `ws` in this transaction.
+  Status drain_tags(Connection& c, WorkspaceId ws) {
+    if (tag_log_rows_.load() + staged_tag_rows_ == 0) return Status::ok();
+    SIYU_ASSIGN_OR_RETURN(const size_t rows, tag_log::drain(c, ws));
+    staged_tag_rows_ -= static_cast<int64_t>(rows);
+    return Status::ok();
+  }
+
+  /// Makes customer_tags and tag_history of `ws` complete for a reader that follows: applies
+  /// its pending tag log, if any, in a write of its own.
+  Status settle_tags(WorkspaceId ws) {
+    if (tag_log_rows_.load() == 0) return Status::ok();
+    return write_status([&](Connection& c) { return drain_tags(c, ws); });
+  }
+
+  /// Applies the whole tag log (at open, before anything reads the tables).
+  Status apply_whole_tag_log() {
+    Transaction tx(*writer_);
+    SIYU_RETURN_IF_ERROR(tx.begin_status());
+    for (;;) {
+      SIYU_ASSIGN_OR_RETURN(tag_log::Applied applied,
+                            tag_log::apply(*writer_, std::nullopt, size_t{1} << 20));
+      if (applied.rows == 0) break;
+    }
+    SIYU_RETURN_IF_ERROR(tx.commit());
+    writer_->reset_all();
+    return Status::ok();
+  }
+
+  /// Whether the holders of `ws` are loaded and can name `id`'s tags.
+  bool holds_tags_of(WorkspaceId ws, CustomerId id) const {
+    return id.value > 0 && id.value <= UINT32_MAX && tag_holders_.loaded(ws);
+  }
+
+  /// The holders after `loser`'s tags moved onto `survivor` as merge() moves the rows: the
+  /// survivor keeps its own where both hold a tag.
+  void move_tag_holders(WorkspaceId ws, CustomerId survivor, CustomerId loser) {
+    if (!holds_tags_of(ws, loser) || !holds_tags_of(ws, survivor)) return;
+    const auto from = static_cast<uint32_t>(loser.value);
+    const auto to = static_cast<uint32_t>(survivor.value);
+    for (const std::string& tag : tag_holders_.tags_of(ws, from)) {
+      const bool expiring = tag_holders_.expiring(ws, tag, from);
+      tag_holders_.remove(ws, tag, from);
+      if (!tag_holders_.holds(ws, tag, to)) tag_holders_.add(ws, tag, to, expiring);
+    }
+  }
+
   static Status exec_bound(Connection& c, const char* sql, WorkspaceId ws, int64_t a, int64_t b) {
     SIYU_PREPARE(s, c, sql);
     s->bind(1, ws.value).bind(2, a).bind(3, b);
@@ -2898,6 +3037,8 @@ class SqliteStore final : public Store {
   Status merge(Connection& c, WorkspaceId ws, CustomerId survivor, CustomerId loser,
                EpochMs at, const std::string& reason) {
     identities_.invalidate();
+    SIYU_RETURN_IF_ERROR(drain_tags(c, ws));
+    move_tag_holders(ws, survivor, loser);
     static constexpr const char* kMoves[] = {
         "UPDATE identities SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
         "UPDATE orders SET customer_id=?2 WHERE workspace_id=?1 AND customer_id=?3",
@@ -3088,16 +3229,6 @@ class SqliteStore final : public Store {
     return h->run();
   }
 
-  static Status tag_history(Connection& c, WorkspaceId ws, CustomerId cust,
-                            const std::string& tag, const char* action, const std::string& by,
-                            EpochMs at) {
-    SIYU_PREPARE(s, c,
-                 "INSERT INTO tag_history (workspace_id, customer_id, tag, action, by, at) VALUES "
-                 "(?,?,?,?,?,?)");
-    s->bind(1, ws.value).bind(2, cust.value).bind(3, tag).bind(4, action).bind(5, by).bind(6, at);
-    return s->run();
-  }
-
   static Result<OrderResult> upsert_order(Connection& c, WorkspaceId ws, const Order& o) {
     SIYU_PREPARE(q, c,
                  std::string("SELECT ") + kOrderCols +
@@ -3167,6 +3298,13 @@ class SqliteStore final : public Store {
   std::vector<WriteJob*> queue_;  // guarded by queue_mu_
   bool leader_active_ = false;    // guarded by queue_mu_
   IdentityCache identities_;   // guarded by write_mu_
+  TagHolders tag_holders_;     // staged under write_mu_; holders_among for any thread
+  std::atomic<int64_t> tag_log_rows_{0};  // committed rows of the tag log
+  int64_t staged_tag_rows_ =
+      0;  // rows the open transaction adds (or applies); guarded by write_mu_
+  size_t tag_apply_step_ = 16'384;
+  std::atomic<int64_t> last_job_at_{0};  // steady-clock ns of the last job not the tag applier's
+  std::thread tag_apply_thread_;
   std::unique_ptr<WalSync> wal_;
   EventKeyIndex keys_;         // staging and filing under write_mu_; views for any thread
   std::shared_mutex commit_mu_;  // a commit (exclusive) against a reader's view and snapshot
@@ -3185,9 +3323,9 @@ class SqliteStore final : public Store {
   std::atomic<int64_t> commits_{0}, commit_micros_{0}, reads_{0}, read_micros_{0};
   std::unique_ptr<Connection> checkpointer_;
   std::thread checkpoint_thread_;
-  std::mutex checkpoint_mu_;
-  std::condition_variable checkpoint_cv_;
-  bool stopping_ = false;  // guarded by checkpoint_mu_
+  std::mutex background_mu_;  // of the checkpoint and tag-apply threads
+  std::condition_variable background_cv_;
+  bool stopping_ = false;  // guarded by background_mu_
 };
 
 }  // namespace
