@@ -28,7 +28,9 @@ struct StoreConfig {
   size_t event_runs_per_level = 8;
   size_t event_merge_slice = 65'536;
   /// Tag log (docs/design/tag-log.md): customer changes the applier moves into the tag tables
-  /// per step, and whether it runs in the background (off, only readers and restarts apply it).
+  /// per step while the writer is busy (16 times as many while it is idle: larger steps write
+  /// each page of the tables for more changes), and whether it runs in the background (off,
+  /// only readers and restarts apply it).
   size_t tag_apply_step = 16'384;
   bool apply_tags_in_background = true;
 };

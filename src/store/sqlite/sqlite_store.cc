@@ -607,11 +607,7 @@ class SqliteStore final : public Store {
       }
       identities_.invalidate();
       SIYU_RETURN_IF_ERROR(drain_tags(c, ws));
-      if (holds_tags_of(ws, id)) {
-        const auto held = static_cast<uint32_t>(id.value);
-        for (const std::string& tag : tag_holders_.tags_of(ws, held))
-          tag_holders_.remove(ws, tag, held);
-      }
+      if (holds_tags_of(ws, id)) tag_holders_.mark_gone(ws, static_cast<uint32_t>(id.value));
       static constexpr const char* kErase[] = {
           "DELETE FROM identities WHERE workspace_id=?1 AND customer_id=?2",
           "DELETE FROM customer_tags WHERE workspace_id=?1 AND customer_id=?2",
@@ -2499,10 +2495,10 @@ class SqliteStore final : public Store {
 
   static constexpr int64_t kWalRestartFrames = 65'536;  // 256 MiB of 4 KiB pages
 
-  /// Applies the tag log in the background (docs/design/tag-log.md): step after step while the
-  /// writer has had no other job for kTagApplyIdle, else one step after four steps' time, so
-  /// the applier takes at most a fifth of a busy writer and a burst of tag changes is appended
-  /// at nearly full speed and applied after it.
+  /// Applies the tag log in the background (docs/design/tag-log.md): large steps one after
+  /// another while the writer has had no other job for kTagApplyIdle, else a small step after
+  /// four steps' time, so the applier takes at most about a fifth of a busy writer and a burst
+  /// of tag changes is appended at nearly full speed and applied after it.
   void tag_apply_loop() {
     std::unique_lock lock(background_mu_);
     auto next_step = Clock::now();
@@ -2515,11 +2511,11 @@ class SqliteStore final : public Store {
           now.time_since_epoch() - std::chrono::nanoseconds(last_job_at_.load()) >= kTagApplyIdle;
       if (!idle && now < next_step) continue;
       lock.unlock();
+      const size_t step = idle ? tag_apply_step_ * kTagApplyIdleFactor : tag_apply_step_;
       WriteJob job;
       job.background = true;
-      job.run = [this](Connection& c) -> Status {
-        SIYU_ASSIGN_OR_RETURN(tag_log::Applied applied,
-                              tag_log::apply(c, std::nullopt, tag_apply_step_));
+      job.run = [this, step](Connection& c) -> Status {
+        SIYU_ASSIGN_OR_RETURN(tag_log::Applied applied, tag_log::apply(c, std::nullopt, step));
         staged_tag_rows_ -= static_cast<int64_t>(applied.rows);
         return Status::ok();
       };
@@ -2532,6 +2528,7 @@ class SqliteStore final : public Store {
   }
 
   static constexpr auto kTagApplyIdle = std::chrono::milliseconds(20);
+  static constexpr size_t kTagApplyIdleFactor = 16;
 
   /// Runs a checkpoint pragma and returns the WAL's size in frames, or nullopt on failure.
   std::optional<int64_t> wal_frames(const char* pragma) {
@@ -2931,9 +2928,8 @@ class SqliteStore final : public Store {
     expiry.op = tag_log::Op::kExpiry;
     for (int64_t value : ids) {
       if (value <= 0 || value > UINT32_MAX) continue;  // the holders' (and index's) ids are 32-bit
-      SIYU_ASSIGN_OR_RETURN(auto live, live_customer(c, ws, CustomerId(value)));
-      if (!live || live->value != value) continue;
       const auto id = static_cast<uint32_t>(value);
+      // Holders are live customers of `ws`: only a customer gaining the tag needs looking up.
       const bool held = tag_holders_.holds(ws, tag, id);
       if (remove) {
         if (!held) continue;
@@ -2942,6 +2938,11 @@ class SqliteStore final : public Store {
         continue;
       }
       if (!held) {
+        if (!tag_holders_.known_live(ws, id)) {
+          SIYU_ASSIGN_OR_RETURN(auto live, live_customer(c, ws, CustomerId(value)));
+          if (!live || live->value != value) continue;
+          tag_holders_.mark_live(ws, id);
+        }
         changed.ids.push_back(value);
       } else if (expires_at || tag_holders_.expiring(ws, tag, id)) {
         expiry.ids.push_back(value);  // as before: adding again sets the expiry, or clears it
@@ -3021,10 +3022,12 @@ class SqliteStore final : public Store {
     const auto from = static_cast<uint32_t>(loser.value);
     const auto to = static_cast<uint32_t>(survivor.value);
     for (const std::string& tag : tag_holders_.tags_of(ws, from)) {
-      const bool expiring = tag_holders_.expiring(ws, tag, from);
-      tag_holders_.remove(ws, tag, from);
-      if (!tag_holders_.holds(ws, tag, to)) tag_holders_.add(ws, tag, to, expiring);
+      if (!tag_holders_.holds(ws, tag, to)) {
+        tag_holders_.add(ws, tag, to, tag_holders_.expiring(ws, tag, from));
+      }
     }
+    tag_holders_.mark_gone(ws, from);
+    tag_holders_.mark_live(ws, to);
   }
 
   static Status exec_bound(Connection& c, const char* sql, WorkspaceId ws, int64_t a, int64_t b) {

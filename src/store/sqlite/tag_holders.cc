@@ -40,8 +40,8 @@ TagHolders::Space* TagHolders::space(WorkspaceId ws) const {
 const TagHolders::Bits* TagHolders::bits(WorkspaceId ws, const std::string& tag) const {
   const Space* s = space(ws);
   if (s == nullptr) return nullptr;
-  auto it = s->find(tag);
-  return it == s->end() ? nullptr : it->second.get();
+  auto it = s->tags.find(tag);
+  return it == s->tags.end() ? nullptr : it->second.get();
 }
 
 TagHolders::Bits& TagHolders::staged(WorkspaceId ws, const std::string& tag) {
@@ -50,17 +50,19 @@ TagHolders::Bits& TagHolders::staged(WorkspaceId ws, const std::string& tag) {
     // Not loaded: the caller loads a workspace before changing it; an empty one is staged.
     s = loading_.emplace(ws.value, std::make_unique<Space>()).first->second.get();
   }
-  auto it = s->find(tag);
-  if (it == s->end()) {
+  auto it = s->tags.find(tag);
+  if (it == s->tags.end()) {
     std::unique_lock lock(mu_);
-    it = s->emplace(tag, std::make_unique<Bits>()).first;
+    it = s->tags.emplace(tag, std::make_unique<Bits>()).first;
   }
-  Bits& b = *it->second;
-  if (!b.touched) {
-    b.touched = true;
-    touched_.push_back(&b);
-  }
-  return b;
+  touch(*it->second);
+  return *it->second;
+}
+
+void TagHolders::touch(Bits& b) {
+  if (b.touched) return;
+  b.touched = true;
+  touched_.push_back(&b);
 }
 
 bool TagHolders::loaded(WorkspaceId ws) const { return space(ws) != nullptr; }
@@ -69,10 +71,11 @@ void TagHolders::start_load(WorkspaceId ws) { loading_[ws.value] = std::make_uni
 
 void TagHolders::load_held(WorkspaceId ws, std::string_view tag, uint32_t id, bool expiring) {
   Space& s = *loading_.at(ws.value);
-  auto it = s.find(std::string(tag));
-  if (it == s.end()) it = s.emplace(std::string(tag), std::make_unique<Bits>()).first;
+  auto it = s.tags.find(std::string(tag));
+  if (it == s.tags.end()) it = s.tags.emplace(std::string(tag), std::make_unique<Bits>()).first;
   it->second->holders.committed().add(id);
   if (expiring) it->second->expiring.committed().add(id);
+  s.live.holders.committed().add(id);
 }
 
 bool TagHolders::holds(WorkspaceId ws, const std::string& tag, uint32_t id) const {
@@ -111,10 +114,30 @@ std::vector<std::string> TagHolders::tags_of(WorkspaceId ws, uint32_t id) const 
   std::vector<std::string> out;
   const Space* s = space(ws);
   if (s == nullptr) return out;
-  for (const auto& [tag, b] : *s) {
+  for (const auto& [tag, b] : s->tags) {
     if (b->holders.contains(id)) out.push_back(tag);
   }
   return out;
+}
+
+bool TagHolders::known_live(WorkspaceId ws, uint32_t id) const {
+  const Space* s = space(ws);
+  return s != nullptr && s->live.holders.contains(id);
+}
+
+void TagHolders::mark_live(WorkspaceId ws, uint32_t id) {
+  Space* s = space(ws);
+  if (s == nullptr) return;
+  touch(s->live);
+  s->live.holders.add(id);
+}
+
+void TagHolders::mark_gone(WorkspaceId ws, uint32_t id) {
+  Space* s = space(ws);
+  if (s == nullptr) return;
+  for (const std::string& tag : tags_of(ws, id)) remove(ws, tag, id);
+  touch(s->live);
+  s->live.holders.remove(id);
 }
 
 void TagHolders::commit() {
@@ -146,8 +169,8 @@ std::optional<std::vector<CustomerId>> TagHolders::holders_among(
   auto s = spaces_.find(ws.value);
   if (s == spaces_.end()) return std::nullopt;
   std::vector<CustomerId> out;
-  auto it = s->second->find(tag);
-  if (it == s->second->end()) return out;
+  auto it = s->second->tags.find(tag);
+  if (it == s->second->tags.end()) return out;
   const Roaring& holders = it->second->holders.committed();
   for (CustomerId id : ids) {
     if (id.value >= 0 && id.value <= UINT32_MAX &&
@@ -164,7 +187,8 @@ size_t TagHolders::memory_bytes() const {
   std::shared_lock lock(mu_);
   size_t bytes = 0;
   for (const auto& [ws, s] : spaces_) {
-    for (const auto& [tag, b] : *s) {
+    bytes += s->live.holders.committed().getSizeInBytes();
+    for (const auto& [tag, b] : s->tags) {
       bytes += tag.size() + b->holders.committed().getSizeInBytes() +
                b->expiring.committed().getSizeInBytes();
     }

@@ -41,6 +41,13 @@ class TagHolders {
   /// The tags `id` holds as of this transaction, in no particular order.
   std::vector<std::string> tags_of(WorkspaceId ws, uint32_t id) const;
 
+  /// Customers of `ws` known live: found so (mark_live), not yet merged away or erased
+  /// (mark_gone). Every holder is one. A customer not known may still be live.
+  bool known_live(WorkspaceId ws, uint32_t id) const;
+  void mark_live(WorkspaceId ws, uint32_t id);
+  /// `id` is merged away or erased: holds nothing and is not live.
+  void mark_gone(WorkspaceId ws, uint32_t id);
+
   void commit();
   void rollback();
 
@@ -73,12 +80,16 @@ class TagHolders {
     StagedBits holders, expiring;
     bool touched = false;  // listed in touched_
   };
-  using Space = std::unordered_map<std::string, std::unique_ptr<Bits>>;
+  struct Space {
+    std::unordered_map<std::string, std::unique_ptr<Bits>> tags;
+    Bits live;  // holders: the customers known live
+  };
 
   Space* space(WorkspaceId ws) const;
   const Bits* bits(WorkspaceId ws, const std::string& tag) const;
   /// The tag's bits, made when missing, listed as touched by this transaction.
   Bits& staged(WorkspaceId ws, const std::string& tag);
+  void touch(Bits& b);
 
   mutable std::shared_mutex mu_;  // committed bits and the maps' shape, against readers
   std::unordered_map<int64_t, std::unique_ptr<Space>> spaces_;   // committed
