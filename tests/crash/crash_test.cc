@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -258,6 +259,92 @@ TEST(CrashTest, AcknowledgedGroupMessagesSurviveSigkill) {
   EXPECT_EQ(violations, spam);
   const auto log = *(*st)->moderation_log(ws->id, 0, 1'000'000);
   EXPECT_EQ(static_cast<int64_t>(log.size()), spam);
+}
+
+/// Bulk tagging through the tag log: every acknowledged add and remove is in the customers'
+/// tags after a kill and restart (the log applied at open), and nothing else is.
+TEST(CrashTest, AcknowledgedTagChangesSurviveSigkill) {
+  testing::TempDir dir;
+  run_capture(std::string(SIYU_BINARY) + " workspace create --data " + dir.str() +
+              " --slug tags --name T");
+  auto key_json = parse_json(run_capture(std::string(SIYU_BINARY) + " keys create --data " +
+                                         dir.str() + " --workspace tags --role admin --json"));
+  ASSERT_TRUE(key_json.has_value());
+  const std::string key = key_json->at("key").get<std::string>();
+  std::mt19937 rng(std::random_device{}());
+  const int port = 20000 + static_cast<int>(rng() % 20000);
+  std::vector<int64_t> customers;
+  {
+    Server server(dir.str(), port);
+    ASSERT_TRUE(server.start());
+    httplib::Client c("127.0.0.1", port);
+    c.set_bearer_token_auth(key);
+    for (int i = 0; i < 60; ++i) {
+      auto made = c.Post("/v1/customers", R"({"name":"t"})", "application/json");
+      ASSERT_TRUE(made && made->status == 201);
+      customers.push_back(parse_json(made->body)->at("id").get<int64_t>());
+    }
+  }
+  // Per tag: its holders after the acknowledged operations, or no entry while an operation on
+  // it went unanswered (the kill came first: it may or may not have happened).
+  std::map<std::string, std::set<int64_t>> expected;
+  std::set<std::string> unsure;
+  for (int round = 0; round < 3; ++round) {
+    Server server(dir.str(), port);
+    ASSERT_TRUE(server.start());
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+      httplib::Client c("127.0.0.1", port);
+      c.set_bearer_token_auth(key);
+      std::mt19937 pick(static_cast<unsigned>(round));
+      for (int batch = 0; !stop; ++batch) {
+        const std::string tag = "k" + std::to_string(round) + "_" + std::to_string(batch % 40);
+        const bool remove = batch % 3 == 2;
+        std::set<int64_t> ids;
+        std::string csv = "customer_id\n";
+        for (int64_t id : customers) {
+          if (pick() % 3 == 0 && ids.insert(id).second) csv += std::to_string(id) + "\n";
+        }
+        unsure.insert(tag);
+        auto r = c.Post("/v1/tags:bulk?tag=" + tag + "&action=" + (remove ? "remove" : "add"), csv,
+                        "text/csv");
+        if (!r || r->status != 200) break;
+        unsure.erase(tag);
+        auto& holders = expected[tag];
+        for (int64_t id : ids) {
+          if (remove) {
+            holders.erase(id);
+          } else {
+            holders.insert(id);
+          }
+        }
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 500));
+    server.kill9();
+    stop = true;
+    writer.join();
+  }
+  ASSERT_FALSE(expected.empty());
+  store::StoreConfig cfg;
+  cfg.data_dir = dir.str();
+  auto st = store::open_store(cfg);
+  ASSERT_TRUE(st.has_value()) << st.error().to_string();
+  auto ws = (*st)->workspace_by_slug("tags");
+  std::map<std::string, std::set<int64_t>> stored;
+  for (int64_t id : customers) {
+    auto tags = (*st)->tags(ws->id, CustomerId(id));
+    ASSERT_TRUE(tags.has_value()) << tags.error().to_string();
+    for (const auto& t : *tags) stored[t.tag].insert(id);
+  }
+  for (const auto& [tag, holders] : expected) {
+    if (unsure.contains(tag)) continue;
+    EXPECT_EQ(stored[tag], holders) << "holders of " << tag;
+  }
+  for (const auto& [tag, holders] : stored) {
+    EXPECT_TRUE(expected.contains(tag) || unsure.contains(tag))
+        << "tag never acknowledged: " << tag;
+  }
 }
 
 template <typename F>
