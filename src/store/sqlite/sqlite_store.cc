@@ -11,10 +11,12 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <span>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 #include <unordered_map>
 
@@ -978,16 +980,34 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Tag>> tags(WorkspaceId ws, CustomerId cust) override {
-    SIYU_RETURN_IF_ERROR(settle_tags(ws));
     return read<std::vector<Tag>>([&](Connection& c) -> Result<std::vector<Tag>> {
       SIYU_PREPARE(s, c,
                    "SELECT customer_id, tag, added_by, added_at, expires_at FROM customer_tags "
-                   "WHERE workspace_id=? AND customer_id=? ORDER BY tag");
+                   "WHERE workspace_id=? AND customer_id=?");
       s->bind(1, ws.value).bind(2, cust.value);
-      return all<Tag>(*s, [](const Statement& r) {
-        return Tag{CustomerId(r.int_at(0)), r.text_at(1), r.text_at(2), r.int_at(3),
-                   r.opt_int_at(4)};
-      });
+      std::map<std::string, Tag> held;  // by tag: the order of the answer
+      while (s->step()) {
+        held[s->text_at(1)] = Tag{CustomerId(s->int_at(0)), s->text_at(1), s->text_at(2),
+                                  s->int_at(3), s->opt_int_at(4)};
+      }
+      Status st = s->status();
+      s->reset();
+      SIYU_RETURN_IF_ERROR(st);
+      // Changes still in the tag log, in its order.
+      SIYU_ASSIGN_OR_RETURN(const auto pending, tag_log::pending_of(c, ws, cust));
+      for (const auto& [seq, e] : pending) {
+        if (e.op == tag_log::Op::kAdd) {
+          held[e.tag] = Tag{cust, e.tag, e.by, e.at, e.expires_at};
+        } else if (e.op == tag_log::Op::kRemove) {
+          held.erase(e.tag);
+        } else if (auto it = held.find(e.tag); it != held.end()) {
+          it->second.expires_at = e.expires_at;
+        }
+      }
+      std::vector<Tag> out;
+      out.reserve(held.size());
+      for (auto& [tag, t] : held) out.push_back(std::move(t));
+      return out;
     });
   }
 
@@ -1812,7 +1832,6 @@ class SqliteStore final : public Store {
   // ---------------------------------------------------------------- timeline
   Result<std::vector<TimelineItem>> timeline(WorkspaceId ws, CustomerId cust,
                                              std::optional<EpochMs> before, int limit) override {
-    SIYU_RETURN_IF_ERROR(settle_tags(ws));
     return read<std::vector<TimelineItem>>(
         [&](Connection& c, const EventKeyIndex::View& view) -> Result<std::vector<TimelineItem>> {
           // Of the events, only the `limit` newest before `before` can be among the items.
@@ -1843,12 +1862,31 @@ class SqliteStore final : public Store {
               .bind(3, before.value_or(INT64_MAX))
               .bind(4, int64_t{limit})
               .bind(5, newest_seqs(keys, before.value_or(INT64_MAX), limit));
-          return all<TimelineItem>(*s, [](const Statement& r) {
-            return TimelineItem{r.int_at(0), r.text_at(1), r.text_at(2), r.text_at(3),
-                                r.int_at(4)};
+          SIYU_ASSIGN_OR_RETURN(auto items, all<TimelineItem>(*s, [](const Statement& r) {
+                                  return TimelineItem{r.int_at(0), r.text_at(1), r.text_at(2),
+                                                      r.text_at(3), r.int_at(4)};
+                                }));
+          // Tag changes still in the tag log join the history they will be applied to, after
+          // every applied one (their history ids are not given yet).
+          SIYU_ASSIGN_OR_RETURN(const auto pending, tag_log::pending_of(c, ws, cust));
+          for (const auto& [seq, e] : pending) {
+            if (e.op == tag_log::Op::kExpiry || e.at >= before.value_or(INT64_MAX)) continue;
+            items.push_back(TimelineItem{
+                e.at, "tag", e.tag,
+                Json{{"action", e.op == tag_log::Op::kAdd ? "add" : "remove"}, {"by", e.by}}.dump(),
+                kPendingHistorySeq + seq});
+          }
+          if (pending.empty()) return items;
+          std::sort(items.begin(), items.end(), [](const TimelineItem& a, const TimelineItem& b) {
+            return std::tie(b.at, a.kind, b.seq) < std::tie(a.at, b.kind, a.seq);
           });
+          if (items.size() > static_cast<size_t>(limit)) items.resize(static_cast<size_t>(limit));
+          return items;
         });
   }
+
+  /// Where the seqs of tag history items still in the tag log start: after any history id.
+  static constexpr int64_t kPendingHistorySeq = int64_t{1} << 62;
 
   // ---------------------------------------------------------------- channels
   Result<Channel> create_channel(WorkspaceId ws, const Channel& ch) override {

@@ -155,6 +155,48 @@ Result<size_t> drain(Connection& c, WorkspaceId ws) {
   }
 }
 
+namespace {
+
+/// Whether the ids of encode_ids include `id`, reading no further than it; false for bytes it
+/// could not have written.
+bool has_id(std::string_view bytes, int64_t id) {
+  VarintReader r(bytes);
+  uint64_t at = 0;
+  while (!r.done()) {
+    uint64_t step = 0;
+    if (!r.varint(step) || step == 0) return false;
+    at += step;
+    if (at >= static_cast<uint64_t>(id)) return at == static_cast<uint64_t>(id);
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<std::pair<int64_t, Entry>>> pending_of(Connection& c, WorkspaceId ws,
+                                                          CustomerId id) {
+  SIYU_PREPARE(s, c,
+               "SELECT seq, tag, op, by, at, expires_at, ids FROM tag_log WHERE workspace_id=? "
+               "ORDER BY seq");
+  s->bind(1, ws.value);
+  std::vector<std::pair<int64_t, Entry>> out;
+  while (s->step()) {
+    if (!has_id(s->view_at(6), id.value)) continue;
+    Entry e;
+    e.ws = ws;
+    e.tag = s->text_at(1);
+    e.op = static_cast<Op>(s->int_at(2));
+    e.by = s->text_at(3);
+    e.at = s->int_at(4);
+    e.expires_at = s->opt_int_at(5);
+    out.emplace_back(s->int_at(0), std::move(e));
+  }
+  Status st = s->status();
+  s->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  return out;
+}
+
 Result<bool> expiry_due(Connection& c, WorkspaceId ws, EpochMs now) {
   SIYU_PREPARE(s, c,
                "SELECT 1 FROM tag_log WHERE workspace_id=? AND op IN (0, 2) AND expires_at<=? "

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/sqlite/db.h"
@@ -54,6 +55,12 @@ Result<Applied> apply(Connection& c, std::optional<WorkspaceId> only, size_t max
 
 /// Applies every pending row of workspace `ws`; returns the rows applied.
 Result<size_t> drain(Connection& c, WorkspaceId ws);
+
+/// The pending rows of `ws` that change customer `id`, oldest first, each with its seq (ids left
+/// empty): what a reader of the customer's tags and history adds to the tables, in the same
+/// snapshot, instead of waiting for the log to be applied.
+Result<std::vector<std::pair<int64_t, Entry>>> pending_of(Connection& c, WorkspaceId ws,
+                                                          CustomerId id);
 
 /// Whether a pending row of `ws` sets an expiry at or before `now`.
 Result<bool> expiry_due(Connection& c, WorkspaceId ws, EpochMs now);
