@@ -1086,11 +1086,7 @@ class SqliteStore final : public Store {
   Result<int64_t> bulk_tag(WorkspaceId ws, const std::vector<CustomerId>& ids,
                            const std::string& tag, bool remove, const std::string& by,
                            EpochMs at, std::optional<EpochMs> expires_at) override {
-    std::vector<int64_t> sorted;
-    sorted.reserve(ids.size());
-    for (CustomerId id : ids) sorted.push_back(id.value);
-    std::sort(sorted.begin(), sorted.end());
-    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    const std::vector<int64_t> sorted = sorted_ids(ids);
     return write<int64_t>([&](Connection& c) -> Result<int64_t> {
       return change_tag(c, ws, sorted, tag, remove, by, at, expires_at);
     });
@@ -1602,12 +1598,6 @@ class SqliteStore final : public Store {
       for (Statement* s : {tags, groups, orders, predictions}) s->reset();
     }
   };
-
-  /// Customer ids as a sorted JSON array without repeats, for `IN (SELECT value FROM
-  /// json_each(?))`.
-  static std::string json_of_ids(const std::vector<CustomerId>& ids) {
-    return Json(sorted_ids(ids)).dump();
-  }
 
   /// Customer ids sorted, without repeats.
   static std::vector<int64_t> sorted_ids(const std::vector<CustomerId>& ids) {
