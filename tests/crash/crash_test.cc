@@ -35,6 +35,19 @@ std::string run_capture(const std::string& cmd) {
   return out;
 }
 
+/// Makes workspace `slug` in `dir` with the CLI and returns an admin API key for it, or "" when
+/// either command failed.
+std::string workspace_with_key(const testing::TempDir& dir, const std::string& slug,
+                               const std::string& name) {
+  run_capture(std::string(SIYU_BINARY) + " workspace create --data " + dir.str() + " --slug " +
+              slug + " --name " + name);
+  auto key_json =
+      parse_json(run_capture(std::string(SIYU_BINARY) + " keys create --data " + dir.str() +
+                             " --workspace " + slug + " --role admin --json"));
+  if (!key_json || !key_json->contains("key")) return "";
+  return key_json->at("key").get<std::string>();
+}
+
 class Server {
  public:
   Server(const std::string& data, int port) : data_(data), port_(port) {}
@@ -99,11 +112,8 @@ std::string order_of(int round, int batch) {
 
 TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
   testing::TempDir dir;
-  run_capture(std::string(SIYU_BINARY) + " workspace create --data " + dir.str() + " --slug crash --name C");
-  auto key_json = parse_json(run_capture(std::string(SIYU_BINARY) + " keys create --data " + dir.str() +
-                                         " --workspace crash --role admin --json"));
-  ASSERT_TRUE(key_json.has_value());
-  const std::string key = key_json->at("key").get<std::string>();
+  const std::string key = workspace_with_key(dir, "crash", "C");
+  ASSERT_FALSE(key.empty());
   std::mt19937 rng(std::random_device{}());
   const int port = 20000 + static_cast<int>(rng() % 20000);
   std::set<std::string> acked_events, acked_orders;
@@ -178,11 +188,8 @@ TEST(CrashTest, AcknowledgedWritesSurviveSigkill) {
 /// figures and the moderation log agree with the stored messages (one transaction per batch).
 TEST(CrashTest, AcknowledgedGroupMessagesSurviveSigkill) {
   testing::TempDir dir;
-  run_capture(std::string(SIYU_BINARY) + " workspace create --data " + dir.str() + " --slug chat --name C");
-  auto key_json = parse_json(run_capture(std::string(SIYU_BINARY) + " keys create --data " + dir.str() +
-                                         " --workspace chat --role admin --json"));
-  ASSERT_TRUE(key_json.has_value());
-  const std::string key = key_json->at("key").get<std::string>();
+  const std::string key = workspace_with_key(dir, "chat", "C");
+  ASSERT_FALSE(key.empty());
   std::mt19937 rng(std::random_device{}());
   const int port = 20000 + static_cast<int>(rng() % 20000);
   std::vector<int64_t> members;
@@ -265,12 +272,8 @@ TEST(CrashTest, AcknowledgedGroupMessagesSurviveSigkill) {
 /// tags after a kill and restart (the log applied at open), and nothing else is.
 TEST(CrashTest, AcknowledgedTagChangesSurviveSigkill) {
   testing::TempDir dir;
-  run_capture(std::string(SIYU_BINARY) + " workspace create --data " + dir.str() +
-              " --slug tags --name T");
-  auto key_json = parse_json(run_capture(std::string(SIYU_BINARY) + " keys create --data " +
-                                         dir.str() + " --workspace tags --role admin --json"));
-  ASSERT_TRUE(key_json.has_value());
-  const std::string key = key_json->at("key").get<std::string>();
+  const std::string key = workspace_with_key(dir, "tags", "T");
+  ASSERT_FALSE(key.empty());
   std::mt19937 rng(std::random_device{}());
   const int port = 20000 + static_cast<int>(rng() % 20000);
   std::vector<int64_t> customers;

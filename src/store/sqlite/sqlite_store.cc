@@ -3028,11 +3028,7 @@ class SqliteStore final : public Store {
   Status apply_whole_tag_log() {
     Transaction tx(*writer_);
     SIYU_RETURN_IF_ERROR(tx.begin_status());
-    for (;;) {
-      SIYU_ASSIGN_OR_RETURN(tag_log::Applied applied,
-                            tag_log::apply(*writer_, std::nullopt, size_t{1} << 20));
-      if (applied.rows == 0) break;
-    }
+    SIYU_RETURN_IF_ERROR(tag_log::drain(*writer_, std::nullopt).status());
     SIYU_RETURN_IF_ERROR(tx.commit());
     writer_->reset_all();
     return Status::ok();

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "core/status.h"
+
 namespace siyu::store::sqlite {
 
 void TagHolders::StagedBits::add(uint32_t id) {
@@ -46,10 +48,7 @@ const TagHolders::Bits* TagHolders::bits(WorkspaceId ws, const std::string& tag)
 
 TagHolders::Bits& TagHolders::staged(WorkspaceId ws, const std::string& tag) {
   Space* s = space(ws);
-  if (s == nullptr) {
-    // Not loaded: the caller loads a workspace before changing it; an empty one is staged.
-    s = loading_.emplace(ws.value, std::make_unique<Space>()).first->second.get();
-  }
+  SIYU_ASSERT(s != nullptr, "tag holders are changed only in a loaded workspace");
   auto it = s->tags.find(tag);
   if (it == s->tags.end()) {
     std::unique_lock lock(mu_);

@@ -33,6 +33,7 @@ class TagHolders {
   /// As of this transaction: whether `id` holds `tag`, and whether with an expiry.
   bool holds(WorkspaceId ws, const std::string& tag, uint32_t id) const;
   bool expiring(WorkspaceId ws, const std::string& tag, uint32_t id) const;
+  /// Changes, only in a loaded workspace:
   /// `id` holds `tag` (gaining it or keeping it) with or without an expiry.
   void add(WorkspaceId ws, const std::string& tag, uint32_t id, bool with_expiry);
   void remove(WorkspaceId ws, const std::string& tag, uint32_t id);

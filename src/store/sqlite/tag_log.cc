@@ -146,10 +146,10 @@ Result<Applied> apply(Connection& c, std::optional<WorkspaceId> only, size_t max
   return Applied{seqs.size(), changes.size()};
 }
 
-Result<size_t> drain(Connection& c, WorkspaceId ws) {
+Result<size_t> drain(Connection& c, std::optional<WorkspaceId> only) {
   size_t rows = 0;
   for (;;) {
-    SIYU_ASSIGN_OR_RETURN(Applied applied, apply(c, ws, size_t{1} << 20));
+    SIYU_ASSIGN_OR_RETURN(Applied applied, apply(c, only, size_t{1} << 20));
     if (applied.rows == 0) return rows;
     rows += applied.rows;
   }

@@ -53,8 +53,8 @@ struct Applied {
 /// them. Nothing applied: the log (of `only`) was empty.
 Result<Applied> apply(Connection& c, std::optional<WorkspaceId> only, size_t max_changes);
 
-/// Applies every pending row of workspace `ws`; returns the rows applied.
-Result<size_t> drain(Connection& c, WorkspaceId ws);
+/// Applies every pending row (of workspace `only` when given); returns the rows applied.
+Result<size_t> drain(Connection& c, std::optional<WorkspaceId> only);
 
 /// The pending rows of `ws` that change customer `id`, oldest first, each with its seq (ids left
 /// empty): what a reader of the customer's tags and history adds to the tables, in the same
