@@ -77,6 +77,10 @@ void TagHolders::load_held(WorkspaceId ws, std::string_view tag, uint32_t id, bo
   s.live.holders.committed().add(id);
 }
 
+void TagHolders::load_live(WorkspaceId ws, uint32_t id) {
+  loading_.at(ws.value)->live.holders.committed().add(id);
+}
+
 bool TagHolders::holds(WorkspaceId ws, const std::string& tag, uint32_t id) const {
   const Bits* b = bits(ws, tag);
   return b != nullptr && b->holders.contains(id);

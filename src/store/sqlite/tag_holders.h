@@ -26,9 +26,11 @@ class TagHolders {
   /// Whether the holders of `ws` are here (committed, or loaded in this transaction).
   bool loaded(WorkspaceId ws) const;
   /// Starts loading `ws` from the store, as read in this transaction: then load_held for
-  /// every tag a live customer holds, best grouped by tag.
+  /// every tag a live customer holds, best grouped by tag, and load_live for every live
+  /// customer, best in increasing order.
   void start_load(WorkspaceId ws);
   void load_held(WorkspaceId ws, std::string_view tag, uint32_t id, bool expiring);
+  void load_live(WorkspaceId ws, uint32_t id);
 
   /// As of this transaction: whether `id` holds `tag`, and whether with an expiry.
   bool holds(WorkspaceId ws, const std::string& tag, uint32_t id) const;
@@ -42,8 +44,9 @@ class TagHolders {
   /// The tags `id` holds as of this transaction, in no particular order.
   std::vector<std::string> tags_of(WorkspaceId ws, uint32_t id) const;
 
-  /// Customers of `ws` known live: found so (mark_live), not yet merged away or erased
-  /// (mark_gone). Every holder is one. A customer not known may still be live.
+  /// Customers of `ws` known live: live at the load (load_live) or found so later
+  /// (mark_live), not merged away or erased since (mark_gone). Every holder is one. A
+  /// customer not known may still be live.
   bool known_live(WorkspaceId ws, uint32_t id) const;
   void mark_live(WorkspaceId ws, uint32_t id);
   /// `id` is merged away or erased: holds nothing and is not live.
