@@ -5,8 +5,9 @@
 // counts run at 50 a second on the index; then the same batches into PostgreSQL (one
 // transaction per batch with synchronous_commit on: INSERT … ON CONFLICT or DELETE on
 // customer_tags plus a history row per change). Prints updates per second for both and the
-// count latencies (p50, p99) before and during the churn, and how far the tag log's applier is
-// behind when the churn ends and how long it then takes to catch up.
+// count latencies (p50, p99) before and during the churn, how far the tag log's applier is
+// behind when the churn ends, how long a page of customers filtered by a tag and the facts of
+// 1,000 customers then take to read, and how long the applier takes to catch up.
 //
 // usage: siyu_tag_churn_bench [--customers 1000000] [--updates 1000000] [--dir /tmp]
 //                             [--pg "host=127.0.0.1 port=5432 user=postgres"]
@@ -169,6 +170,16 @@ int main(int argc, char** argv) {
   // The tag log's rows not yet in the tag tables when the burst ends, and the time the
   // background applier takes to apply them with the writer otherwise idle.
   const int64_t lag_rows = db.stats().tag_log_rows;
+  // Readers that meet the pending log: a page of the customer list filtered by a tag, and
+  // the facts of a batch's customers as an index refresh reads them.
+  store::CustomerFilter by_tag;
+  by_tag.tag = "t1";
+  const double l0 = now_ms();
+  if (!db.customers(ws, by_tag)) return 1;
+  const double list_ms = now_ms() - l0;
+  const double f0 = now_ms();
+  if (!db.customer_facts(ws, plan.back().ids, 0, false)) return 1;
+  const double facts_ms = now_ms() - f0;
   const double d0 = now_ms();
   while (db.stats().tag_log_rows > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   const double drain_s = (now_ms() - d0) / 1000;
@@ -220,9 +231,10 @@ int main(int argc, char** argv) {
       "\"siyu_updates_per_s\":%.0f,\"postgres_updates_per_s\":%.0f,"
       "\"query_p50_idle_ms\":%.2f,\"query_p99_idle_ms\":%.2f,"
       "\"query_p50_churn_ms\":%.2f,\"query_p99_churn_ms\":%.2f,\"queries_during_churn\":%zu,"
-      "\"applier_lag_rows\":%lld,\"applier_drain_s\":%.2f}\n",
+      "\"applier_lag_rows\":%lld,\"list_by_tag_pending_ms\":%.1f,"
+      "\"facts_1000_pending_ms\":%.1f,\"applier_drain_s\":%.2f}\n",
       static_cast<long long>(customers), requested, kBatch, build_s, requested / siyu_s,
       pg_s > 0 ? requested / pg_s : 0.0, before.p50, before.p99, during.p50, during.p99,
-      during.samples, static_cast<long long>(lag_rows), drain_s);
+      during.samples, static_cast<long long>(lag_rows), list_ms, facts_ms, drain_s);
   return 0;
 }

@@ -1,7 +1,8 @@
 // The tag log (docs/design/tag-log.md) with an applier that moves two customers a step: after
 // every random operation — bulk and single adds and removes, expiries, merges, erases, deleted
-// tags, restarts with changes pending — each live customer's tags, tag history and the holders
-// the index reads equal a plain reference kept in operation order.
+// tags, restarts with changes pending — each live customer's tags, tag history, the holders
+// the index reads, the customer list filtered by each tag and the facts the index refreshes
+// from equal a plain reference kept in operation order.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -234,6 +235,31 @@ class TagLogTest : public ::testing::TestWithParam<bool> {
         if (held_[id.value].contains(tag)) expected.push_back(id.value);
       }
       ASSERT_EQ(got, expected) << "holders of " << tag << " after " << after;
+      // The customer list filtered by the tag, with the log pending or not.
+      CustomerFilter filter;
+      filter.tag = tag;
+      filter.ascending = true;
+      filter.limit = 1000;
+      auto listed = store_->customers(ws_, filter);
+      ASSERT_TRUE(listed.has_value()) << listed.error().to_string();
+      got.clear();
+      for (const Customer& c : *listed) got.push_back(c.id.value);
+      ASSERT_EQ(got, expected) << "customers listed by " << tag << " after " << after;
+    }
+    // The facts the index reads: each live customer's tags, in order.
+    auto facts = store_->customer_facts(ws_, everyone, 0, false);
+    ASSERT_TRUE(facts.has_value()) << facts.error().to_string();
+    std::map<int64_t, std::vector<std::string>> facts_tags;
+    for (const CustomerFacts& f : facts->facts) facts_tags[f.id.value] = f.tags;
+    for (CustomerId id : live_) {
+      std::vector<std::string> expected;
+      for (const auto& [tag, held] : held_[id.value]) expected.push_back(tag);
+      ASSERT_EQ(facts_tags[id.value], expected)
+          << "facts of customer " << id.value << " after " << after;
+    }
+    for (CustomerId id : gone_) {
+      ASSERT_TRUE(facts_tags[id.value].empty())
+          << "facts of gone customer " << id.value << " after " << after;
     }
     for (CustomerId id : live_) {
       auto tags = store_->tags(ws_, id);
@@ -275,7 +301,7 @@ TEST_P(TagLogTest, EveryCustomersTagsHistoryAndHoldersEqualAReference) {
   for (int step = 0; step < 400; ++step) {
     now_ += 700;
     const auto roll = rng_() % 100;
-    // Reading tags applies the log: leave changes pending for what is not tagging itself.
+    // What is not tagging itself meets changes pending in the log.
     if (roll >= 65) tag_many();
     if (HasFatalFailure()) return;
     std::string what;

@@ -544,8 +544,14 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<Customer>> customers(WorkspaceId ws, const CustomerFilter& f) override {
-    if (f.tag) SIYU_RETURN_IF_ERROR(settle_tags(ws));
     return read<std::vector<Customer>>([&](Connection& c) -> Result<std::vector<Customer>> {
+      // The tag's holders are customer_tags with the pending log's changes of it, in this
+      // snapshot (a burst's log is not waited for).
+      tag_log::TagDelta pending;
+      if (f.tag) {
+        SIYU_ASSIGN_OR_RETURN(pending, tag_log::pending_delta(c, ws, *f.tag));
+      }
+      const bool with_pending = !pending.gained.empty() || !pending.lost.empty();
       std::string sql = std::string("SELECT ") + kCustomerCols +
                         " FROM customers WHERE workspace_id=?1 AND merged_into IS NULL AND "
                         "erased_at IS NULL";
@@ -553,8 +559,13 @@ class SqliteStore final : public Store {
       if (f.channel) sql += " AND channel_id=?3";
       if (f.owner_staff) sql += " AND owner_staff=?4";
       if (f.city) sql += " AND city=?5";
-      if (f.tag) {
+      if (f.tag && !with_pending) {
         sql += " AND id IN (SELECT customer_id FROM customer_tags WHERE workspace_id=?1 AND tag=?6)";
+      } else if (f.tag) {
+        sql +=
+            " AND ((id IN (SELECT customer_id FROM customer_tags WHERE workspace_id=?1 AND "
+            "tag=?6) AND id NOT IN (SELECT value FROM json_each(?15))) OR id IN (SELECT value "
+            "FROM json_each(?16)))";
       }
       // The "<> ''" terms let SQLite use the partial indexes.
       if (f.name_prefix) sql += " AND name <> '' AND name >= ?7 AND name < ?7 || char(1114111)";
@@ -579,6 +590,8 @@ class SqliteStore final : public Store {
       if (f.owner_staff) s->bind(4, f.owner_staff->value);
       if (f.city) s->bind(5, *f.city);
       if (f.tag) s->bind(6, *f.tag);
+      if (with_pending)
+        s->bind(15, Json(pending.lost).dump()).bind(16, Json(pending.gained).dump());
       if (f.name_prefix) s->bind(7, *f.name_prefix);
       if (f.phone_last4) s->bind(8, *f.phone_last4);
       if (f.identity_customer) s->bind(9, f.identity_customer->value);
@@ -1435,7 +1448,6 @@ class SqliteStore final : public Store {
   // ---------------------------------------------------------------- index feeds
   Result<FactsSnapshot> customer_facts(WorkspaceId ws, const std::vector<CustomerId>& ids,
                                        EpochMs activity_since, bool with_properties) override {
-    SIYU_RETURN_IF_ERROR(settle_tags(ws));
     FactSelection selection;
     selection.listed_ids = sorted_ids(ids);
     selection.listed = Json(selection.listed_ids).dump();
@@ -1448,6 +1460,17 @@ class SqliteStore final : public Store {
                                                          with_properties, [&](CustomerFacts& f) {
                                                            found.emplace(f.id.value, std::move(f));
                                                          }));
+      // Their tags as the pending log leaves them, in this snapshot.
+      SIYU_ASSIGN_OR_RETURN(auto pending, tag_log::pending_among(c, ws, selection.listed_ids));
+      for (const tag_log::PendingChange& change : pending) {
+        auto it = found.find(change.customer);
+        if (it == found.end() || change.op == tag_log::Op::kExpiry) continue;
+        std::vector<std::string>& tags = it->second.tags;  // in order, as customer_tags reads
+        auto at = std::lower_bound(tags.begin(), tags.end(), change.tag);
+        const bool held = at != tags.end() && *at == change.tag;
+        if (change.op == tag_log::Op::kAdd && !held) tags.insert(at, change.tag);
+        if (change.op == tag_log::Op::kRemove && held) tags.erase(at);
+      }
       out.facts.reserve(ids.size());
       for (CustomerId id : ids) {
         auto it = found.find(id.value);

@@ -1,6 +1,7 @@
 #include "store/sqlite/tag_log.h"
 
 #include <algorithm>
+#include <roaring/roaring.hh>
 #include <tuple>
 
 #include "store/sqlite/varint.h"
@@ -194,6 +195,66 @@ Result<std::vector<std::pair<int64_t, Entry>>> pending_of(Connection& c, Workspa
   Status st = s->status();
   s->reset();
   SIYU_RETURN_IF_ERROR(st);
+  return out;
+}
+
+Result<std::vector<PendingChange>> pending_among(Connection& c, WorkspaceId ws,
+                                                 const std::vector<int64_t>& ids) {
+  std::vector<PendingChange> out;
+  if (ids.empty()) return out;
+  SIYU_PREPARE(s, c, "SELECT tag, op, ids FROM tag_log WHERE workspace_id=? ORDER BY seq");
+  s->bind(1, ws.value);
+  std::vector<int64_t> row;
+  Status st;
+  while (st.is_ok() && s->step()) {
+    if (!decode_ids(s->view_at(2), row)) {
+      st = internal_error("a tag log row of workspace " + std::to_string(ws.value) +
+                          " does not decode");
+      break;
+    }
+    // Both increasing: one pass finds the listed customers the row changes.
+    auto listed = ids.begin();
+    for (int64_t id : row) {
+      listed = std::lower_bound(listed, ids.end(), id);
+      if (listed == ids.end()) break;
+      if (*listed == id)
+        out.push_back(PendingChange{id, s->text_at(0), static_cast<Op>(s->int_at(1))});
+    }
+  }
+  if (st.is_ok()) st = s->status();
+  s->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  return out;
+}
+
+Result<TagDelta> pending_delta(Connection& c, WorkspaceId ws, const std::string& tag) {
+  SIYU_PREPARE(s, c,
+               "SELECT op, ids FROM tag_log WHERE workspace_id=? AND tag=? AND op IN (0, 1) "
+               "ORDER BY seq");
+  s->bind(1, ws.value).bind(2, tag);
+  Roaring gained, lost;  // by each customer's last pending change (ids in the log are 32-bit)
+  std::vector<int64_t> row;
+  Status st;
+  while (st.is_ok() && s->step()) {
+    if (!decode_ids(s->view_at(1), row)) {
+      st = internal_error("a tag log row of workspace " + std::to_string(ws.value) +
+                          " does not decode");
+      break;
+    }
+    const bool gains = static_cast<Op>(s->int_at(0)) == Op::kAdd;
+    Roaring& to = gains ? gained : lost;
+    Roaring& from = gains ? lost : gained;
+    for (int64_t id : row) {
+      to.add(static_cast<uint32_t>(id));
+      from.remove(static_cast<uint32_t>(id));
+    }
+  }
+  if (st.is_ok()) st = s->status();
+  s->reset();
+  SIYU_RETURN_IF_ERROR(st);
+  TagDelta out;
+  for (uint32_t id : gained) out.gained.push_back(id);
+  for (uint32_t id : lost) out.lost.push_back(id);
   return out;
 }
 

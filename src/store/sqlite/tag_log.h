@@ -62,6 +62,26 @@ Result<size_t> drain(Connection& c, std::optional<WorkspaceId> only);
 Result<std::vector<std::pair<int64_t, Entry>>> pending_of(Connection& c, WorkspaceId ws,
                                                           CustomerId id);
 
+/// A pending change of one customer's tags.
+struct PendingChange {
+  int64_t customer = 0;
+  std::string tag;
+  Op op = Op::kAdd;
+};
+
+/// The pending changes of `ws` to the customers `ids` (increasing), oldest first: what a reader
+/// of those customers' tags applies to customer_tags, in the same snapshot, instead of waiting
+/// for the log to be applied.
+Result<std::vector<PendingChange>> pending_among(Connection& c, WorkspaceId ws,
+                                                 const std::vector<int64_t>& ids);
+
+/// Who holds `tag` in `ws` once its pending rows are applied, apart from customer_tags: the
+/// customers whose last pending change gains it and those whose last loses it, increasing.
+struct TagDelta {
+  std::vector<int64_t> gained, lost;
+};
+Result<TagDelta> pending_delta(Connection& c, WorkspaceId ws, const std::string& tag);
+
 /// Whether a pending row of `ws` sets an expiry at or before `now`.
 Result<bool> expiry_due(Connection& c, WorkspaceId ws, EpochMs now);
 
