@@ -215,7 +215,7 @@ Result<std::vector<PendingChange>> pending_among(Connection& c, WorkspaceId ws,
     // Both increasing: one pass finds the listed customers the row changes.
     auto listed = ids.begin();
     for (int64_t id : row) {
-      listed = std::lower_bound(listed, ids.end(), id);
+      while (listed != ids.end() && *listed < id) ++listed;
       if (listed == ids.end()) break;
       if (*listed == id)
         out.push_back(PendingChange{id, s->text_at(0), static_cast<Op>(s->int_at(1))});
