@@ -210,7 +210,7 @@ class TagLogTest : public ::testing::TestWithParam<bool> {
 
   /// Every live customer's tags and history, and each tag's holders, against the reference.
   void check(const std::string& after) {
-    // The holders first: reading tags applies the log, and they must not need it.
+    // The holders first, before any reader: they must not need the log applied.
     // Merged-away and erased customers keep no tags and no history.
     for (CustomerId id : gone_) {
       auto tags = store_->tags(ws_, id);

@@ -2547,9 +2547,9 @@ class SqliteStore final : public Store {
   static constexpr int64_t kWalRestartFrames = 65'536;  // 256 MiB of 4 KiB pages
 
   /// Applies the tag log in the background (docs/design/tag-log.md): large steps one after
-  /// another while the writer has had no other job for kTagApplyIdle, else a small step after
-  /// nine steps' time, so the applier takes at most about a tenth of a busy writer and a burst
-  /// of tag changes is appended at nearly full speed and applied after it.
+  /// another while the writer is idle (no other job in flight, none for kTagApplyIdle), else a
+  /// small step after nine steps' time, so the applier takes at most about a tenth of a busy
+  /// writer and a burst of tag changes is appended at nearly full speed and applied after it.
   void tag_apply_loop() {
     std::unique_lock lock(background_mu_);
     auto next_step = Clock::now();
