@@ -237,9 +237,10 @@ int main(int argc, char** argv) {
       "\"query_p50_idle_ms\":%.2f,\"query_p99_idle_ms\":%.2f,"
       "\"query_p50_churn_ms\":%.2f,\"query_p99_churn_ms\":%.2f,\"queries_during_churn\":%zu,"
       "\"applier_lag_rows\":%lld,\"list_by_tag_pending_ms\":%.1f,"
-      "\"facts_1000_pending_ms\":%.1f,\"applier_drain_s\":%.2f}\n",
+      "\"facts_1000_pending_ms\":%.1f,\"applier_drain_s\":%.2f,\"tag_holders_mb\":%.1f}\n",
       static_cast<long long>(customers), requested, kBatch, build_s, requested / siyu_s,
       pg_s > 0 ? requested / pg_s : 0.0, before.p50, before.p99, during.p50, during.p99,
-      during.samples, static_cast<long long>(lag_rows), list_ms, facts_ms, drain_s);
+      during.samples, static_cast<long long>(lag_rows), list_ms, facts_ms, drain_s,
+      static_cast<double>(db.stats().tag_holders_bytes) / 1e6);
   return 0;
 }
