@@ -172,6 +172,13 @@ bool has_id(std::string_view bytes, int64_t id) {
   return false;
 }
 
+/// The ids of a log row of `ws`, or an error naming the workspace whose row is corrupt.
+Status decode_row(std::string_view bytes, WorkspaceId ws, std::vector<int64_t>& out) {
+  if (decode_ids(bytes, out)) return Status::ok();
+  return internal_error("a tag log row of workspace " + std::to_string(ws.value) +
+                        " does not decode");
+}
+
 }  // namespace
 
 Result<std::vector<std::pair<int64_t, Entry>>> pending_of(Connection& c, WorkspaceId ws,
@@ -207,11 +214,8 @@ Result<std::vector<PendingChange>> pending_among(Connection& c, WorkspaceId ws,
   std::vector<int64_t> row;
   Status st;
   while (st.is_ok() && s->step()) {
-    if (!decode_ids(s->view_at(2), row)) {
-      st = internal_error("a tag log row of workspace " + std::to_string(ws.value) +
-                          " does not decode");
-      break;
-    }
+    st = decode_row(s->view_at(2), ws, row);
+    if (!st.is_ok()) break;
     // Both increasing: one pass finds the listed customers the row changes.
     auto listed = ids.begin();
     for (int64_t id : row) {
@@ -236,11 +240,8 @@ Result<TagDelta> pending_delta(Connection& c, WorkspaceId ws, const std::string&
   std::vector<int64_t> row;
   Status st;
   while (st.is_ok() && s->step()) {
-    if (!decode_ids(s->view_at(1), row)) {
-      st = internal_error("a tag log row of workspace " + std::to_string(ws.value) +
-                          " does not decode");
-      break;
-    }
+    st = decode_row(s->view_at(1), ws, row);
+    if (!st.is_ok()) break;
     const bool gains = static_cast<Op>(s->int_at(0)) == Op::kAdd;
     Roaring& to = gains ? gained : lost;
     Roaring& from = gains ? lost : gained;
